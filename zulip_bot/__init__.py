@@ -1,0 +1,3 @@
+"""meetbot: a Zulip bot that runs open community meetings."""
+
+__version__ = "0.1.0"
