@@ -1,0 +1,29 @@
+"""The notes draft: a lossless model of a conda-style meeting-notes markdown file."""
+
+from zulip_bot.notes.document import NotesDocument
+from zulip_bot.notes.edit import inline_text
+from zulip_bot.notes.model import (
+    ActionItem,
+    AgendaItem,
+    Attendee,
+    Decision,
+    NotesConflict,
+    NotesError,
+    NotesWarning,
+    Section,
+)
+from zulip_bot.notes.template import new_draft
+
+__all__ = [
+    "ActionItem",
+    "AgendaItem",
+    "Attendee",
+    "Decision",
+    "NotesConflict",
+    "NotesDocument",
+    "NotesError",
+    "NotesWarning",
+    "Section",
+    "inline_text",
+    "new_draft",
+]

@@ -1,0 +1,253 @@
+"""`NotesDocument`: one notes file, understood but never re-rendered.
+
+The document keeps the file's lines verbatim. Queries read a parse of those lines; edits splice
+a few lines and leave every other byte alone, so a hand-edited file survives the bot. The parse
+is redone lazily, only when a query or an edit needs it after a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from zulip_bot.notes import edit
+from zulip_bot.notes.extract import find_action, is_decision
+from zulip_bot.notes.model import (
+    ActionItem,
+    AgendaItem,
+    Attendee,
+    Decision,
+    NotesConflict,
+    NotesError,
+    NotesWarning,
+    Parsed,
+    Section,
+)
+from zulip_bot.notes.parse import is_attendee_title, parse_date, parse_lines, split_lines
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 text, or a NotesError that says where the first bad byte is."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise NotesError(
+            f"{source}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x} at column "
+            f"{column}); save the file as UTF-8"
+        ) from None
+
+
+class NotesDocument:
+    def __init__(self, text: str, path: Path | None = None, digest: str | None = None) -> None:
+        self._lines = split_lines(text)
+        self._parsed: Parsed | None = None
+        self.path = path
+        self._digest = digest
+
+    # --- reading and writing ----------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, text: str) -> NotesDocument:
+        return cls(text)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> NotesDocument:
+        file = Path(path)
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise NotesError(f"{file}: cannot read: {error.strerror}") from None
+        return cls(decode(data, str(file)), file, _digest(data))
+
+    def render(self) -> str:
+        return "".join(self._lines)
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Write atomically; refuse to overwrite a file that changed since it was loaded."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise NotesError("this document was not loaded from a file: give a path to save to")
+        self._check_unchanged(target)
+        data = self.render().encode("utf-8")
+        _atomic_write(target, data)
+        self.path, self._digest = target, _digest(data)
+
+    def _check_unchanged(self, target: Path) -> None:
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            return
+        if target != self.path or self._digest is None:
+            raise NotesConflict(f"{target}: the file exists and was not loaded into this draft")
+        if _digest(current) != self._digest:
+            raise NotesConflict(
+                f"{target}: the file changed on disk since it was loaded; reload and redo the edit"
+            )
+
+    # --- queries ----------------------------------------------------------------------------
+
+    @property
+    def parsed(self) -> Parsed:
+        if self._parsed is None:
+            self._parsed = parse_lines(self._lines)
+        return self._parsed
+
+    @property
+    def lines(self) -> Sequence[str]:
+        return tuple(self._lines)
+
+    @property
+    def front_matter(self) -> dict[str, object]:
+        return dict(self.parsed.front_matter)
+
+    @property
+    def title(self) -> str | None:
+        return self.parsed.title
+
+    @property
+    def date(self) -> dt.date | None:
+        meta_title = self.parsed.front_matter.get("title")
+        return parse_date(self.title) or parse_date(meta_title if isinstance(meta_title, str) else None)
+
+    @property
+    def warnings(self) -> list[NotesWarning]:
+        return list(self.parsed.warnings)
+
+    @property
+    def head_count(self) -> int | None:
+        return self.parsed.head_count
+
+    def attendees(self) -> list[Attendee]:
+        return list(self.parsed.attendees)
+
+    def sections(self) -> list[Section]:
+        return [span.public() for span in self.parsed.sections]
+
+    def items(self, section: str | Section | None = None) -> list[AgendaItem]:
+        """Top-level items of one section, or of every section but the attendees."""
+        parsed = self.parsed
+        if section is not None:
+            title = section.title if isinstance(section, Section) else section
+            return list(edit.find_section(parsed, title).items)
+        if not parsed.sections:
+            return list(parsed.preamble_items)
+        return [
+            item
+            for span in parsed.sections
+            if not is_attendee_title(span.title)
+            for item in span.items
+        ]
+
+    def action_items(self) -> list[ActionItem]:
+        names = self._first_names()
+        found = []
+        for block in self.parsed.texts:
+            action = find_action(block.text, names)
+            if action is not None:
+                found.append(ActionItem(action[0], action[1], block.top_item, block.line))
+        return found
+
+    def decisions(self) -> list[Decision]:
+        return [
+            Decision(block.text, block.top_item, block.line)
+            for block in self.parsed.texts
+            if is_decision(block.text)
+        ]
+
+    def _first_names(self) -> frozenset[str]:
+        return frozenset(
+            a.name.split()[0].casefold() for a in self.parsed.attendees if a.name.split()
+        )
+
+    def item_at(self, line: int) -> AgendaItem | None:
+        """The item that starts on 1-based `line`, nested or not."""
+        return self.parsed.items_at.get(line - 1)
+
+    # --- edits ------------------------------------------------------------------------------
+
+    def _apply(self, splice: edit.Splice) -> None:
+        new = list(splice.lines)
+        lines = self._lines
+        if new and splice.start == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
+            nl = edit.newline(lines)
+            lines[-1] += nl
+            new[-1] = new[-1].rstrip("\r\n")
+        lines[splice.start : splice.end] = new
+        self._parsed = None
+
+    def add_item(
+        self,
+        section: str | Section,
+        text: str,
+        owners: Sequence[str] = (),
+        checked: bool | None = False,
+    ) -> int:
+        """Add an item; returns its 1-based line."""
+        title = section.title if isinstance(section, Section) else section
+        splice, line = edit.add_item(self._lines, self.parsed, title, text, owners, checked)
+        self._apply(splice)
+        return line + 1
+
+    def add_child(
+        self,
+        item: AgendaItem,
+        text: str,
+        owners: Sequence[str] = (),
+        checked: bool | None = None,
+    ) -> int:
+        splice, line = edit.add_child(self._lines, self.parsed, item, text, owners, checked)
+        self._apply(splice)
+        return line + 1
+
+    def set_checked(self, item: AgendaItem, value: bool | None) -> None:
+        self._apply(edit.set_checked(self._lines, self.parsed, item, value))
+
+    def set_item_text(self, item: AgendaItem, text: str) -> None:
+        self._apply(edit.set_item_text(self._lines, self.parsed, item, text))
+
+    def remove_item(self, item: AgendaItem) -> None:
+        self._apply(edit.remove_item(self._lines, self.parsed, item))
+
+    def add_attendee(self, attendee: Attendee) -> None:
+        self._apply(edit.add_attendee(self._lines, self.parsed, attendee))
+
+    def set_head_count(self, count: int) -> None:
+        self._apply(edit.set_head_count(self._lines, self.parsed, count))
+
+    def add_section(
+        self, title: str, after: str | Section | None = None, level: int | None = None
+    ) -> None:
+        anchor = after.title if isinstance(after, Section) else after
+        self._apply(edit.add_section(self._lines, self.parsed, title, anchor, level))
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: a crash leaves the old or the new file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
