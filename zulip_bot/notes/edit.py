@@ -300,7 +300,7 @@ def set_item_text(lines: Sequence[str], parsed: Parsed, item: AgendaItem, text: 
     """New text for the item; its marker, checkbox and owners stay as they are."""
     lay = layout_of(parsed, item)
     last = lines[lay.para_end - 1]
-    ending = last[len(last.rstrip("\r\n")) :]
+    ending = last[len(last.rstrip()) :]
     return Splice(lay.start, lay.para_end, (lay.head + _text(text) + ending,))
 
 
