@@ -55,6 +55,7 @@ def main() -> None:
 
     texts = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.rglob("*.md"))]
     if texts:
+
         def corpus_ours() -> None:
             for text in texts:
                 doc = NotesDocument.parse(text)

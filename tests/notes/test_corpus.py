@@ -71,7 +71,9 @@ def test_edits_touch_only_their_lines(path: Path) -> None:
     target = doc.items(section)[0]
     doc.add_child(target, "Action item: ZZ to follow up on the corpus test")
     doc.add_item(section, "A brand-new topic from chat", owners=("ZZ",))
-    has_roster = doc.parsed.attendee_table or doc.parsed.attendee_list or doc.parsed.attendee_section
+    has_roster = (
+        doc.parsed.attendee_table or doc.parsed.attendee_list or doc.parsed.attendee_section
+    )
     if has_roster:
         doc.add_attendee(Attendee("Zoe Zed", "ZZ", "Example Org", "zoezed"))
 
@@ -95,7 +97,7 @@ def test_edits_touch_only_their_lines(path: Path) -> None:
         line.strip() == ""
         or "ZZ" in line
         or "Zoe Zed" in line
-        or line.lstrip().startswith(("-", "*", "+")) and "[" in line
+        or (line.lstrip().startswith(("-", "*", "+")) and "[" in line)
         or line[:1].isdigit()
         for line in added
     ), added

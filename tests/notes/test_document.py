@@ -286,7 +286,9 @@ def test_front_matter_that_is_not_yaml() -> None:
 
 def test_unclosed_front_matter() -> None:
     doc = NotesDocument.parse("---\ntags: x\n# T\n")
-    assert [str(w) for w in doc.warnings] == ["line 1: front matter opened with `---` is never closed"]
+    assert [str(w) for w in doc.warnings] == [
+        "line 1: front matter opened with `---` is never closed"
+    ]
 
 
 def test_truncated_table_rows_are_warnings() -> None:

@@ -117,7 +117,9 @@ class NotesDocument:
     @property
     def date(self) -> dt.date | None:
         meta_title = self.parsed.front_matter.get("title")
-        return parse_date(self.title) or parse_date(meta_title if isinstance(meta_title, str) else None)
+        return parse_date(self.title) or parse_date(
+            meta_title if isinstance(meta_title, str) else None
+        )
 
     @property
     def warnings(self) -> list[NotesWarning]:
@@ -235,7 +237,9 @@ def _atomic_write(target: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename: a crash leaves the old or the new file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from zulip_bot.notes.extract import format_owner_prefix, owner_prefix
 from zulip_bot.notes.model import (
+    PLACEHOLDER_TEXTS,
     AgendaItem,
     Attendee,
     ItemLayout,
@@ -26,7 +27,6 @@ from zulip_bot.notes.model import (
 )
 from zulip_bot.notes.parse import normalize_title, split_cells
 
-PLACEHOLDER_TEXTS = frozenset({"", "...", "…", "( )", "()"})
 _OWNER = re.compile(r"@?[A-Za-z][\w.'-]{0,30}")
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _ESCAPE_FIRST = frozenset("#>+-*=_`~[(!:")
@@ -77,7 +77,7 @@ def inline_text(text: str) -> str:
         safe = "\\" + safe
     ordered = _ORDERED_START.match(safe)
     if ordered:
-        safe = f"{ordered[1]}\\{ordered[2]}{safe[ordered.end():]}"
+        safe = f"{ordered[1]}\\{ordered[2]}{safe[ordered.end() :]}"
     prefix = owner_prefix(safe)
     if prefix is not None:
         cut = len(prefix.written.rstrip()) - 1
@@ -154,9 +154,7 @@ def _box(checked: bool | None, case: str) -> str:
 
 def _local_case(parsed: Parsed, items: Iterable[AgendaItem]) -> str:
     cases = Counter(
-        box[1]
-        for item in items
-        if (box := parsed.layouts[item.line - 1].box) in ("[x]", "[X]")
+        box[1] for item in items if (box := parsed.layouts[item.line - 1].box) in ("[x]", "[X]")
     )
     return cases.most_common(1)[0][0] if cases else parsed.checked_case
 
@@ -177,9 +175,7 @@ def _owner_style(parsed: Parsed, items: Iterable[AgendaItem]) -> OwnerStyle:
     return styles.most_common(1)[0][0] if styles else "colon"
 
 
-def _append_block(
-    lines: Sequence[str], start: int, end: int, block: list[str], nl: str
-) -> Splice:
+def _append_block(lines: Sequence[str], start: int, end: int, block: list[str], nl: str) -> Splice:
     """Put `block` after the last content line of [start, end), blank lines around it."""
     at = _last_content(lines, start, end)
     new = [nl, *block]

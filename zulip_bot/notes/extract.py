@@ -16,11 +16,62 @@ from zulip_bot.notes.model import OwnerStyle
 
 # Acronyms that look like initials but are labels or topics ("CEP: ...", "PR: ...").
 NOT_INITIALS = frozenset(
-    """AI AOE API ARM BOF CEP CFEP CI CLA CPU CVE EOD ETA FAQ FYI GPU IO NB OS OSX PEP PR PRS
-    PS PSA QA RC RFC SC TBD TLDR TODO TUF UI URL UX WIP""".split()
+    [
+        "AI",
+        "AOE",
+        "API",
+        "ARM",
+        "BOF",
+        "CEP",
+        "CFEP",
+        "CI",
+        "CLA",
+        "CPU",
+        "CVE",
+        "EOD",
+        "ETA",
+        "FAQ",
+        "FYI",
+        "GPU",
+        "IO",
+        "NB",
+        "OS",
+        "OSX",
+        "PEP",
+        "PR",
+        "PRS",
+        "PS",
+        "PSA",
+        "QA",
+        "RC",
+        "RFC",
+        "SC",
+        "TBD",
+        "TLDR",
+        "TODO",
+        "TUF",
+        "UI",
+        "URL",
+        "UX",
+        "WIP",
+    ]
 )
 NOT_NAMES = frozenset(
-    """TODO FYI WIP DONE NOTE NB EDIT UPDATE UPDATED DRAFT NEW OLD OPTIONAL""".split()
+    [
+        "TODO",
+        "FYI",
+        "WIP",
+        "DONE",
+        "NOTE",
+        "NB",
+        "EDIT",
+        "UPDATE",
+        "UPDATED",
+        "DRAFT",
+        "NEW",
+        "OLD",
+        "OPTIONAL",
+    ]
 )
 
 _INITIALS = r"[A-Z](?:[a-z]?[A-Z]){1,2}"
@@ -32,7 +83,7 @@ _PREFIXES: tuple[tuple[OwnerStyle, re.Pattern[str]], ...] = (
     ("paren", re.compile(rf"\((?P<o>{_NAME_LIST})\)(?:\s+|$)")),
     ("bracket", re.compile(rf"\[(?P<o>\s*{_NAME_LIST}\s*)\](?![(\[:])(?:\s+|$)")),
     ("colon", re.compile(rf"(?P<o>{_INITIALS_LIST}):(?:\s+|$)")),
-    ("dash", re.compile(rf"(?P<o>{_INITIALS_LIST})\s+[-–—](?:\s+|$)")),
+    ("dash", re.compile(rf"(?P<o>{_INITIALS_LIST})\s+[-\u2013\u2014](?:\s+|$)")),
 )
 _SPLIT = re.compile(r"\s*[/,&]\s*")
 

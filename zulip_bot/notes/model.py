@@ -68,6 +68,9 @@ class Decision:
     line: int = 0
 
 
+# Template leftovers that stand for "no item yet": `- [ ]`, `- [ ] ...`, `- [ ] ( )`.
+PLACEHOLDER_TEXTS = frozenset({"", "...", "\u2026", "( )", "()"})
+
 OwnerStyle = Literal["colon", "paren", "bracket", "dash"]
 
 

@@ -19,6 +19,7 @@ from markdown_it.token import Token
 
 from zulip_bot.notes.extract import OwnerPrefix, owner_prefix
 from zulip_bot.notes.model import (
+    PLACEHOLDER_TEXTS,
     AgendaItem,
     Attendee,
     AttendeeListLayout,
@@ -45,7 +46,7 @@ _HEAD_COUNT = re.compile(
     re.IGNORECASE,
 )
 _SHORTCODE = re.compile(r":[\w+-]+:")
-_PLACEHOLDER_TEXTS = frozenset({"", "...", "…", "( )", "()"})
+
 _GITHUB_HEADERS = ("gh", "github", "username")
 _ATTENDEE_ITEM = re.compile(
     r"^(?:(?P<ini>[A-Za-z]{1,4})\.?\s*[:,]\s+)?(?P<name>[^(),:@]+?)\s*"
@@ -223,7 +224,9 @@ def _walk(tokens: list[Token], lines: list[str], offset: int, parsed: Parsed) ->
     for index, token in enumerate(tokens):
         kind = token.type
         if kind == "heading_open":
-            headings.append((_map(token)[0] + offset, int(token.tag[1:]), tokens[index + 1].content))
+            headings.append(
+                (_map(token)[0] + offset, int(token.tag[1:]), tokens[index + 1].content)
+            )
         elif kind == "list_item_open":
             stack.append(_ItemBuilder(token, len(stack)))
         elif kind == "list_item_close":
@@ -399,7 +402,7 @@ def _attendee_list(items: list[AgendaItem], parsed: Parsed) -> None:
     for item in items:
         layout = parsed.layouts[item.line - 1]
         raw = (layout.owner_prefix + item.text).strip()
-        if item.text in _PLACEHOLDER_TEXTS and not item.owners:
+        if item.text in PLACEHOLDER_TEXTS and not item.owners:
             placeholders.append(item.line - 1)
             continue
         attendee = _list_attendee(raw)

@@ -16,7 +16,9 @@ def _box(item: AgendaItem) -> str:
 
 def _item_lines(item: AgendaItem, label: str, depth: int) -> list[str]:
     owners = f"{'/'.join(item.owners)}: " if item.owners else ""
-    lines = [f"{'  ' * depth}{label} {_box(item)}{owners}{item.text or '(empty)'}  (line {item.line})"]
+    lines = [
+        f"{'  ' * depth}{label} {_box(item)}{owners}{item.text or '(empty)'}  (line {item.line})"
+    ]
     for child in item.children:
         lines.extend(_item_lines(child, "-", depth + 1))
     return lines
@@ -28,7 +30,8 @@ def as_text(doc: NotesDocument) -> str:
     count = doc.head_count if doc.head_count is not None else "not filled in"
     out.append(f"Attendees: {len(attendees)} listed, head count {count}")
     out.extend(
-        f"  - {a.name}" + (f" ({a.initials})" if a.initials else "")
+        f"  - {a.name}"
+        + (f" ({a.initials})" if a.initials else "")
         + (f", {a.affiliation}" if a.affiliation else "")
         + (f", @{a.github}" if a.github else "")
         for a in attendees
@@ -80,8 +83,12 @@ def as_json(doc: NotesDocument) -> str:
             for s in doc.sections()
         ],
         "action_items": [
-            {"text": a.text, "owners": list(a.owners), "line": a.line,
-             "item": a.item.line if a.item else None}
+            {
+                "text": a.text,
+                "owners": list(a.owners),
+                "line": a.line,
+                "item": a.item.line if a.item else None,
+            }
             for a in doc.action_items()
         ],
         "decisions": [

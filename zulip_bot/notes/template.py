@@ -33,6 +33,8 @@ def render_template(
         return _ENV.from_string(template_text).render(date=when, env=dict(env or {}), **values)
     except jinja2.TemplateSyntaxError as error:
         raise NotesError(f"template line {error.lineno}: {error.message}") from None
+    except jinja2.exceptions.SecurityError as error:
+        raise NotesError(f"template does something unsafe: {error}") from None
     except jinja2.UndefinedError as error:
         raise NotesError(f"template uses a value that was not given: {error.message}") from None
 
