@@ -1,0 +1,365 @@
+"""SQLite: what the notes file cannot hold.
+
+Votes, poll ballots, item numbers and authors, the ids of the bot's messages, processed event
+ids, the undo log, self-registered people and the registry of action items across meetings.
+One file in WAL mode; the service runs each event in one transaction (`Store.transaction`), so
+a crash leaves either all of an event's changes or none, and a redelivered event is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE occurrence (
+        meeting TEXT NOT NULL, day TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'planned',
+        current_item INTEGER, PRIMARY KEY (meeting, day));
+    CREATE TABLE item (
+        meeting TEXT NOT NULL, day TEXT NOT NULL, number INTEGER NOT NULL, section TEXT NOT NULL,
+        text TEXT NOT NULL, owners TEXT NOT NULL, author TEXT, withdrawn INTEGER NOT NULL DEFAULT 0,
+        message_id INTEGER, PRIMARY KEY (meeting, day, number));
+    CREATE INDEX item_message ON item (message_id);
+    CREATE TABLE vote (
+        meeting TEXT NOT NULL, day TEXT NOT NULL, number INTEGER NOT NULL, voter TEXT NOT NULL,
+        PRIMARY KEY (meeting, day, number, voter));
+    CREATE TABLE poll (
+        id INTEGER PRIMARY KEY, meeting TEXT NOT NULL, day TEXT NOT NULL, question TEXT NOT NULL,
+        options TEXT NOT NULL, quorum INTEGER, voters TEXT, item INTEGER, message_id INTEGER,
+        closed INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX poll_message ON poll (message_id);
+    CREATE TABLE ballot (
+        poll INTEGER NOT NULL, voter_id INTEGER NOT NULL, key TEXT NOT NULL,
+        PRIMARY KEY (poll, voter_id, key));
+    CREATE TABLE action (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT NOT NULL, day TEXT NOT NULL,
+        item TEXT NOT NULL, owner TEXT NOT NULL, text TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX action_open ON action (done, owner);
+    CREATE TABLE person (
+        email TEXT PRIMARY KEY, user_id INTEGER, name TEXT NOT NULL, initials TEXT NOT NULL,
+        affiliation TEXT NOT NULL DEFAULT '', github TEXT NOT NULL DEFAULT '',
+        registered INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE chair (meeting TEXT NOT NULL, email TEXT NOT NULL, PRIMARY KEY (meeting, email));
+    CREATE TABLE undo (
+        id INTEGER PRIMARY KEY, meeting TEXT NOT NULL, day TEXT NOT NULL, sender TEXT NOT NULL,
+        kind TEXT NOT NULL, payload TEXT NOT NULL);
+    CREATE TABLE processed (event TEXT PRIMARY KEY);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    number: int
+    section: str
+    text: str
+    owners: tuple[str, ...]
+    author: str | None
+    withdrawn: bool
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class PollRow:
+    id: int
+    question: str
+    options: tuple[str, ...]
+    quorum: int | None
+    voters: str | None
+    item: int | None
+    message_id: int | None
+    closed: bool
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    id: int
+    meeting: str
+    day: str
+    item: str
+    owner: str
+    text: str
+    done: bool
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    email: str
+    user_id: int | None
+    name: str
+    initials: str
+    affiliation: str
+    github: str
+    registered: bool
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in filter(str.strip, script.split(";")):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version={number}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- events -----------------------------------------------------------------------------
+
+    def seen(self, event: str) -> bool:
+        """Mark `event` processed; True if it already was (inside the event's transaction)."""
+        cursor = self.db.execute("INSERT OR IGNORE INTO processed VALUES (?)", (event,))
+        return cursor.rowcount == 0
+
+    # --- occurrences ------------------------------------------------------------------------
+
+    def status(self, meeting: str, day: str) -> tuple[str, int | None]:
+        row = self.db.execute(
+            "SELECT status, current_item FROM occurrence WHERE meeting=? AND day=?", (meeting, day)
+        ).fetchone()
+        return (row[0], row[1]) if row else ("planned", None)
+
+    def set_status(self, meeting: str, day: str, status: str, current: int | None) -> None:
+        self.db.execute(
+            "INSERT INTO occurrence VALUES (?, ?, ?, ?) ON CONFLICT (meeting, day) "
+            "DO UPDATE SET status=excluded.status, current_item=excluded.current_item",
+            (meeting, day, status, current),
+        )
+
+    def running(self, meeting: str) -> str | None:
+        row = self.db.execute(
+            "SELECT day FROM occurrence WHERE meeting=? AND status='running'", (meeting,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    # --- items ------------------------------------------------------------------------------
+
+    def items(self, meeting: str, day: str) -> list[ItemRow]:
+        rows = self.db.execute(
+            "SELECT number, section, text, owners, author, withdrawn, message_id FROM item "
+            "WHERE meeting=? AND day=? ORDER BY number",
+            (meeting, day),
+        )
+        return [
+            ItemRow(n, s, t, tuple(json.loads(o)), a, bool(w), m) for n, s, t, o, a, w, m in rows
+        ]
+
+    def add_item(
+        self, meeting: str, day: str, section: str, text: str, owners: tuple[str, ...],
+        author: str | None,
+    ) -> int:  # fmt: skip
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM item WHERE meeting=? AND day=?",
+            (meeting, day),
+        ).fetchone()
+        number = int(row[0])
+        self.db.execute(
+            "INSERT INTO item (meeting, day, number, section, text, owners, author) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (meeting, day, number, section, text, json.dumps(list(owners)), author),
+        )
+        return number
+
+    def update_item(
+        self, meeting: str, day: str, number: int, *, text: str | None = None,
+        withdrawn: bool | None = None, message_id: int | None = None,
+    ) -> None:  # fmt: skip
+        for column, value in (("text", text), ("withdrawn", withdrawn), ("message_id", message_id)):
+            if value is not None:
+                self.db.execute(
+                    f"UPDATE item SET {column}=? WHERE meeting=? AND day=? AND number=?",
+                    (value, meeting, day, number),
+                )
+
+    def item_by_message(self, message_id: int) -> tuple[str, str, int] | None:
+        row = self.db.execute(
+            "SELECT meeting, day, number FROM item WHERE message_id=?", (message_id,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    # --- votes ------------------------------------------------------------------------------
+
+    def vote(self, meeting: str, day: str, number: int, voter: str, on: bool) -> bool:
+        """Add or remove one vote; False when there was nothing to change."""
+        if on:
+            sql = "INSERT OR IGNORE INTO vote VALUES (?, ?, ?, ?)"
+        else:
+            sql = "DELETE FROM vote WHERE meeting=? AND day=? AND number=? AND voter=?"
+        return self.db.execute(sql, (meeting, day, number, voter)).rowcount == 1
+
+    def vote_counts(self, meeting: str, day: str) -> dict[int, int]:
+        rows = self.db.execute(
+            "SELECT number, COUNT(*) FROM vote WHERE meeting=? AND day=? GROUP BY number",
+            (meeting, day),
+        )
+        return {int(n): int(c) for n, c in rows}
+
+    # --- polls ------------------------------------------------------------------------------
+
+    def add_poll(
+        self, meeting: str, day: str, question: str, options: tuple[str, ...],
+        quorum: int | None, voters: str | None, item: int | None,
+    ) -> int:  # fmt: skip
+        cursor = self.db.execute(
+            "INSERT INTO poll (meeting, day, question, options, quorum, voters, item) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (meeting, day, question, json.dumps(list(options)), quorum, voters, item),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _poll(self, where: str, args: tuple[object, ...]) -> PollRow | None:
+        row = self.db.execute(
+            "SELECT id, question, options, quorum, voters, item, message_id, closed FROM poll "
+            f"WHERE {where} ORDER BY id DESC LIMIT 1",
+            args,
+        ).fetchone()
+        if row is None:
+            return None
+        return PollRow(
+            row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5], row[6], bool(row[7])
+        )
+
+    def open_poll(self, meeting: str, day: str) -> PollRow | None:
+        return self._poll("meeting=? AND day=? AND closed=0", (meeting, day))
+
+    def poll_by_message(self, message_id: int) -> PollRow | None:
+        return self._poll("message_id=?", (message_id,))
+
+    def poll_by_id(self, poll: int) -> PollRow | None:
+        return self._poll("id=?", (poll,))
+
+    def set_poll(self, poll: int, *, message_id: int | None = None, closed: bool = False) -> None:
+        if message_id is not None:
+            self.db.execute("UPDATE poll SET message_id=? WHERE id=?", (message_id, poll))
+        if closed:
+            self.db.execute("UPDATE poll SET closed=1 WHERE id=?", (poll,))
+
+    def ballot(self, poll: int, voter_id: int, key: str, on: bool) -> None:
+        if on:
+            self.db.execute("INSERT OR IGNORE INTO ballot VALUES (?, ?, ?)", (poll, voter_id, key))
+        else:
+            self.db.execute(
+                "DELETE FROM ballot WHERE poll=? AND voter_id=? AND key=?", (poll, voter_id, key)
+            )
+
+    def ballots(self, poll: int) -> list[tuple[int, str]]:
+        rows = self.db.execute(
+            "SELECT voter_id, key FROM ballot WHERE poll=? ORDER BY rowid", (poll,)
+        )
+        return [(int(v), str(k)) for v, k in rows]
+
+    # --- action items -----------------------------------------------------------------------
+
+    def add_action(self, meeting: str, day: str, item: str, owner: str, text: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO action (meeting, day, item, owner, text) VALUES (?, ?, ?, ?, ?)",
+            (meeting, day, item, owner, text),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _actions(self, where: str, args: tuple[object, ...]) -> list[ActionRow]:
+        rows = self.db.execute(
+            f"SELECT id, meeting, day, item, owner, text, done FROM action WHERE {where} "
+            "ORDER BY id",
+            args,
+        )
+        return [ActionRow(i, m, d, it, o, t, bool(x)) for i, m, d, it, o, t, x in rows]
+
+    def open_actions(self, owner: str | None = None) -> list[ActionRow]:
+        if owner is None:
+            return self._actions("done=0", ())
+        return self._actions("done=0 AND owner=?", (owner,))
+
+    def actions_of(self, meeting: str, day: str) -> list[ActionRow]:
+        return self._actions("meeting=? AND day=?", (meeting, day))
+
+    def action(self, action_id: int) -> ActionRow | None:
+        found = self._actions("id=?", (action_id,))
+        return found[0] if found else None
+
+    def set_action(self, action_id: int, *, done: bool) -> None:
+        self.db.execute("UPDATE action SET done=? WHERE id=?", (int(done), action_id))
+
+    def delete_action(self, action_id: int) -> None:
+        self.db.execute("DELETE FROM action WHERE id=?", (action_id,))
+
+    # --- people -----------------------------------------------------------------------------
+
+    def person(self, email: str) -> PersonRow | None:
+        return self._person("email=?", (email.casefold(),))
+
+    def person_by_id(self, user_id: int) -> PersonRow | None:
+        return self._person("user_id=?", (user_id,))
+
+    def _person(self, where: str, args: tuple[object, ...]) -> PersonRow | None:
+        row = self.db.execute(
+            "SELECT email, user_id, name, initials, affiliation, github, registered FROM person "
+            f"WHERE {where}",
+            args,
+        ).fetchone()
+        return PersonRow(*row[:6], bool(row[6])) if row else None
+
+    def people_initials(self) -> set[str]:
+        return {str(r[0]).upper() for r in self.db.execute("SELECT initials FROM person")}
+
+    def save_person(self, person: PersonRow) -> None:
+        self.db.execute(
+            "INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO UPDATE SET "
+            "user_id=COALESCE(excluded.user_id, person.user_id), name=excluded.name, "
+            "initials=excluded.initials, affiliation=excluded.affiliation, "
+            "github=excluded.github, registered=excluded.registered",
+            (
+                person.email.casefold(), person.user_id, person.name, person.initials,
+                person.affiliation, person.github, int(person.registered),
+            ),
+        )  # fmt: skip
+
+    # --- chairs and undo --------------------------------------------------------------------
+
+    def chairs(self, meeting: str) -> set[str]:
+        rows = self.db.execute("SELECT email FROM chair WHERE meeting=?", (meeting,))
+        return {str(r[0]) for r in rows}
+
+    def add_chair(self, meeting: str, email: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO chair VALUES (?, ?)", (meeting, email.casefold()))
+
+    def push_undo(self, meeting: str, day: str, sender: str, kind: str, payload: object) -> None:
+        self.db.execute(
+            "INSERT INTO undo (meeting, day, sender, kind, payload) VALUES (?, ?, ?, ?, ?)",
+            (meeting, day, sender, kind, json.dumps(payload)),
+        )
+
+    def pop_undo(self, meeting: str, day: str, sender: str) -> tuple[str, object] | None:
+        row = self.db.execute(
+            "SELECT id, kind, payload FROM undo WHERE meeting=? AND day=? AND sender=? "
+            "ORDER BY id DESC LIMIT 1",
+            (meeting, day, sender),
+        ).fetchone()
+        if row is None:
+            return None
+        self.db.execute("DELETE FROM undo WHERE id=?", (row[0],))
+        return str(row[1]), json.loads(row[2])
