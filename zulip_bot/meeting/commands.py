@@ -17,7 +17,9 @@ MAX_TEXT = 2000
 MAX_NUMBER = 9999
 _MENTION = re.compile(r"@_?\*\*(?P<name>[^*|]+?)(?:\|(?P<id>\d+))?\*\*")
 _INITIALS = re.compile(r"[A-Z](?:[a-z]?[A-Z]){1,3}(?:/[A-Z](?:[a-z]?[A-Z]){1,3})*")
-_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+_SMART_QUOTES = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'"}
+)
 
 
 class CommandError(ValueError):
@@ -401,7 +403,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("agenda", "agenda", "the agenda with numbers, owners and votes", _simple(Agenda)),
     Spec("poll", 'poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]',
          "a native poll; its result goes into the notes", _poll),
-    Spec("close poll", "close poll", "close the open poll and write its result", _simple(ClosePoll)),
+    Spec("close poll", "close poll", "close the poll, write its result", _simple(ClosePoll)),
     Spec("here", "here", "add yourself to the attendees", _simple(Here), ("attend",)),
     Spec("iam", "iam XX <affiliation> @github", "set your initials, affiliation and GitHub", _iam),
     Spec("chair", "chair @**Name**", "make someone a co-chair of this meeting", _chair),

@@ -321,7 +321,10 @@ class Store:
             f"WHERE {where}",
             args,
         ).fetchone()
-        return PersonRow(*row[:6], bool(row[6])) if row else None
+        if row is None:
+            return None
+        email, user_id, name, initials, affiliation, github, registered = row
+        return PersonRow(email, user_id, name, initials, affiliation, github, bool(registered))
 
     def people_initials(self) -> set[str]:
         return {str(r[0]).upper() for r in self.db.execute("SELECT initials FROM person")}
