@@ -1,0 +1,614 @@
+"""Applies chat commands, reactions and poll votes to the notes draft and the store.
+
+Pure of Zulip: it takes `Incoming` values and `now`, and returns `Send` effects. The notes file
+is read afresh for every event (people edit it by hand) and saved atomically; each event runs
+in one store transaction and is skipped if its id was already processed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from zulip_bot import schedule
+from zulip_bot.config import BotConfig, MeetingConfig, Person
+from zulip_bot.meeting import commands as c
+from zulip_bot.meeting import messages
+from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.store import ItemRow, PersonRow, Store
+from zulip_bot.notes import AgendaItem, Attendee, NotesDocument, NotesError, inline_text, new_draft
+from zulip_bot.notes.model import PLACEHOLDER_TEXTS
+from zulip_bot.notes.parse import normalize_title
+
+ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
+LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End, c.ClosePoll)
+THUMBS_UP = ("+1", "thumbs_up", "like")
+
+
+class Refused(Exception):
+    """A command that cannot be done; its message is the reply."""
+
+
+@dataclass
+class Context:
+    meeting: MeetingConfig
+    day: dt.date
+    start: dt.datetime
+    sender: Sender
+    person: Person
+    doc: NotesDocument
+    path: Path
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.meeting.key, self.day.isoformat()
+
+
+@dataclass(frozen=True)
+class Live:
+    row: ItemRow
+    item: AgendaItem
+
+
+class MeetingService:
+    def __init__(self, config: BotConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+
+    # --- entry points -----------------------------------------------------------------------
+
+    def handle_message(self, message: Incoming, now: dt.datetime) -> list[Send]:
+        if message.sender.is_bot:
+            return []
+        meeting = self.config.meeting_for_stream(message.stream or "")
+        with self.store.transaction():
+            if self.store.seen(message.event_id):
+                return []
+            if meeting is None:
+                return [self._reply(message, "I only run meetings in their own streams: "
+                                    + ", ".join(f"#**{m.stream}**" for m in self.config.meetings))]  # fmt: skip
+            try:
+                command = c.parse(message.content)
+            except c.CommandError as error:
+                return [self._reply(message, error.reply)]
+            ctx = self._context(meeting, message.sender, now)
+            try:
+                effects = self._dispatch(command, ctx, message, now)
+            except (Refused, NotesError) as error:
+                return [self._reply(message, str(error))]
+            return effects
+
+    def handle_reaction(
+        self, event_id: str, sender: Sender, message_id: int, emoji: str, added: bool,
+        now: dt.datetime,
+    ) -> list[Send]:  # fmt: skip
+        """A 👍 on the bot's reply to an `add` is a vote for that item; removing it unvotes."""
+        if sender.is_bot or emoji not in THUMBS_UP:
+            return []
+        with self.store.transaction():
+            if self.store.seen(event_id):
+                return []
+            found = self.store.item_by_message(message_id)
+            if found is not None:
+                self.store.vote(found[0], found[1], found[2], sender.email.casefold(), added)
+        return []
+
+    def handle_submessage(self, event_id: str, sender_id: int, message_id: int, content: str) -> None:
+        """A ballot in a native poll: `{"type": "vote", "key": "canned,0", "vote": 1}`."""
+        with self.store.transaction():
+            if self.store.seen(event_id):
+                return
+            poll = self.store.poll_by_message(message_id)
+            try:
+                data = json.loads(content)
+            except ValueError:
+                return
+            if poll is None or poll.closed or not isinstance(data, dict):
+                return
+            if data.get("type") == "vote" and data.get("vote") in (1, -1):
+                self.store.ballot(poll.id, sender_id, str(data.get("key")), data["vote"] == 1)
+
+    def message_sent(self, ref: str, message_id: int) -> None:
+        """The runner reports the id Zulip gave to a message the service asked for."""
+        kind, _, rest = ref.partition(":")
+        with self.store.transaction():
+            if kind == "item":
+                meeting, day, number = rest.split(":")
+                self.store.update_item(meeting, day, int(number), message_id=message_id)
+            elif kind == "poll":
+                self.store.set_poll(int(rest), message_id=message_id)
+
+    # --- context ----------------------------------------------------------------------------
+
+    def _context(self, meeting: MeetingConfig, sender: Sender, now: dt.datetime) -> Context:
+        running = self.store.running(meeting.key)
+        if running is not None:
+            day = dt.date.fromisoformat(running)
+            start = dt.datetime.combine(day, meeting.start, meeting.timezone)
+        else:
+            found = schedule.current_occurrence(meeting, now)
+            if found is None:
+                raise Refused(f"{meeting.title} has no more meetings on its schedule.")
+            start, day = found, found.date()
+        path = meeting.notes_path_for(day)
+        if path.exists():
+            doc = NotesDocument.load(path)
+        else:
+            doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
+        return Context(meeting, day, start, sender, self._person(sender), doc, path)
+
+    def _person(self, sender: Sender) -> Person:
+        known = self.config.roster.by_email(sender.email)
+        stored = self.store.person(sender.email)
+        if stored is not None and (stored.registered or known is None):
+            return Person(stored.name, stored.initials, stored.affiliation, stored.github,
+                          stored.email)  # fmt: skip
+        if known is not None:
+            return known
+        initials = self._new_initials(sender.full_name)
+        row = PersonRow(sender.email.casefold(), sender.user_id, sender.full_name, initials, "", "",
+                        False)  # fmt: skip
+        self.store.save_person(row)
+        return Person(sender.full_name, initials, email=sender.email.casefold())
+
+    def _new_initials(self, full_name: str) -> str:
+        words = [w for w in full_name.replace("-", " ").split() if w[:1].isalpha()] or ["X"]
+        taken = {p.initials for p in self.config.roster.people} | self.store.people_initials()
+        base = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+        if base not in taken:
+            return base
+        for letter in words[-1][1:] + "XYZ":
+            candidate = (base + letter).upper()
+            if candidate.isalpha() and candidate not in taken:
+                return candidate
+        return base + str(len(taken))
+
+    def _is_organizer(self, ctx: Context) -> bool:
+        email = ctx.sender.email.casefold()
+        return (
+            ctx.sender.is_admin
+            or email in ctx.meeting.organizers
+            or email in self.store.chairs(ctx.meeting.key)
+        )
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _reply(self, message: Incoming, content: str, ref: str | None = None) -> Send:
+        if message.stream is None:
+            return Send(content, to=message.sender.email, ref=ref)
+        return Send(content, stream=message.stream, topic=message.topic, ref=ref)
+
+    def _agenda(self, ctx: Context) -> list[Live]:
+        """Store rows matched to the draft's items; items typed by hand get numbers too."""
+        rows = self.store.items(*ctx.key)
+        unmatched = {r.number: r for r in rows if not r.withdrawn}
+        live: list[Live] = []
+        for kind, title in ctx.meeting.sections:
+            if kind == "carried" and not any(
+                normalize_title(s.title) == normalize_title(title) for s in ctx.doc.sections()
+            ):
+                continue
+            try:
+                items = ctx.doc.items(title)
+            except NotesError:
+                continue
+            for item in items:
+                if item.text in PLACEHOLDER_TEXTS and not item.owners:
+                    continue
+                match = next(
+                    (r for r in unmatched.values()
+                     if normalize_title(r.section) == normalize_title(title) and r.text == item.text),
+                    None,
+                )  # fmt: skip
+                if match is None:
+                    number = self.store.add_item(*ctx.key, title, item.text, item.owners, None)
+                    match = ItemRow(number, title, item.text, item.owners, None, False, None)
+                else:
+                    del unmatched[match.number]
+                live.append(Live(match, item))
+        for row in unmatched.values():  # removed from the file by hand
+            self.store.update_item(*ctx.key, row.number, withdrawn=True)
+        return live
+
+    def _find(self, ctx: Context, number: int) -> Live:
+        for entry in self._agenda(ctx):
+            if entry.row.number == number:
+                return entry
+        rows = {r.number: r for r in self.store.items(*ctx.key)}
+        if number in rows and rows[number].withdrawn:
+            raise Refused(f"Item {number} was withdrawn.")
+        top = max(rows, default=0)
+        raise Refused(f"There is no item {number}; the agenda has items 1 to {top}."
+                      if top else f"There is no item {number}; the agenda is empty.")  # fmt: skip
+
+    def _may_change(self, ctx: Context, entry: Live, verb: str) -> None:
+        if entry.row.author == ctx.sender.email.casefold() or self._is_organizer(ctx):
+            return
+        if entry.row.author is None and ctx.person.initials in entry.item.owners:
+            return
+        raise Refused(f"Only the person who added item {entry.row.number} or an organizer can "
+                      f"{verb} it.")  # fmt: skip
+
+    def _current(self, ctx: Context) -> Live:
+        status, current = self.store.status(*ctx.key)
+        if status != "running":
+            raise Refused("The meeting has not started: an organizer starts it with `start`.")
+        if current is None:
+            raise Refused("No item is open yet: an organizer opens one with `next` or `item <n>`.")
+        return self._find(ctx, current)
+
+    def _save(self, ctx: Context) -> None:
+        ctx.doc.save(ctx.path)
+
+    # --- dispatch ---------------------------------------------------------------------------
+
+    def _dispatch(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        if isinstance(cmd, ORGANIZER_ONLY) and not self._is_organizer(ctx):
+            raise Refused(f"Only organizers and co-chairs of {ctx.meeting.title} can do that.")
+        status, _ = self.store.status(*ctx.key)
+        if isinstance(cmd, LIVE_ONLY) and status != "running":
+            raise Refused("The meeting has not started: an organizer starts it with `start`.")
+        handler: Callable[[c.Command, Context, Incoming, dt.datetime], list[Send]] = getattr(
+            self, f"_cmd_{type(cmd).__name__.lower()}"
+        )
+        return handler(cmd, ctx, msg, now)
+
+    def _cmd_add(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Add)
+        section = ctx.meeting.section(cmd.kind)
+        self._agenda(ctx)
+        if not any(normalize_title(s.title) == normalize_title(section) for s in ctx.doc.sections()):
+            ctx.doc.add_section(section)
+        owners = (ctx.person.initials,)
+        ctx.doc.add_item(section, cmd.text, owners=owners, checked=False)
+        self._save(ctx)
+        text = inline_text(cmd.text)
+        number = self.store.add_item(*ctx.key, section, text, owners, ctx.sender.email.casefold())
+        self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "add", number)
+        reply = (f"Added item **{number}** to {section}: {ctx.person.initials}: {text}\n"
+                 f"React with 👍 (or `vote {number}`) to vote for it.")  # fmt: skip
+        return [self._reply(msg, reply, ref=f"item:{ctx.meeting.key}:{ctx.day}:{number}")]
+
+    def _cmd_edit(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Edit)
+        entry = self._find(ctx, cmd.number)
+        self._may_change(ctx, entry, "edit")
+        ctx.doc.set_item_text(entry.item, cmd.text)
+        self._save(ctx)
+        self.store.update_item(*ctx.key, cmd.number, text=inline_text(cmd.text))
+        return [self._reply(msg, f"Item {cmd.number} now reads: {inline_text(cmd.text)}")]
+
+    def _cmd_withdraw(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Withdraw)
+        entry = self._find(ctx, cmd.number)
+        self._may_change(ctx, entry, "withdraw")
+        ctx.doc.remove_item(entry.item)
+        self._save(ctx)
+        self.store.update_item(*ctx.key, cmd.number, withdrawn=True)
+        return [self._reply(msg, f"Withdrew item {cmd.number}: {entry.item.text}")]
+
+    def _vote(self, number: int, ctx: Context, msg: Incoming, on: bool) -> list[Send]:
+        self._find(ctx, number)
+        changed = self.store.vote(*ctx.key, number, ctx.sender.email.casefold(), on)
+        if not changed:
+            already = "You already voted for" if on else "You had not voted for"
+            return [self._reply(msg, f"{already} item {number}.")]
+        votes = self.store.vote_counts(*ctx.key).get(number, 0)
+        verb = "Voted for" if on else "Took back your vote for"
+        return [self._reply(msg, f"{verb} item {number}; it has {votes} vote(s).")]
+
+    def _cmd_vote(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Vote)
+        return self._vote(cmd.number, ctx, msg, True)
+
+    def _cmd_unvote(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Unvote)
+        return self._vote(cmd.number, ctx, msg, False)
+
+    def _ordered(self, ctx: Context) -> list[tuple[Live, int]]:
+        votes = self.store.vote_counts(*ctx.key)
+        entries = [(e, votes.get(e.row.number, 0)) for e in self._agenda(ctx)]
+        return sorted(entries, key=lambda pair: (-pair[1], pair[0].row.number))
+
+    def _cmd_agenda(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        lines = [
+            messages.AgendaLine(e.row.number, e.item.owners, e.item.text, votes, e.item.checked)
+            for e, votes in self._ordered(ctx)
+        ]
+        title = f"{ctx.meeting.title}, {messages.time_tag(ctx.start)}"
+        return [self._reply(msg, messages.agenda(title, lines))]
+
+    def _cmd_here(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        added = self._attend(ctx)
+        self._save(ctx)
+        if not added:
+            return [self._reply(msg, f"{ctx.person.name} is already on the attendee list.")]
+        count = ctx.doc.head_count
+        return [self._reply(msg, f"Welcome, {ctx.person.name} ({ctx.person.initials})! "
+                                 f"{count} people in total.")]  # fmt: skip
+
+    def _attend(self, ctx: Context) -> bool:
+        attendees = ctx.doc.attendees()
+        person = ctx.person
+        if any(a.name == person.name or (a.initials and a.initials == person.initials)
+               for a in attendees):  # fmt: skip
+            return False
+        if ctx.doc.parsed.attendee_section is None and ctx.doc.parsed.attendee_table is None:
+            ctx.doc.add_section("Attendees", level=2)
+        ctx.doc.add_attendee(Attendee(person.name, person.initials, person.affiliation,
+                                      person.github))  # fmt: skip
+        counted = max(len(ctx.doc.attendees()), ctx.doc.head_count or 0)
+        if ctx.doc.head_count is None or counted > ctx.doc.head_count:
+            ctx.doc.set_head_count(counted)
+        return True
+
+    def _cmd_iam(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Iam)
+        holder = self.config.roster.by_initials(cmd.initials)
+        email = ctx.sender.email.casefold()
+        if holder is not None and holder.email != email:
+            raise Refused(f"`{cmd.initials}` already belongs to {holder.name}; pick other initials.")
+        row = PersonRow(email, ctx.sender.user_id, ctx.sender.full_name, cmd.initials,
+                        cmd.affiliation, cmd.github, True)  # fmt: skip
+        self.store.save_person(row)
+        return [self._reply(msg, f"Noted: {ctx.sender.full_name} is {cmd.initials}"
+                                 + (f", {cmd.affiliation}" if cmd.affiliation else "")
+                                 + (f", @{cmd.github}" if cmd.github else "") + ".")]  # fmt: skip
+
+    def _cmd_chair(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Chair)
+        person = self.config.roster.by_name(cmd.person.name)
+        if person is None or not person.email:
+            raise Refused(f"I don't know {cmd.person.name}'s email; add them to the roster first.")
+        self.store.add_chair(ctx.meeting.key, person.email)
+        return [self._reply(msg, f"{person.name} is now a co-chair of {ctx.meeting.title}.")]
+
+    def _cmd_start(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        status, _ = self.store.status(*ctx.key)
+        if status == "running":
+            raise Refused("The meeting is already running.")
+        if status == "ended":
+            raise Refused("This meeting has already ended.")
+        self.store.set_status(*ctx.key, "running", None)
+        return [self._reply(msg, f"{ctx.meeting.title} has started. `next` opens the first item.")]
+
+    def _cmd_next(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        pending = [e for e, _ in self._ordered(ctx) if not e.item.checked]
+        if not pending:
+            raise Refused("Every item has been discussed; `end` ends the meeting.")
+        return self._open(ctx, msg, pending[0])
+
+    def _cmd_goto(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.GoTo)
+        return self._open(ctx, msg, self._find(ctx, cmd.number))
+
+    def _open(self, ctx: Context, msg: Incoming, entry: Live) -> list[Send]:
+        ctx.doc.set_checked(entry.item, True)
+        self._save(ctx)
+        self.store.set_status(*ctx.key, "running", entry.row.number)
+        owners = "/".join(entry.item.owners)
+        return [self._reply(msg, f"Now on item {entry.row.number}: {owners + ': ' if owners else ''}"
+                                 f"{entry.item.text}")]  # fmt: skip
+
+    def _add_note(self, ctx: Context, text: str) -> tuple[Live, int]:
+        entry = self._current(ctx)
+        line = ctx.doc.add_child(entry.item, text)
+        self._save(ctx)
+        self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "note",
+                             {"item": entry.row.number, "text": inline_text(text)})  # fmt: skip
+        return entry, line
+
+    def _cmd_note(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Note)
+        entry, _ = self._add_note(ctx, cmd.text)
+        return [self._reply(msg, f"Noted under item {entry.row.number}.")]
+
+    def _cmd_decided(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Decided)
+        labelled = cmd.text.split(":", 1)[0].casefold() in (
+            "consensus", "decision", "general feeling", "conclusion", "agreed", "resolution")  # fmt: skip
+        entry, _ = self._add_note(ctx, cmd.text if labelled else f"Decision: {cmd.text}")
+        return [self._reply(msg, f"Decision recorded under item {entry.row.number}.")]
+
+    def _cmd_action(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Action)
+        owners = [self._initials(o) for o in cmd.owners]
+        unknown = [o for o in owners if self.config.roster.by_initials(o) is None
+                   and o not in self.store.people_initials()]  # fmt: skip
+        text = f"Action item: {'/'.join(owners)} to {cmd.text}" if owners else f"Action item: {cmd.text}"
+        entry, _ = self._add_note(ctx, text)
+        ids = [self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(cmd.text))
+               for owner in owners or [""]]  # fmt: skip
+        reply = f"Action item {', '.join(f'A{i}' for i in ids)} recorded under item {entry.row.number}."
+        if not owners:
+            reply += " It has no owner: say `action XX <text>` to give one."
+        if unknown:
+            reply += f" Note: {', '.join(unknown)} is not in the roster; kept as written."
+        return [self._reply(msg, reply)]
+
+    def _initials(self, owner: c.Owner) -> str:
+        person = self.config.roster.by_name(owner.mention.name) if owner.mention else None
+        return person.initials if person else owner.text.replace(" ", "")
+
+    def _cmd_undo(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        last = self.store.pop_undo(*ctx.key, ctx.sender.email.casefold())
+        if last is None:
+            raise Refused("You have added nothing in this meeting that I can undo.")
+        kind, payload = last
+        if kind == "add":
+            assert isinstance(payload, int)
+            entry = self._find(ctx, payload)
+            ctx.doc.remove_item(entry.item)
+            self.store.update_item(*ctx.key, payload, withdrawn=True)
+            self._save(ctx)
+            return [self._reply(msg, f"Removed item {payload}.")]
+        assert isinstance(payload, dict)
+        entry = self._find(ctx, int(payload["item"]))
+        child = next((ch for ch in reversed(entry.item.children) if ch.text == payload["text"]), None)
+        if child is None:
+            raise Refused("What you added is no longer in the notes; nothing to undo.")
+        ctx.doc.remove_item(child)
+        self._save(ctx)
+        return [self._reply(msg, f"Removed your note under item {entry.row.number}.")]
+
+    def _cmd_poll(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Poll)
+        if cmd.voters and self.config.roster.group(cmd.voters) is None:
+            groups = ", ".join(g for g, _ in self.config.roster.groups) or "none"
+            raise Refused(f"There is no roster group `{cmd.voters}` (groups: {groups}).")
+        if self.store.open_poll(*ctx.key) is not None:
+            raise Refused("A poll is already open; `close poll` closes it first.")
+        _, current = self.store.status(*ctx.key)
+        poll = self.store.add_poll(*ctx.key, cmd.question, cmd.options, cmd.quorum, cmd.voters,
+                                   current)  # fmt: skip
+        lines = [f"/poll {' '.join(cmd.question.split())}", *(" ".join(o.split()) for o in cmd.options)]
+        return [Send("\n".join(lines), stream=msg.stream, topic=msg.topic, ref=f"poll:{poll}")]
+
+    def _cmd_closepoll(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        result = self._close_poll(ctx)
+        if result is None:
+            raise Refused("There is no open poll.")
+        self._save(ctx)
+        return [self._reply(msg, f"Poll closed. {result}")]
+
+    def _close_poll(self, ctx: Context) -> str | None:
+        poll = self.store.open_poll(*ctx.key)
+        if poll is None:
+            return None
+        self.store.set_poll(poll.id, closed=True)
+        keys = {f"canned,{i}": option for i, option in enumerate(poll.options)}
+        counts: dict[str, list[str]] = {option: [] for option in poll.options}
+        allowed = set(self.config.roster.group(poll.voters) or ()) if poll.voters else None
+        for voter_id, key in self.store.ballots(poll.id):
+            person = self.store.person_by_id(voter_id)
+            initials = person.initials if person else f"user {voter_id}"
+            if key in keys and (allowed is None or initials in allowed):
+                counts[keys[key]].append(initials)
+        parts = [f"{o}: {len(v)}" + (f" ({', '.join(v)})" if v else "") for o, v in counts.items()]
+        result = f"Poll: {poll.question} {'; '.join(parts)}"
+        if poll.quorum is not None:
+            voted = len({v for vs in counts.values() for v in vs})
+            passed = voted >= poll.quorum and max(len(v) for v in counts.values()) * 2 > voted
+            result += (f". Vote {'passed' if passed else 'did not pass'} "
+                       f"({voted} voted, quorum {poll.quorum})")  # fmt: skip
+        entry = self._find(ctx, poll.item) if poll.item else None
+        if entry is not None:
+            ctx.doc.add_child(entry.item, result)
+        else:
+            self._current_or_section(ctx, result)
+        return result
+
+    def _current_or_section(self, ctx: Context, text: str) -> None:
+        ctx.doc.add_item(ctx.meeting.section("item"), text, checked=None)
+
+    def _cmd_actions(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Actions)
+        if cmd.who == "all":
+            rows, title = self.store.open_actions(), "Open action items"
+        else:
+            if cmd.who == "mine":
+                owner = ctx.person.initials
+            else:
+                person = self.config.roster.by_name(cmd.who.name)
+                owner = person.initials if person else cmd.who.name
+            rows, title = self.store.open_actions(owner), f"Open action items of {owner}"
+        return [self._reply(msg, messages.action_list(title, [self._open_action(r) for r in rows]))]
+
+    def _open_action(self, row: object) -> messages.OpenAction:
+        from zulip_bot.meeting.store import ActionRow
+
+        assert isinstance(row, ActionRow)
+        person = self.config.roster.by_initials(row.owner) if row.owner else None
+        mention = f"@**{person.name}**" if person else (row.owner or "(no owner)")
+        return messages.OpenAction(row.id, row.owner, mention, row.text, row.day)
+
+    def _cmd_done(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Done)
+        row = self.store.action(cmd.action_id)
+        if row is None:
+            raise Refused(f"There is no action item A{cmd.action_id}; `actions` lists the open ones.")
+        if row.done:
+            raise Refused(f"A{cmd.action_id} is already done.")
+        if row.owner not in ("", ctx.person.initials) and not self._is_organizer(ctx):
+            raise Refused(f"A{cmd.action_id} belongs to {row.owner}; they or an organizer can close it.")
+        self.store.set_action(cmd.action_id, done=True)
+        return [self._reply(msg, f"Closed A{cmd.action_id}: {row.text}")]
+
+    def _cmd_notes(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        count = len(self._agenda(ctx))
+        return [self._reply(msg, f"The notes draft for {messages.time_tag(ctx.start)} is "
+                                 f"`{ctx.path}` ({count} agenda items).")]  # fmt: skip
+
+    def _cmd_nextmeeting(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        upcoming = schedule.next_occurrence(ctx.meeting, now)
+        if upcoming is None:
+            return [self._reply(msg, f"{ctx.meeting.title} has no more meetings scheduled.")]
+        link = f" Video: {ctx.meeting.video_link}" if ctx.meeting.video_link else ""
+        return [self._reply(msg, f"The next {ctx.meeting.title} is {messages.time_tag(upcoming)}.{link}")]
+
+    def _cmd_help(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        assert isinstance(cmd, c.Help)
+        if cmd.topic is None:
+            return [self._reply(msg, c.usage())]
+        found = c.help_for(cmd.topic)
+        if found is None:
+            raise Refused(f"There is no command `{cmd.topic}`. Send `help` for the list.")
+        return [self._reply(msg, found)]
+
+    def _cmd_end(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        self._close_poll(ctx)
+        live = self._agenda(ctx)
+        registered = {(a.item, a.text) for a in self.store.actions_of(*ctx.key)}
+        for found in ctx.doc.action_items():
+            item_text = found.item.text if found.item else ""
+            text = found.text.split(" to ", 1)[1] if found.owners and " to " in found.text else found.text
+            if (item_text, text) not in registered and (item_text, found.text) not in registered:
+                for owner in found.owners or ("",):
+                    self.store.add_action(*ctx.key, item_text, owner, text)
+        self._save(ctx)
+        self.store.set_status(*ctx.key, "ended", None)
+        carried = [e.item for e in live if not e.item.checked]
+        next_path = self._next_draft(ctx, carried, now)
+        decisions = ctx.doc.decisions()
+        discussed = tuple(
+            messages.DiscussedItem(
+                e.item.text, e.item.owners,
+                tuple(d.text for d in decisions if d.item == e.item),
+                tuple(ch.text for ch in e.item.children if ch.text.startswith("Poll:")),
+            )
+            for e in live if e.item.checked
+        )  # fmt: skip
+        attendees = ctx.doc.attendees()
+        summary = messages.Summary(
+            title=f"{ctx.meeting.title} {ctx.day}",
+            start=ctx.start,
+            attendees=tuple(a.name for a in attendees),
+            head_count=max(ctx.doc.head_count or 0, len(attendees)),
+            discussed=discussed,
+            actions=tuple(self._open_action(r) for r in self.store.open_actions()),
+            carried=tuple(i.text for i in carried),
+            notes_path=str(ctx.path),
+            next_draft=str(next_path) if next_path else None,
+        )
+        return [Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)]
+
+    def _next_draft(self, ctx: Context, carried: list[AgendaItem], now: dt.datetime) -> Path | None:
+        upcoming = schedule.next_occurrence(ctx.meeting, ctx.start)
+        if upcoming is None:
+            return None
+        path = ctx.meeting.notes_path_for(upcoming.date())
+        if path.exists():
+            doc = NotesDocument.load(path)
+        else:
+            doc = new_draft(ctx.meeting.template.read_text(encoding="utf-8"), upcoming.date())
+        section = ctx.meeting.section("carried")
+        if carried and not any(normalize_title(s.title) == normalize_title(section)
+                               for s in doc.sections()):  # fmt: skip
+            doc.add_section(section, after=ctx.meeting.section("announcement"))
+        for item in carried:
+            doc.add_item(section, item.text, owners=item.owners)
+        doc.save(path)
+        return path
