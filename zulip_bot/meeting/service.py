@@ -96,7 +96,9 @@ class MeetingService:
                 self.store.vote(found[0], found[1], found[2], sender.email.casefold(), added)
         return []
 
-    def handle_submessage(self, event_id: str, sender_id: int, message_id: int, content: str) -> None:
+    def handle_submessage(
+        self, event_id: str, sender_id: int, message_id: int, content: str
+    ) -> None:
         """A ballot in a native poll: `{"type": "vote", "key": "canned,0", "vote": 1}`."""
         with self.store.transaction():
             if self.store.seen(event_id):
@@ -245,7 +247,9 @@ class MeetingService:
 
     # --- dispatch ---------------------------------------------------------------------------
 
-    def _dispatch(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _dispatch(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         if isinstance(cmd, ORGANIZER_ONLY) and not self._is_organizer(ctx):
             raise Refused(f"Only organizers and co-chairs of {ctx.meeting.title} can do that.")
         status, _ = self.store.status(*ctx.key)
@@ -260,7 +264,9 @@ class MeetingService:
         assert isinstance(cmd, c.Add)
         section = ctx.meeting.section(cmd.kind)
         self._agenda(ctx)
-        if not any(normalize_title(s.title) == normalize_title(section) for s in ctx.doc.sections()):
+        if not any(
+            normalize_title(s.title) == normalize_title(section) for s in ctx.doc.sections()
+        ):
             ctx.doc.add_section(section)
         owners = (ctx.person.initials,)
         ctx.doc.add_item(section, cmd.text, owners=owners, checked=False)
@@ -272,7 +278,9 @@ class MeetingService:
                  f"React with 👍 (or `vote {number}`) to vote for it.")  # fmt: skip
         return [self._reply(msg, reply, ref=f"item:{ctx.meeting.key}:{ctx.day}:{number}")]
 
-    def _cmd_edit(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_edit(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Edit)
         entry = self._find(ctx, cmd.number)
         self._may_change(ctx, entry, "edit")
@@ -281,7 +289,9 @@ class MeetingService:
         self.store.update_item(*ctx.key, cmd.number, text=inline_text(cmd.text))
         return [self._reply(msg, f"Item {cmd.number} now reads: {inline_text(cmd.text)}")]
 
-    def _cmd_withdraw(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_withdraw(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Withdraw)
         entry = self._find(ctx, cmd.number)
         self._may_change(ctx, entry, "withdraw")
@@ -300,11 +310,15 @@ class MeetingService:
         verb = "Voted for" if on else "Took back your vote for"
         return [self._reply(msg, f"{verb} item {number}; it has {votes} vote(s).")]
 
-    def _cmd_vote(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_vote(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Vote)
         return self._vote(cmd.number, ctx, msg, True)
 
-    def _cmd_unvote(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_unvote(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Unvote)
         return self._vote(cmd.number, ctx, msg, False)
 
@@ -313,7 +327,9 @@ class MeetingService:
         entries = [(e, votes.get(e.row.number, 0)) for e in self._agenda(ctx)]
         return sorted(entries, key=lambda pair: (-pair[1], pair[0].row.number))
 
-    def _cmd_agenda(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_agenda(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         lines = [
             messages.AgendaLine(e.row.number, e.item.owners, e.item.text, votes, e.item.checked)
             for e, votes in self._ordered(ctx)
@@ -321,7 +337,9 @@ class MeetingService:
         title = f"{ctx.meeting.title}, {messages.time_tag(ctx.start)}"
         return [self._reply(msg, messages.agenda(title, lines))]
 
-    def _cmd_here(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_here(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         added = self._attend(ctx)
         self._save(ctx)
         if not added:
@@ -350,7 +368,9 @@ class MeetingService:
         holder = self.config.roster.by_initials(cmd.initials)
         email = ctx.sender.email.casefold()
         if holder is not None and holder.email != email:
-            raise Refused(f"`{cmd.initials}` already belongs to {holder.name}; pick other initials.")
+            raise Refused(
+                f"`{cmd.initials}` already belongs to {holder.name}; pick other initials."
+            )
         row = PersonRow(email, ctx.sender.user_id, ctx.sender.full_name, cmd.initials,
                         cmd.affiliation, cmd.github, True)  # fmt: skip
         self.store.save_person(row)
@@ -358,7 +378,9 @@ class MeetingService:
                                  + (f", {cmd.affiliation}" if cmd.affiliation else "")
                                  + (f", @{cmd.github}" if cmd.github else "") + ".")]  # fmt: skip
 
-    def _cmd_chair(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_chair(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Chair)
         person = self.config.roster.by_name(cmd.person.name)
         if person is None or not person.email:
@@ -366,7 +388,9 @@ class MeetingService:
         self.store.add_chair(ctx.meeting.key, person.email)
         return [self._reply(msg, f"{person.name} is now a co-chair of {ctx.meeting.title}.")]
 
-    def _cmd_start(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_start(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         status, _ = self.store.status(*ctx.key)
         if status == "running":
             raise Refused("The meeting is already running.")
@@ -375,13 +399,17 @@ class MeetingService:
         self.store.set_status(*ctx.key, "running", None)
         return [self._reply(msg, f"{ctx.meeting.title} has started. `next` opens the first item.")]
 
-    def _cmd_next(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_next(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         pending = [e for e, _ in self._ordered(ctx) if not e.item.checked]
         if not pending:
             raise Refused("Every item has been discussed; `end` ends the meeting.")
         return self._open(ctx, msg, pending[0])
 
-    def _cmd_goto(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_goto(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.GoTo)
         return self._open(ctx, msg, self._find(ctx, cmd.number))
 
@@ -401,28 +429,40 @@ class MeetingService:
                              {"item": entry.row.number, "text": inline_text(text)})  # fmt: skip
         return entry, line
 
-    def _cmd_note(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_note(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Note)
         entry, _ = self._add_note(ctx, cmd.text)
         return [self._reply(msg, f"Noted under item {entry.row.number}.")]
 
-    def _cmd_decided(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_decided(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Decided)
         labelled = cmd.text.split(":", 1)[0].casefold() in (
             "consensus", "decision", "general feeling", "conclusion", "agreed", "resolution")  # fmt: skip
         entry, _ = self._add_note(ctx, cmd.text if labelled else f"Decision: {cmd.text}")
         return [self._reply(msg, f"Decision recorded under item {entry.row.number}.")]
 
-    def _cmd_action(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_action(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Action)
         owners = [self._initials(o) for o in cmd.owners]
         unknown = [o for o in owners if self.config.roster.by_initials(o) is None
                    and o not in self.store.people_initials()]  # fmt: skip
-        text = f"Action item: {'/'.join(owners)} to {cmd.text}" if owners else f"Action item: {cmd.text}"
+        text = (
+            f"Action item: {'/'.join(owners)} to {cmd.text}"
+            if owners
+            else f"Action item: {cmd.text}"
+        )
         entry, _ = self._add_note(ctx, text)
         ids = [self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(cmd.text))
                for owner in owners or [""]]  # fmt: skip
-        reply = f"Action item {', '.join(f'A{i}' for i in ids)} recorded under item {entry.row.number}."
+        reply = (
+            f"Action item {', '.join(f'A{i}' for i in ids)} recorded under item {entry.row.number}."
+        )
         if not owners:
             reply += " It has no owner: say `action XX <text>` to give one."
         if unknown:
@@ -433,7 +473,9 @@ class MeetingService:
         person = self.config.roster.by_name(owner.mention.name) if owner.mention else None
         return person.initials if person else owner.text.replace(" ", "")
 
-    def _cmd_undo(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_undo(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         last = self.store.pop_undo(*ctx.key, ctx.sender.email.casefold())
         if last is None:
             raise Refused("You have added nothing in this meeting that I can undo.")
@@ -447,14 +489,18 @@ class MeetingService:
             return [self._reply(msg, f"Removed item {payload}.")]
         assert isinstance(payload, dict)
         entry = self._find(ctx, int(payload["item"]))
-        child = next((ch for ch in reversed(entry.item.children) if ch.text == payload["text"]), None)
+        child = next(
+            (ch for ch in reversed(entry.item.children) if ch.text == payload["text"]), None
+        )
         if child is None:
             raise Refused("What you added is no longer in the notes; nothing to undo.")
         ctx.doc.remove_item(child)
         self._save(ctx)
         return [self._reply(msg, f"Removed your note under item {entry.row.number}.")]
 
-    def _cmd_poll(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_poll(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Poll)
         if cmd.voters and self.config.roster.group(cmd.voters) is None:
             groups = ", ".join(g for g, _ in self.config.roster.groups) or "none"
@@ -464,10 +510,15 @@ class MeetingService:
         _, current = self.store.status(*ctx.key)
         poll = self.store.add_poll(*ctx.key, cmd.question, cmd.options, cmd.quorum, cmd.voters,
                                    current)  # fmt: skip
-        lines = [f"/poll {' '.join(cmd.question.split())}", *(" ".join(o.split()) for o in cmd.options)]
+        lines = [
+            f"/poll {' '.join(cmd.question.split())}",
+            *(" ".join(o.split()) for o in cmd.options),
+        ]
         return [Send("\n".join(lines), stream=msg.stream, topic=msg.topic, ref=f"poll:{poll}")]
 
-    def _cmd_closepoll(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_closepoll(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         result = self._close_poll(ctx)
         if result is None:
             raise Refused("There is no open poll.")
@@ -504,7 +555,9 @@ class MeetingService:
     def _current_or_section(self, ctx: Context, text: str) -> None:
         ctx.doc.add_item(ctx.meeting.section("item"), text, checked=None)
 
-    def _cmd_actions(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_actions(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Actions)
         if cmd.who == "all":
             rows, title = self.store.open_actions(), "Open action items"
@@ -525,31 +578,47 @@ class MeetingService:
         mention = f"@**{person.name}**" if person else (row.owner or "(no owner)")
         return messages.OpenAction(row.id, row.owner, mention, row.text, row.day)
 
-    def _cmd_done(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_done(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Done)
         row = self.store.action(cmd.action_id)
         if row is None:
-            raise Refused(f"There is no action item A{cmd.action_id}; `actions` lists the open ones.")
+            raise Refused(
+                f"There is no action item A{cmd.action_id}; `actions` lists the open ones."
+            )
         if row.done:
             raise Refused(f"A{cmd.action_id} is already done.")
         if row.owner not in ("", ctx.person.initials) and not self._is_organizer(ctx):
-            raise Refused(f"A{cmd.action_id} belongs to {row.owner}; they or an organizer can close it.")
+            raise Refused(
+                f"A{cmd.action_id} belongs to {row.owner}; they or an organizer can close it."
+            )
         self.store.set_action(cmd.action_id, done=True)
         return [self._reply(msg, f"Closed A{cmd.action_id}: {row.text}")]
 
-    def _cmd_notes(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_notes(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         count = len(self._agenda(ctx))
         return [self._reply(msg, f"The notes draft for {messages.time_tag(ctx.start)} is "
                                  f"`{ctx.path}` ({count} agenda items).")]  # fmt: skip
 
-    def _cmd_nextmeeting(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_nextmeeting(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         upcoming = schedule.next_occurrence(ctx.meeting, now)
         if upcoming is None:
             return [self._reply(msg, f"{ctx.meeting.title} has no more meetings scheduled.")]
         link = f" Video: {ctx.meeting.video_link}" if ctx.meeting.video_link else ""
-        return [self._reply(msg, f"The next {ctx.meeting.title} is {messages.time_tag(upcoming)}.{link}")]
+        return [
+            self._reply(
+                msg, f"The next {ctx.meeting.title} is {messages.time_tag(upcoming)}.{link}"
+            )
+        ]
 
-    def _cmd_help(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+    def _cmd_help(
+        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
+    ) -> list[Send]:
         assert isinstance(cmd, c.Help)
         if cmd.topic is None:
             return [self._reply(msg, c.usage())]
@@ -564,7 +633,11 @@ class MeetingService:
         registered = {(a.item, a.text) for a in self.store.actions_of(*ctx.key)}
         for found in ctx.doc.action_items():
             item_text = found.item.text if found.item else ""
-            text = found.text.split(" to ", 1)[1] if found.owners and " to " in found.text else found.text
+            text = (
+                found.text.split(" to ", 1)[1]
+                if found.owners and " to " in found.text
+                else found.text
+            )
             if (item_text, text) not in registered and (item_text, found.text) not in registered:
                 for owner in found.owners or ("",):
                     self.store.add_action(*ctx.key, item_text, owner, text)
@@ -593,7 +666,9 @@ class MeetingService:
             notes_path=str(ctx.path),
             next_draft=str(next_path) if next_path else None,
         )
-        return [Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)]
+        return [
+            Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)
+        ]
 
     def _next_draft(self, ctx: Context, carried: list[AgendaItem], now: dt.datetime) -> Path | None:
         upcoming = schedule.next_occurrence(ctx.meeting, ctx.start)
