@@ -218,11 +218,12 @@ def parse_mention(text: str) -> Mention | None:
 def _text(rest: str, spec: Spec) -> str:
     if not rest.strip():
         raise CommandError(f"`{spec.name}` needs some text. Usage: `{spec.usage}`")
-    if len(rest) > MAX_TEXT:
+    text = rest.strip()
+    if len(text) > MAX_TEXT:
         raise CommandError(
-            f"That text is {len(rest):,} characters long; the limit is {MAX_TEXT:,}."
+            f"That text is {len(text):,} characters long; the limit is {MAX_TEXT:,}."
         )
-    return rest.strip()
+    return text
 
 
 def _number(word: str, spec: Spec) -> int:
