@@ -1,31 +1,62 @@
-"""Load `config/*.toml` into frozen dataclasses; every error names the file, the key and the fix."""
+"""Load `config/*.toml` into frozen dataclasses.
+
+A bot that starts with a wrong setting fails hours later, in the middle of a meeting, so loading
+checks everything up front, and every error names the file, the key and what to write instead.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
+import re
 import tomllib
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrulebase, rrulestr
 
-T = TypeVar("T")
-DEFAULT_SECTIONS = (
+#: Where `add item`, `add announcement`, ... land in the notes, unless a meeting says otherwise.
+DEFAULT_SECTIONS: Final[tuple[tuple[str, str], ...]] = (
     ("item", "New Agenda Items"),
     ("announcement", "Announcements"),
     ("intro", "Introductions"),
     ("carried", "From previous meetings"),
 )
-SAMPLE_DAY = dt.date(2024, 11, 6)
+
+#: Zulip silently truncates longer topics, which would split one meeting over two threads;
+#: stream names have the same limit.
+MAX_NAME_LENGTH: Final = 60
+#: A Wednesday in September: `%A` and `%B` give their longest names, so a topic that fits here fits
+#: on every date.
+_LONGEST_DAY: Final = dt.date(2024, 9, 25)
+
+_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "meetings")
+_MEETING_KEYS: Final = (
+    "title", "stream", "topic", "notes_path", "template", "organizers", "schedule", "start",
+    "first", "timezone", "duration_minutes", "video_link", "order_by_votes", "auto_attendance",
+    "sections",
+)  # fmt: skip
+_ROSTER_KEYS: Final = ("person", "groups")
+_PERSON_KEYS: Final = ("name", "initials", "affiliation", "github", "email")
+_MEETING_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_INITIALS = re.compile(r"[^\W\d_]{1,4}")
 
 
 class ConfigError(Exception):
-    def __init__(self, file: Path, key: str, fix: str) -> None:
-        super().__init__(f"{file}: `{key}`: {fix}")
+    """A setting that cannot work, with enough context to fix it without reading the code."""
+
+    def __init__(self, file: Path, key: str, problem: str, fix: str) -> None:
+        self.file, self.key, self.problem, self.fix = file, key, problem, fix
+        where = f"{file}: {key}" if key else str(file)
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+# --- the model --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -37,30 +68,49 @@ class Person:
     email: str = ""
 
 
+def _fold(text: str) -> str:
+    """Zulip names and roster names differ in case, accents and spacing more often than not."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
 @dataclass(frozen=True)
 class Roster:
     people: tuple[Person, ...] = ()
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def by_email(self, email: str) -> Person | None:
-        return next((p for p in self.people if p.email == email.casefold()), None)
+        wanted = email.strip().casefold()
+        if not wanted:
+            return None
+        return next((p for p in self.people if p.email.casefold() == wanted), None)
 
     def by_initials(self, initials: str) -> Person | None:
-        return next((p for p in self.people if p.initials.upper() == initials.upper()), None)
+        wanted = initials.strip().casefold()
+        return next((p for p in self.people if p.initials.casefold() == wanted), None)
 
     def by_name(self, name: str) -> Person | None:
-        wanted = name.casefold().strip()
-        exact = [p for p in self.people if p.name.casefold() == wanted]
-        first = [p for p in self.people if p.name.split()[0].casefold() == wanted]
-        found = exact or first
+        """A first name only counts when it is unique: a wrong owner is worse than none."""
+        wanted = _fold(name)
+        if not wanted:
+            return None
+        full = [p for p in self.people if _fold(p.name) == wanted]
+        first = [p for p in self.people if _fold(p.name).split(" ")[0] == wanted]
+        found = full or first
         return found[0] if len(found) == 1 else None
 
     def group(self, name: str) -> tuple[str, ...] | None:
-        return next((members for key, members in self.groups if key == name), None)
+        wanted = name.strip().casefold()
+        return next((members for key, members in self.groups if key.casefold() == wanted), None)
 
     def with_person(self, person: Person) -> Roster:
-        kept = tuple(p for p in self.people if p.email != person.email)
-        return replace(self, people=(*kept, person))
+        """Self-registration replaces the sender's own entry in place, so order stays stable."""
+        person = replace(person, email=person.email.strip().casefold())
+        if self.by_email(person.email) is None:
+            return replace(self, people=(*self.people, person))
+        people = tuple(person if p.email.casefold() == person.email else p for p in self.people)
+        return replace(self, people=people)
 
 
 @dataclass(frozen=True)
@@ -76,20 +126,23 @@ class MeetingConfig:
     start: dt.time
     first: dt.date
     timezone: ZoneInfo
-    base: Path
     duration_minutes: int = 60
     video_link: str = ""
     order_by_votes: bool = True
     auto_attendance: bool = False
+    #: (kind, section title) pairs; pairs rather than a dict keep the config hashable.
     sections: tuple[tuple[str, str], ...] = DEFAULT_SECTIONS
+    #: What a relative `notes_path` is relative to: the directory of the config file.
+    config_dir: Path = Path()
 
-    def topic_for(self, day: dt.date) -> str:
-        return day.strftime(self.topic)
+    def topic_for(self, date: dt.date) -> str:
+        return date.strftime(self.topic)
 
-    def notes_path_for(self, day: dt.date) -> Path:
-        return self.base / day.strftime(self.notes_path)
+    def notes_path_for(self, date: dt.date) -> Path:
+        return self.config_dir / date.strftime(self.notes_path)
 
     def section(self, kind: str) -> str:
+        """Raises KeyError for a kind that is not configured: that is a bug in the caller."""
         return dict(self.sections)[kind]
 
 
@@ -105,161 +158,382 @@ class BotConfig:
         return next((m for m in self.meetings if m.key == key), None)
 
     def meeting_for_stream(self, stream: str) -> MeetingConfig | None:
-        return next((m for m in self.meetings if m.stream.casefold() == stream.casefold()), None)
+        wanted = stream.strip().casefold()
+        return next((m for m in self.meetings if m.stream.casefold() == wanted), None)
 
 
 def default_config_path() -> Path:
     return Path(__file__).resolve().parents[1] / "config" / "meetbot.example.toml"
 
 
-# --- reading ----------------------------------------------------------------------------------
+# --- reading TOML -----------------------------------------------------------------------------
+
+_REQUIRED: Final[Any] = object()
 
 
+def _toml_type(value: object) -> str:
+    """Users wrote TOML, so wrong types are described in TOML's words, not Python's."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dt.datetime):
+        return "a date-time"
+    names = {str: "a string", int: "an integer", float: "a float", list: "an array",
+             dict: "a table", dt.date: "a date", dt.time: "a time"}  # fmt: skip
+    return next((n for kind, n in names.items() if isinstance(value, kind)), type(value).__name__)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _did_you_mean(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f'did you mean "{close[0]}"?'
+    return "known keys are " + ", ".join(f'"{k}"' for k in known)
+
+
+@dataclass(frozen=True)
 class _Table:
-    """A TOML table that remembers its file and dotted key, to word errors."""
+    """One TOML table, with the file and dotted key that errors about it must name."""
 
-    def __init__(self, file: Path, key: str, data: Mapping[str, Any], known: tuple[str, ...]):
-        self.file, self.key, self.data = file, key, data
-        for name in data:
-            if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
-                raise ConfigError(file, self._at(name), f"unknown key; {hint}")
+    file: Path
+    key: str
+    data: Mapping[str, Any]
 
-    def _at(self, name: str) -> str:
+    def at(self, name: str) -> str:
         return f"{self.key}.{name}" if self.key else name
 
-    def get(self, name: str, kind: type[T], default: T | None = None, example: str = "") -> T:
+    def error(self, name: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(self.file, self.at(name), problem, fix)
+
+    def check_keys(self, known: tuple[str, ...]) -> None:
+        for name in self.data:
+            if name not in known:
+                raise self.error(name, "unknown key", _did_you_mean(name, known))
+
+    def value(
+        self, name: str, kinds: tuple[type, ...], want: str, example: str, default: Any
+    ) -> Any:
+        """`example` is TOML text, so the fix for a missing key can be pasted as it is."""
         if name not in self.data:
-            if default is None:
-                raise ConfigError(self.file, self._at(name), f"missing; add it, e.g. {example}")
+            if default is _REQUIRED:
+                # A table header like [meetings.community] is pasted as it is.
+                line = example if example.startswith("[") else f"{name} = {example}"
+                raise self.error(name, "missing", f"add it, e.g. {line}")
             return default
         value = self.data[name]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(
-                self.file, self._at(name), f"expected a {kind.__name__} like {example}"
-            )
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        wrong_datetime = isinstance(value, dt.datetime) and dt.datetime not in kinds
+        if wrong_bool or wrong_datetime or not isinstance(value, kinds):
+            got = f"got {_shown(value)} ({_toml_type(value)})"
+            raise self.error(name, got, f"expected {want} like {example}")
         return value
 
+    def text(self, name: str, example: str, default: Any = _REQUIRED) -> str:
+        value: str = self.value(name, (str,), "a string", f'"{example}"', default)
+        return value.strip()
 
-def _load(path: Path) -> dict[str, Any]:
+    def integer(self, name: str, example: int, default: Any = _REQUIRED) -> int:
+        value: int = self.value(name, (int,), "an integer", str(example), default)
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value: bool = self.value(name, (bool,), "a boolean", "true", default)
+        return value
+
+    def texts(self, name: str, example: str, default: Any = _REQUIRED) -> tuple[str, ...]:
+        values: list[Any] = list(
+            self.value(name, (list,), "an array of strings", f'["{example}"]', default)
+        )
+        for index, item in enumerate(values):
+            if not isinstance(item, str):
+                got = f"got {_shown(item)} ({_toml_type(item)})"
+                raise self.error(f"{name}[{index}]", got, f'expected a string like "{example}"')
+        return tuple(v.strip() for v in values)
+
+    def table(self, name: str, example: str, default: Any = _REQUIRED) -> _Table:
+        data: Mapping[str, Any] = self.value(name, (dict,), "a table", example, default)
+        return _Table(self.file, self.at(name), data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(path, "(file)", "the file does not exist") from None
+        raise ConfigError(
+            path, "", "the file does not exist", "create it or fix the path"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(path, "", "is a directory", "give the path of a .toml file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", "is not UTF-8 text", "save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(path, "(syntax)", f"not valid TOML: {error}") from None
+        raise ConfigError(
+            path, "", f"is not valid TOML ({error})", "fix the syntax there"
+        ) from None
 
 
-PERSON_KEYS = ("name", "initials", "affiliation", "github", "email")
+# --- the roster -------------------------------------------------------------------------------
+
+
+def _person(entry: _Table) -> Person:
+    entry.check_keys(_PERSON_KEYS)
+    name = entry.text("name", "Jaime Rodríguez-Guerra")
+    initials = entry.text("initials", "JRG")
+    email = entry.text("email", "jaimergp@example.org", "").casefold()
+    if not name:
+        raise entry.error("name", "is empty", 'write the full name, e.g. "Jaime Rodríguez-Guerra"')
+    if not _INITIALS.fullmatch(initials):
+        raise entry.error("initials", f"{initials!r} is not 1 to 4 letters", 'use e.g. "JRG"')
+    if email and "@" not in email:
+        raise entry.error("email", f"{email!r} is not an email address", "use their Zulip email")
+    return Person(
+        name=name,
+        initials=initials,
+        affiliation=entry.text("affiliation", "Quansight", ""),
+        github=entry.text("github", "jaimergp", "").removeprefix("@"),
+        email=email,
+    )
+
+
+def _check_unique(file: Path, people: list[Person]) -> None:
+    """Initials own agenda items and emails identify senders: a clash silently misattributes."""
+    seen: dict[tuple[str, str], int] = {}
+    for index, person in enumerate(people):
+        for attribute, value in (("initials", person.initials), ("email", person.email)):
+            earlier = seen.setdefault((attribute, value.casefold()), index) if value else index
+            if earlier != index:
+                raise ConfigError(
+                    file,
+                    f"person[{index}].{attribute}",
+                    f'"{person.name}" has the same {attribute} {value!r} '
+                    f'as person[{earlier}] "{people[earlier].name}"',
+                    f"give one of them a different {attribute}",
+                )
+
+
+def _groups(table: _Table, people: list[Person]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    canonical = {p.initials.casefold(): p.initials for p in people}
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    for name in table.data:
+        members = table.texts(name, "JRG")
+        for index, member in enumerate(members):
+            if member.casefold() not in canonical:
+                raise table.error(
+                    f"{name}[{index}]",
+                    f"{member!r} is not the initials of anyone in the roster",
+                    f"add a [[person]] with initials = {member!r}, or use one of "
+                    + ", ".join(sorted(canonical.values())),
+                )
+        groups.append((name, tuple(canonical[m.casefold()] for m in members)))
+    return tuple(groups)
 
 
 def load_roster(path: Path) -> Roster:
-    data = _Table(path, "", _load(path), ("person", "groups"))
+    path = Path(path)
+    top = _Table(path, "", _read_toml(path))
+    top.check_keys(_ROSTER_KEYS)
+    want = "an array of tables"
+    entries: list[Any] = list(top.value("person", (list,), want, "[[person]]", []))
     people: list[Person] = []
-    for index, raw in enumerate(data.get("person", list, [], "[[person]] tables")):
-        entry = _Table(path, f"person[{index}]", raw, PERSON_KEYS)
-        person = Person(
-            name=entry.get("name", str, example='"Jaime Rodríguez-Guerra"'),
-            initials=entry.get("initials", str, example='"JRG"').upper(),
-            affiliation=entry.get("affiliation", str, ""),
-            github=entry.get("github", str, "").lstrip("@"),
-            email=entry.get("email", str, "").casefold(),
-        )
-        if not (person.initials.isalpha() and 1 <= len(person.initials) <= 4):
-            raise ConfigError(path, f"person[{index}].initials", 'use 1 to 4 letters, e.g. "JRG"')
-        for other in people:
-            if other.initials == person.initials or (person.email and other.email == person.email):
-                raise ConfigError(
-                    path, f"person[{index}]",
-                    f"{person.name} has the same initials or email as {other.name}; "
-                    "make them unique",
-                )  # fmt: skip
-        people.append(person)
-    known = {p.initials for p in people}
-    groups = []
-    for name, members in data.get("groups", dict, {}, "[groups]").items():
-        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-            raise ConfigError(path, f"groups.{name}", 'expected a list of initials like ["JRG"]')
-        unknown = [m for m in members if m.upper() not in known]
-        if unknown:
-            raise ConfigError(path, f"groups.{name}", f"unknown initials {unknown}; add them")
-        groups.append((name, tuple(m.upper() for m in members)))
-    return Roster(tuple(people), tuple(groups))
+    for index, raw in enumerate(entries):
+        if not isinstance(raw, dict):
+            raise top.error(f"person[{index}]", f"got {_toml_type(raw)}",
+                            "expected a table: write each entry as [[person]]")  # fmt: skip
+        people.append(_person(_Table(path, f"person[{index}]", raw)))
+    _check_unique(path, people)
+    groups = _groups(top.table("groups", '[groups] steering-council = ["JRG"]', {}), people)
+    return Roster(tuple(people), groups)
 
 
-MEETING_KEYS = (
-    "title", "stream", "topic", "notes_path", "template", "organizers", "schedule", "start",
-    "first", "timezone", "duration_minutes", "video_link", "order_by_votes", "auto_attendance",
-    "sections",
-)  # fmt: skip
+# --- meetings ---------------------------------------------------------------------------------
 
 
-def _meeting(path: Path, key: str, raw: Mapping[str, Any]) -> MeetingConfig:
-    table = _Table(path, f"meetings.{key}", raw, MEETING_KEYS)
-    base = path.parent
-    template = base / table.get("template", str, example='"notes-template.md"')
-    if not template.is_file():
-        raise ConfigError(path, f"meetings.{key}.template", f"{template} does not exist")
-    zone_name = table.get("timezone", str, "UTC")
+def _timezone(table: _Table) -> ZoneInfo:
+    name = table.text("timezone", "Europe/Berlin")
     try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            path, f"meetings.{key}.timezone", 'not a time zone; use one like "Europe/Berlin"'
-        ) from None
-    start = table.get("start", dt.time, example="17:00:00")
-    first = table.get("first", dt.date, example="2024-11-06")
-    schedule = table.get("schedule", str, example='"FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"')
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    zones = sorted(available_timezones())
+    by_folded = {z.casefold(): z for z in zones}
+    close = by_folded.get(name.casefold()) or next(
+        iter(difflib.get_close_matches(name, zones, n=1)), None
+    )
+    hint = f'did you mean "{close}"?' if close else 'use an IANA name like "UTC" or "Europe/Berlin"'
+    raise table.error("timezone", f"{name!r} is not a known time zone", hint)
+
+
+def _start(table: _Table) -> dt.time:
+    value = table.value("start", (str, dt.time), "a local time", '"17:00"', _REQUIRED)
     try:
-        rrulestr(schedule, dtstart=dt.datetime.combine(first, start))
+        start = value if isinstance(value, dt.time) else dt.time.fromisoformat(value)
+    except ValueError:
+        raise table.error("start", f"{value!r} is not a time", 'write it like "17:00"') from None
+    if start.tzinfo is not None:
+        raise table.error("start", "has a UTC offset", "write the local time and set `timezone`")
+    return start
+
+
+def _first(table: _Table) -> dt.date:
+    value = table.value("first", (str, dt.date), "a date", "2024-11-06", _REQUIRED)
+    try:
+        return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+    except ValueError:
+        raise table.error("first", f"{value!r} is not a date", "write it like 2024-11-06") from None
+
+
+def _rule(table: _Table, first: dt.date, start: dt.time, zone: ZoneInfo) -> tuple[str, rrulebase]:
+    """Builds the rule the way `schedule.py` will, and refuses what dateutil lets through."""
+    text = table.text("schedule", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE")
+    if "DTSTART" in text.upper():
+        raise table.error("schedule", "sets DTSTART", "remove it; `first` and `start` set it")
+    if any(v.lstrip("0") == "" for v in re.findall(r"INTERVAL=(\w*)", text, re.I)):
+        raise table.error("schedule", "has INTERVAL=0, which never advances", "use 1 or more")
+    dtstart = dt.datetime.combine(first, start, tzinfo=zone)
+    try:
+        rule = rrulestr(text, dtstart=dtstart)
+        found = rule.after(dtstart, inc=True)
     except (ValueError, TypeError) as error:
-        raise ConfigError(
-            path, f"meetings.{key}.schedule", f"not an RRULE ({error}); e.g. FREQ=WEEKLY;BYDAY=WE"
-        ) from None
+        if "UNTIL" in str(error):
+            fix = "write UNTIL in UTC, e.g. UNTIL=20251231T235959Z"
+        else:
+            fix = 'write an RFC 5545 RRULE, e.g. "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"'
+        raise table.error("schedule", f"{text!r} is not a valid rule ({error})", fix) from None
+    if found != dtstart:
+        raise table.error(
+            "first",
+            f"{first} is not a day on which the schedule {text!r} meets",
+            "set it to the date of the first meeting of the series",
+        )
+    return text, rule
+
+
+def _sections(table: _Table) -> tuple[tuple[str, str], ...]:
     sections = dict(DEFAULT_SECTIONS)
-    for kind, title in table.get("sections", dict, {}).items():
-        if kind not in sections or not isinstance(title, str):
-            raise ConfigError(path, f"meetings.{key}.sections.{kind}",
-                              f"use one of {sorted(sections)} with a section title")  # fmt: skip
+    given = table.table("sections", '{ item = "New Agenda Items" }', {})
+    given.check_keys(tuple(sections))
+    for kind, default in DEFAULT_SECTIONS:
+        title = given.text(kind, default, default)
+        if not title:
+            raise given.error(kind, "is empty", f'name the notes section, e.g. "{default}"')
         sections[kind] = title
+    return tuple(sections.items())
+
+
+def _validate(table: _Table, meeting: MeetingConfig) -> None:
+    """Checks that need the whole meeting: rendered names and the files they point at."""
+    if not meeting.title:
+        raise table.error("title", "is empty", 'name the meeting, e.g. "Conda Community Meeting"')
+    if not meeting.stream or meeting.stream.startswith("#"):
+        problem = "starts with #" if meeting.stream else "is empty"
+        raise table.error("stream", problem, 'write the bare stream name, e.g. "community"')
+    if len(meeting.stream) > MAX_NAME_LENGTH:
+        raise table.error("stream", f"is longer than {MAX_NAME_LENGTH} characters",
+                          "use the stream's name as Zulip shows it")  # fmt: skip
+    longest = meeting.topic_for(_LONGEST_DAY)
+    if not longest.strip():
+        raise table.error("topic", "renders empty", 'use e.g. "%Y-%m-%d meeting"')
+    if len(longest) > MAX_NAME_LENGTH:
+        raise table.error(
+            "topic",
+            f"renders to {len(longest)} characters ({longest!r}) but Zulip cuts topics at "
+            f"{MAX_NAME_LENGTH}",
+            "shorten it",
+        )
+    if not meeting.template.is_file():
+        raise table.error(
+            "template",
+            f"{meeting.template} does not exist",
+            "create it or give a path relative to the config file",
+        )
+    for index, email in enumerate(meeting.organizers):
+        if "@" not in email:
+            raise table.error(f"organizers[{index}]", f"{email!r} is not an email address",
+                              "use the organizer's Zulip email")  # fmt: skip
+    if meeting.duration_minutes <= 0 or meeting.duration_minutes > 24 * 60:
+        raise table.error("duration_minutes", f"{meeting.duration_minutes} minutes",
+                          "use a length between 1 and 1440")  # fmt: skip
+    if meeting.video_link and not meeting.video_link.startswith(("https://", "http://")):
+        raise table.error("video_link", f"{meeting.video_link!r} is not a web address",
+                          'use e.g. "https://zoom.us/j/9138593505"')  # fmt: skip
+
+
+def _notes_path_is_dated(table: _Table, meeting: MeetingConfig, rule: rrulebase) -> None:
+    """Two meetings writing one notes file would overwrite each other's minutes."""
+    days = sorted({start.date() for start in itertools.islice(rule, 2)})
+    if len(days) == 2 and meeting.notes_path_for(days[0]) == meeting.notes_path_for(days[1]):
+        raise table.error(
+            "notes_path",
+            f"is the same for the meetings on {days[0]} and {days[1]}, which would share one file",
+            'put the date in it, e.g. "notes/%Y%m%d_agenda_and_minutes.md"',
+        )
+
+
+def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
+    where = f"meetings.{key}"
+    if not isinstance(raw, dict):
+        raise ConfigError(file, where, f"got {_toml_type(raw)}",
+                          f"expected a table: write it as [meetings.{key}]")  # fmt: skip
+    if not _MEETING_KEY.fullmatch(key):
+        raise ConfigError(file, where, "the name may only have letters, digits, - and _",
+                          "rename the table, e.g. [meetings.community]")  # fmt: skip
+    table = _Table(file, where, raw)
+    table.check_keys(_MEETING_KEYS)
+    config_dir = file.resolve().parent
+    first, start, zone = _first(table), _start(table), _timezone(table)
+    schedule, rule = _rule(table, first, start, zone)
     meeting = MeetingConfig(
         key=key,
-        title=table.get("title", str, example='"Conda Community Meeting"'),
-        stream=table.get("stream", str, example='"community"'),
-        topic=table.get("topic", str, "%Y-%m-%d meeting"),
-        notes_path=table.get("notes_path", str, example='"notes/%Y%m%d_agenda_and_minutes.md"'),
-        template=template,
-        organizers=tuple(o.casefold() for o in table.get("organizers", list, [])),
+        title=table.text("title", "Conda Community Meeting"),
+        stream=table.text("stream", "community"),
+        topic=table.text("topic", "%Y-%m-%d Conda Community Meeting"),
+        notes_path=table.text("notes_path", "notes/%Y%m%d_agenda_and_minutes.md"),
+        template=config_dir / table.text("template", "notes-template.md"),
+        organizers=tuple(e.casefold() for e in table.texts("organizers", "you@example.org", ())),
         schedule=schedule,
         start=start,
         first=first,
         timezone=zone,
-        base=base,
-        duration_minutes=table.get("duration_minutes", int, 60),
-        video_link=table.get("video_link", str, ""),
-        order_by_votes=table.get("order_by_votes", bool, True),
-        auto_attendance=table.get("auto_attendance", bool, False),
-        sections=tuple(sections.items()),
+        duration_minutes=table.integer("duration_minutes", 60, 60),
+        video_link=table.text("video_link", "https://zoom.us/j/9138593505", ""),
+        order_by_votes=table.boolean("order_by_votes", True),
+        auto_attendance=table.boolean("auto_attendance", False),
+        sections=_sections(table),
+        config_dir=config_dir,
     )
-    if len(meeting.topic_for(SAMPLE_DAY)) > 60:
-        raise ConfigError(path, f"meetings.{key}.topic", "Zulip topics stop at 60 characters")
+    _validate(table, meeting)
+    _notes_path_is_dated(table, meeting, rule)
     return meeting
 
 
 def load_config(path: Path) -> BotConfig:
     path = Path(path)
-    data = _Table(path, "", _load(path), ("bot_name", "state", "roster", "meetings"))
-    roster_path = path.parent / data.get("roster", str, example='"people.example.toml"')
-    meetings = tuple(
-        _meeting(path, key, raw)
-        for key, raw in data.get("meetings", dict, example="[meetings.x]").items()
-    )
+    top = _Table(path, "", _read_toml(path))
+    top.check_keys(_TOP_KEYS)
+    config_dir = path.resolve().parent
+    bot_name = top.text("bot_name", "meetbot", "meetbot")
+    if not bot_name:
+        raise top.error("bot_name", "is empty", 'name the bot as Zulip knows it, e.g. "meetbot"')
+    meetings_table = top.table("meetings", "[meetings.community]")
+    meetings = tuple(_meeting(path, key, raw) for key, raw in meetings_table.data.items())
+    if not meetings:
+        raise top.error("meetings", "has no meetings", "add a [meetings.<name>] table")
+    roster = Roster()
+    roster_name = top.text("roster", "people.example.toml", "")
+    if roster_name:
+        roster_path = config_dir / roster_name
+        if not roster_path.is_file():
+            raise top.error("roster", f"{roster_path} does not exist",
+                            "create it or give a path relative to the config file")  # fmt: skip
+        roster = load_roster(roster_path)
     return BotConfig(
-        path=path,
-        state_path=path.parent / data.get("state", str, "meetbot.sqlite3"),
+        path=path.resolve(),
+        state_path=config_dir / top.text("state_path", "meetbot.sqlite3", "meetbot.sqlite3"),
         meetings=meetings,
-        roster=load_roster(roster_path),
-        bot_name=data.get("bot_name", str, "meetbot"),
+        roster=roster,
+        bot_name=bot_name,
     )

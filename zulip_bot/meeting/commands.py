@@ -1,7 +1,9 @@
 """Chat text to a `Command`, or a `CommandError` whose reply says what would work.
 
 One table of `Spec`s is both the dispatch and the help text (as in HCoop Meetbot), so the help
-can never describe a command the parser does not know.
+can never describe a command the parser does not know, nor miss one it does. Everything here is
+pure: the service decides what a command means for the meeting; this module only decides what
+the person typed.
 """
 
 from __future__ import annotations
@@ -11,18 +13,73 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
+
+__all__ = [
+    "COMMAND_NAMES",
+    "MAX_NUMBER",
+    "MAX_TEXT",
+    "SPECS",
+    "Action",
+    "Actions",
+    "Add",
+    "Agenda",
+    "Chair",
+    "ClosePoll",
+    "Command",
+    "CommandError",
+    "Decided",
+    "Done",
+    "Edit",
+    "End",
+    "GoTo",
+    "Help",
+    "Here",
+    "Iam",
+    "Mention",
+    "Next",
+    "NextMeeting",
+    "Note",
+    "Notes",
+    "Owner",
+    "Poll",
+    "Spec",
+    "Start",
+    "Undo",
+    "Unvote",
+    "Vote",
+    "Withdraw",
+    "help_for",
+    "parse",
+    "parse_mention",
+    "usage",
+]
 
 MAX_TEXT = 2000
+"""Longest text argument; far below Zulip's 10,000-character message limit, so replies that echo
+the text still fit, and long enough for any agenda item or note a person types by hand."""
 MAX_NUMBER = 9999
-_MENTION = re.compile(r"@_?\*\*(?P<name>[^*|]+?)(?:\|(?P<id>\d+))?\*\*")
-_INITIALS = re.compile(r"[A-Z](?:[a-z]?[A-Z]){1,3}(?:/[A-Z](?:[a-z]?[A-Z]){1,3})*")
+MAX_OPTIONS = 20
+_QUOTE_LIMIT = 40  # how much of a mistyped word a reply echoes back
+
+_MENTION = re.compile(r"@_?\*\*(?P<name>[^*|]+?)(?:\|(?P<id>[0-9]{1,12}))?\*\*")
+_ITEM_NUMBER = re.compile(r"#?0*(?P<n>[1-9][0-9]{0,3})")  # ASCII digits: int() must not fail
+_ACTION_ID = re.compile(r"[Aa]?#?0*(?P<n>[1-9][0-9]{0,8})")
+_QUORUM = re.compile(r"0*(?P<n>[1-9][0-9]{0,5})")
+_GITHUB = re.compile(r"@(?P<login>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))")
+_HANDLE = re.compile(r"@(?P<handle>\w[\w.-]*)")
+_OWNER_TOKEN = re.compile(rf"{_MENTION.pattern}|[^\s/:]+")
+_WORD = re.compile(r"\S+")
 _SMART_QUOTES = str.maketrans(
-    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'"}
+    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'"}
 )
+# A typographic apostrophe between letters (`Wolf’s`) is not a closing quote.
+_APOSTROPHE = re.compile(r"(?<=\w)\u2019(?=\w)")
 
 
 class CommandError(ValueError):
+    """A message the bot could not understand; `reply` is what to tell the sender."""
+
     def __init__(self, reply: str) -> None:
         super().__init__(reply)
         self.reply = reply
@@ -30,12 +87,17 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class Mention:
+    """A Zulip `@**Name**` mention; the id is there when Zulip disambiguated the name."""
+
     name: str
     user_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Owner:
+    """Who owns an action item, as typed: initials or a handle, or a mention the service can
+    resolve against the roster."""
+
     text: str
     mention: Mention | None = None
 
@@ -92,6 +154,8 @@ class Here:
 
 @dataclass(frozen=True)
 class Iam:
+    """Self-registration; empty strings mean "not given", so a row can be written as is."""
+
     initials: str
     affiliation: str = ""
     github: str = ""
@@ -124,6 +188,8 @@ class Note:
 
 @dataclass(frozen=True)
 class Action:
+    """An action item; no owners means none was recognisable, which the service points out."""
+
     owners: tuple[Owner, ...]
     text: str
 
@@ -165,10 +231,12 @@ class NextMeeting:
 
 @dataclass(frozen=True)
 class Help:
+    """`topic` is a canonical command name, so the service never sees an alias or a typo."""
+
     topic: str | None = None
 
 
-Command = (
+Command: TypeAlias = (
     Add
     | Edit
     | Withdraw
@@ -195,30 +263,60 @@ Command = (
     | Help
 )
 
+Parser: TypeAlias = Callable[[str, "Spec"], Command]
+
 
 @dataclass(frozen=True)
 class Spec:
-    name: str  # what the user types; several words for "close poll", "next meeting"
+    """One command: the words that select it, how to use it, and how to read its arguments.
+
+    `usage` is what help and error replies show; `forms` are further ways to write it that help
+    also lists; `aliases` are other words that select the same command.
+    """
+
+    name: str
     usage: str
     summary: str
-    parse: Callable[[str, Spec], Command]
+    parse: Parser
     aliases: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
 
 
-# --- argument helpers -------------------------------------------------------------------------
+# --- quoting what the person typed -------------------------------------------------------------
+
+
+def _code(text: str) -> str:
+    """Echo user text as inline code that a stray backtick or a pasted essay cannot break."""
+    shown = " ".join(text.split())
+    if len(shown) > _QUOTE_LIMIT:
+        shown = shown[: _QUOTE_LIMIT - 1] + "…"
+    longest = max((len(run) for run in re.findall("`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
+def _usage_hint(spec: Spec) -> str:
+    return f"Usage: `{spec.usage}`"
+
+
+# --- argument readers --------------------------------------------------------------------------
 
 
 def parse_mention(text: str) -> Mention | None:
+    """A whole-string Zulip mention (plain or silent, with or without `|id`), else None."""
     match = _MENTION.fullmatch(text.strip())
-    if match is None:
+    if match is None or not match["name"].strip():
         return None
-    return Mention(match["name"].strip(), int(match["id"]) if match["id"] else None)
+    user_id = int(match["id"]) if match["id"] else None
+    return Mention(match["name"].strip(), user_id)
 
 
-def _text(rest: str, spec: Spec) -> str:
-    if not rest.strip():
-        raise CommandError(f"`{spec.name}` needs some text. Usage: `{spec.usage}`")
+def _text(rest: str, name: str, usage_line: str) -> str:
+    """The free-text argument, kept in the sender's own case and line breaks."""
     text = rest.strip()
+    if not text:
+        raise CommandError(f"`{name}` needs some text. Usage: `{usage_line}`")
     if len(text) > MAX_TEXT:
         raise CommandError(
             f"That text is {len(text):,} characters long; the limit is {MAX_TEXT:,}."
@@ -226,232 +324,395 @@ def _text(rest: str, spec: Spec) -> str:
     return text
 
 
-def _number(word: str, spec: Spec) -> int:
-    digits = word.removeprefix("#")
-    if not digits.isdigit() or not 1 <= int(digits) <= MAX_NUMBER:
-        raise CommandError(f"`{word}` is not an item number. Usage: `{spec.usage}`")
-    return int(digits)
+def _spec_text(rest: str, spec: Spec) -> str:
+    return _text(rest, spec.name, spec.usage)
 
 
-def _split_number(rest: str, spec: Spec) -> tuple[int, str]:
-    parts = rest.split(None, 1)
+def _item_number(word: str, spec: Spec) -> int:
+    match = _ITEM_NUMBER.fullmatch(word)
+    if match is None:
+        raise CommandError(f"{_code(word)} is not an item number. {_usage_hint(spec)}")
+    return int(match["n"])
+
+
+def _leading_number(rest: str, spec: Spec) -> tuple[int, str]:
+    """The item number that starts the arguments, and whatever follows it."""
+    parts = rest.strip().split(None, 1)
     if not parts:
-        raise CommandError(f"`{spec.name}` needs an item number, like `{spec.name} 3`.")
-    return _number(parts[0], spec), parts[1] if len(parts) > 1 else ""
-
-
-def _nothing(rest: str, spec: Spec) -> None:
-    if rest.strip():
-        raise CommandError(f"`{spec.name}` takes nothing after it; you wrote `{rest.strip()}`.")
+        example = spec.usage.replace("<n>", "3")
+        raise CommandError(f"`{spec.name}` needs an item number, like `{example}`.")
+    return _item_number(parts[0], spec), parts[1] if len(parts) > 1 else ""
 
 
 def _only_number(rest: str, spec: Spec) -> int:
-    number, extra = _split_number(rest, spec)
+    number, extra = _leading_number(rest, spec)
     if extra.strip():
-        raise CommandError(f"`{spec.name}` takes just an item number. Usage: `{spec.usage}`")
+        raise CommandError(
+            f"`{spec.name}` takes just one item number, not {_code(rest)}. {_usage_hint(spec)}"
+        )
     return number
 
 
-# --- parsers ----------------------------------------------------------------------------------
+def _nothing(rest: str, spec: Spec) -> None:
+    """Refuse arguments rather than ignore them: `next meet` most likely meant `next meeting`,
+    and moving the live meeting on instead would be a surprise."""
+    if rest.strip():
+        phrase = f"{spec.name} {rest.split()[0].casefold()}"
+        phrases = [words for words, other in _BY_WORDS.items() if " " in words and other != spec]
+        close = difflib.get_close_matches(phrase, phrases, n=1, cutoff=0.8)
+        hint = f" Did you mean `{_BY_WORDS[close[0]].name}`?" if close else ""
+        raise CommandError(f"`{spec.name}` takes nothing after it; you wrote {_code(rest)}.{hint}")
+
+
+def _is_initials(word: str) -> bool:
+    """Initials-shaped: `JRG`, `MvN`; two capitals keep ordinary words like `Call` out."""
+    return (
+        word.isalpha()
+        and 2 <= len(word) <= 4
+        and word[0].isupper()
+        and sum(ch.isupper() for ch in word) >= 2
+    )
+
+
+def _owner(token: str) -> Owner | None:
+    mention = parse_mention(token)
+    if mention is not None:
+        return Owner(mention.name, mention)
+    handle = _HANDLE.fullmatch(token)
+    if handle is not None:
+        return Owner(handle["handle"])
+    return Owner(token) if _is_initials(token) else None
+
+
+def _leading_owners(text: str) -> tuple[tuple[Owner, ...], int] | None:
+    """Owners at the start of `text` (`JRG`, `BZ/WV`, `@**Ann Bee**`, optionally followed by a
+    colon) and where they end; None when the first word is not an owner, so that `action call
+    the vote` stays plain text rather than being refused."""
+    owners: list[Owner] = []
+    pos = 0
+    while True:
+        token = _OWNER_TOKEN.match(text, pos)
+        owner = _owner(token.group()) if token else None
+        if token is None or owner is None:
+            return None
+        owners.append(owner)
+        pos = token.end()
+        if not text.startswith("/", pos):
+            break
+        pos += 1
+    if text.startswith(":", pos):
+        pos += 1
+    if pos < len(text) and not text[pos].isspace():
+        return None
+    return tuple(owners), pos
+
+
+# --- one parser per command shape --------------------------------------------------------------
 
 _ADD_KINDS: dict[str, Literal["item", "announcement", "intro"]] = {
-    "item": "item", "announcement": "announcement", "intro": "intro",
-}  # fmt: skip
+    "item": "item",
+    "announcement": "announcement",
+    "intro": "intro",
+}
 
 
 def _add(rest: str, spec: Spec) -> Command:
-    first, _, tail = rest.strip().partition(" ")
-    kind = _ADD_KINDS.get(first.casefold())
+    """`add <text>` means an item, so a kind word is only taken when one is written."""
+    words = rest.strip().split(None, 1)
+    kind = _ADD_KINDS.get(words[0].casefold()) if words else None
     if kind is None:
-        return Add("item", _text(rest, spec))
-    return Add(kind, _text(tail, spec))
+        return Add("item", _spec_text(rest, spec))
+    return Add(kind, _text(words[1] if len(words) > 1 else "", f"add {kind}", f"add {kind} <text>"))
 
 
 def _edit(rest: str, spec: Spec) -> Command:
-    number, text = _split_number(rest, spec)
-    return Edit(number, _text(text, spec))
+    number, text = _leading_number(rest, spec)
+    return Edit(number, _spec_text(text, spec))
+
+
+def _poll_words(rest: str, spec: Spec) -> list[str]:
+    """Split like a shell, after turning the smart quotes phones insert into ASCII ones."""
+    # Apostrophes wait out the split as NULs (which nobody types) and come back as ASCII ones.
+    held = _APOSTROPHE.sub("\0", rest.strip().replace("\0", ""))
+    plain = held.translate(_SMART_QUOTES)
+    if any(quote in plain for quote in "\"'") and plain[0] not in "\"'":
+        raise CommandError(
+            'Put the question in quotes, like `poll "Which time?" "17 UTC" "14 UTC"`.'
+        )
+    try:
+        words = shlex.split(plain, posix=True)
+    except ValueError as error:
+        if "quotation" in str(error):
+            raise CommandError(
+                f"A quote is not closed in {_code(rest)}. {_usage_hint(spec)}"
+            ) from None
+        raise CommandError(
+            f"The `\\` at the end has nothing after it. {_usage_hint(spec)}"
+        ) from None
+    return [word.replace("\0", "'") for word in words]
+
+
+def _quorum(value: str) -> int:
+    match = _QUORUM.fullmatch(value)
+    if match is None:
+        raise CommandError(
+            f"{_code('quorum=' + value)} needs a whole number above 0, like `quorum=5`."
+        )
+    return int(match["n"])
 
 
 def _poll(rest: str, spec: Spec) -> Command:
-    _text(rest, spec)
-    try:
-        words = shlex.split(rest.translate(_SMART_QUOTES))
-    except ValueError:
-        raise CommandError(f"A quote is not closed. Usage: `{spec.usage}`") from None
+    if not rest.strip():
+        raise CommandError(f"`poll` needs a question and at least 2 options. {_usage_hint(spec)}")
+    _spec_text(rest, spec)  # the length limit
     quorum: int | None = None
     voters: str | None = None
     plain: list[str] = []
-    for word in words:
+    for word in _poll_words(rest, spec):
         key, sep, value = word.partition("=")
-        if sep and key == "quorum":
-            if not value.isdigit() or int(value) < 1:
-                raise CommandError(
-                    f"`quorum={value}` needs a whole number above 0, like `quorum=5`."
-                )
-            quorum = int(value)
-        elif sep and key == "voters":
-            voters = value
+        if sep and key.casefold() == "quorum":
+            quorum = _quorum(value)
+        elif sep and key.casefold() == "voters":
+            if not value.strip():
+                raise CommandError("`voters=` needs a roster group, like `voters=core`.")
+            voters = value.strip()
         else:
             plain.append(word.strip())
-    if not plain or not plain[0]:
-        raise CommandError(f"A poll needs a question. Usage: `{spec.usage}`")
-    question, options = plain[0], tuple(plain[1:])
-    if not 2 <= len(options) <= 20:
-        raise CommandError(f"A poll needs 2 to 20 options; you gave {len(options)}. "
-                           f"Usage: `{spec.usage}`")  # fmt: skip
-    if any(not option for option in options):
-        raise CommandError("A poll option cannot be empty.")
-    folded = [o.casefold() for o in options]
-    if len(set(folded)) != len(folded):
-        raise CommandError("Each poll option must be different.")
+    question, options = (plain[0], tuple(plain[1:])) if plain else ("", ())
+    if not question:
+        raise CommandError(f"A poll needs a question. {_usage_hint(spec)}")
+    if not 2 <= len(options) <= MAX_OPTIONS:
+        raise CommandError(
+            f"A poll needs 2 to {MAX_OPTIONS} options; you gave {len(options)}. "
+            + _usage_hint(spec)
+        )
+    for position, option in enumerate(options, start=1):
+        if not option:
+            raise CommandError(f"Option {position} is empty; every poll option needs some text.")
+    seen: dict[str, str] = {}
+    for option in options:
+        key = " ".join(option.casefold().split())
+        if key in seen:
+            raise CommandError(
+                f"Each poll option must be different; {_code(option)} repeats {_code(seen[key])}."
+            )
+        seen[key] = option
     return Poll(question, options, quorum, voters)
 
 
 def _iam(rest: str, spec: Spec) -> Command:
-    words = rest.split()
-    if not words or not words[0].isalpha() or not 2 <= len(words[0]) <= 4:
+    words = _spec_text(rest, spec).split() if rest.strip() else []
+    if not words:
+        raise CommandError("`iam` needs your initials, like `iam JRG Quansight @jaimergp`.")
+    initials, *affiliation = words
+    if not (initials.isalpha() and 2 <= len(initials) <= 4):
         raise CommandError(
-            f"`iam` needs your initials first (2 to 4 letters). Usage: `{spec.usage}`"
+            f"{_code(initials)} should be your initials, 2 to 4 letters. {_usage_hint(spec)}"
         )
     github = ""
-    if len(words) > 1 and words[-1].startswith("@"):
-        github = words.pop().lstrip("@")
-    return Iam(words[0].upper(), " ".join(words[1:]), github)
+    if affiliation and affiliation[-1].startswith("@"):
+        login = _GITHUB.fullmatch(affiliation[-1])
+        if login is None:
+            raise CommandError(
+                f"{_code(affiliation[-1])} is not a GitHub username. {_usage_hint(spec)}"
+            )
+        github = login["login"]
+        affiliation.pop()
+    stray = next((word for word in affiliation if word.startswith("@")), None)
+    if stray is not None:
+        raise CommandError(
+            f"Only your GitHub username starts with `@`, and it goes last; "
+            f"you wrote {_code(stray)}. {_usage_hint(spec)}"
+        )
+    return Iam(initials.upper(), " ".join(affiliation), github)
 
 
 def _chair(rest: str, spec: Spec) -> Command:
+    if not rest.strip():
+        raise CommandError("`chair` needs a person, like `chair @**Name**`.")
     mention = parse_mention(rest)
     if mention is None:
-        raise CommandError(f"Name the person with a mention. Usage: `{spec.usage}`")
+        raise CommandError(f"{_code(rest)} is not a mention of one person. {_usage_hint(spec)}")
     return Chair(mention)
 
 
-def _owner(word: str) -> Owner | None:
-    mention = parse_mention(word)
-    if mention is not None:
-        return Owner(mention.name, mention)
-    if word.startswith("@") and len(word) > 1:
-        return Owner(word[1:])
-    if _INITIALS.fullmatch(word):
-        return Owner(word)
-    return None
-
-
 def _action(rest: str, spec: Spec) -> Command:
-    text = _text(rest, spec)
-    mention = _MENTION.match(text)
-    head, _, tail = text.partition(" ")
-    if mention is not None:
-        head, tail = mention.group(0), text[mention.end() :]
-    if "/" in head and not head.startswith("@"):
-        owners = [_owner(part) for part in head.split("/")]
-    else:
-        owners = [_owner(head)]
-    if all(owners) and tail.strip():
-        return Action(tuple(o for o in owners if o), tail.strip())
-    if all(owners):
-        raise CommandError(f"What should {head} do? Usage: `{spec.usage}`")
-    return Action((), text)
+    text = _spec_text(rest, spec)
+    found = _leading_owners(text)
+    if found is None:
+        return Action((), text)
+    owners, end = found
+    task = text[end:].strip()
+    if not task:
+        raise CommandError(f"What should {_code(text)} do? {_usage_hint(spec)}")
+    return Action(owners, task)
 
 
 def _actions(rest: str, spec: Spec) -> Command:
     word = rest.strip()
-    if not word or word.casefold() == "all":
+    if word.casefold() in ("", "all"):
         return Actions("all")
     if word.casefold() == "mine":
         return Actions("mine")
     mention = parse_mention(word)
     if mention is None:
-        raise CommandError(f"`{word}` is not `mine` or a mention. Usage: `{spec.usage}`")
+        raise CommandError(f"{_code(word)} is not `mine` or a mention. {_usage_hint(spec)}")
     return Actions(mention)
 
 
 def _done(rest: str, spec: Spec) -> Command:
-    word = rest.strip()
-    digits = word[1:] if word[:1] in "aA" else word
-    if not digits.isdigit():
-        raise CommandError(f"`{word}` is not an action item id. Usage: `{spec.usage}`")
-    return Done(int(digits))
+    words = rest.split()
+    if not words:
+        raise CommandError("`done` needs an action item id, like `done A12`.")
+    if len(words) > 1:
+        raise CommandError(
+            f"`done` takes just one action item id, not {_code(rest)}. {_usage_hint(spec)}"
+        )
+    match = _ACTION_ID.fullmatch(words[0])
+    if match is None:
+        raise CommandError(f"{_code(words[0])} is not an action item id. {_usage_hint(spec)}")
+    return Done(int(match["n"]))
 
 
 def _help(rest: str, spec: Spec) -> Command:
-    return Help(rest.strip().casefold() or None)
+    """Resolve the topic here, so `help vot` gets the same suggestion as `vot` itself."""
+    topic = rest.replace("`", " ").strip()
+    if not topic:
+        return Help(None)
+    found = _lookup(topic)
+    if found is None:
+        raise CommandError(f"There is no command {_code(topic)}.{_suggestion(topic)}{_SEE_HELP}")
+    return Help(found[0].name)
 
 
-def _simple(factory: Callable[[], Command]) -> Callable[[str, Spec], Command]:
-    def parse(rest: str, spec: Spec) -> Command:
+def _bare(factory: Callable[[], Command]) -> Parser:
+    def parse_bare(rest: str, spec: Spec) -> Command:
         _nothing(rest, spec)
         return factory()
 
-    return parse
+    return parse_bare
 
 
-def _numbered(factory: Callable[[int], Command]) -> Callable[[str, Spec], Command]:
+def _numbered(factory: Callable[[int], Command]) -> Parser:
     return lambda rest, spec: factory(_only_number(rest, spec))
 
 
-def _texted(factory: Callable[[str], Command]) -> Callable[[str, Spec], Command]:
-    return lambda rest, spec: factory(_text(rest, spec))
+def _texted(factory: Callable[[str], Command]) -> Parser:
+    return lambda rest, spec: factory(_spec_text(rest, spec))
 
+
+# --- the table ---------------------------------------------------------------------------------
 
 SPECS: tuple[Spec, ...] = (
-    Spec("add", "add item <text>", "add an agenda item with your initials (also `add announcement "
-         "<text>`, `add intro <text>`)", _add),
+    Spec(
+        "add",
+        "add item <text>",
+        "add an agenda item under your initials; I reply with its number",
+        _add,
+        forms=("add <text>", "add announcement <text>", "add intro <text>"),
+    ),
     Spec("edit", "edit <n> <text>", "change the text of your item n", _edit),
     Spec("withdraw", "withdraw <n>", "take your item n off the agenda", _numbered(Withdraw)),
-    Spec("vote", "vote <n>", "vote for item n (or 👍 its message)", _numbered(Vote)),
-    Spec("unvote", "unvote <n>", "take your vote back", _numbered(Unvote)),
-    Spec("agenda", "agenda", "the agenda with numbers, owners and votes", _simple(Agenda)),
-    Spec("poll", 'poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]',
-         "a native poll; its result goes into the notes", _poll),
-    Spec("close poll", "close poll", "close the poll, write its result", _simple(ClosePoll)),
-    Spec("here", "here", "add yourself to the attendees", _simple(Here), ("attend",)),
-    Spec("iam", "iam XX <affiliation> @github", "set your initials, affiliation and GitHub", _iam),
-    Spec("chair", "chair @**Name**", "make someone a co-chair of this meeting", _chair),
-    Spec("start", "start", "start the meeting", _simple(Start)),
-    Spec("next meeting", "next meeting", "when the next meeting is", _simple(NextMeeting)),
-    Spec("next", "next", "move to the next item and tick it", _simple(Next)),
-    Spec("item", "item <n>", "move to item n and tick it", _numbered(GoTo)),
-    Spec("note", "note <text>", "a note under the current item", _texted(Note)),
-    Spec("action", "action <owner> <text>", "an action item under the current item", _action),
-    Spec("decided", "decided <text>", "a decision under the current item", _texted(Decided)),
-    Spec("undo", "undo", "remove the last thing you added", _simple(Undo)),
-    Spec("end", "end", "end the meeting and post the summary", _simple(End)),
+    Spec("vote", "vote <n>", "vote for item n (a 👍 on its message works too)", _numbered(Vote)),
+    Spec("unvote", "unvote <n>", "take back your vote for item n", _numbered(Unvote)),
+    Spec("agenda", "agenda", "the agenda with numbers, owners and votes", _bare(Agenda)),
+    Spec(
+        "poll",
+        'poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]',
+        "open a poll (2 to 20 options); its result goes into the notes",
+        _poll,
+    ),
+    Spec("close poll", "close poll", "close the open poll and note its result", _bare(ClosePoll)),
+    Spec("here", "here", "add yourself to today's attendees", _bare(Here), aliases=("attend",)),
+    Spec(
+        "iam",
+        "iam XX <affiliation> @github",
+        "register your initials, and optionally affiliation and GitHub username",
+        _iam,
+    ),
+    Spec("chair", "chair @**Name**", "make someone a chair of this meeting", _chair),
+    Spec("start", "start", "start the meeting at the first item", _bare(Start)),
+    Spec("next", "next", "tick the current item and move to the next", _bare(Next)),
+    Spec("item", "item <n>", "move to item n", _numbered(GoTo)),
+    Spec("note", "note <text>", "add a note under the current item", _texted(Note)),
+    Spec("decided", "decided <text>", "record a decision under the current item", _texted(Decided)),
+    Spec(
+        "action",
+        "action <owner> <text>",
+        "record an action item; the owner is initials (`JRG`, `BZ/WV`) or a mention",
+        _action,
+    ),
+    Spec("undo", "undo", "remove the last item or note you added", _bare(Undo)),
+    Spec("end", "end", "end the meeting and post the summary", _bare(End)),
     Spec("actions", "actions [mine | @**Name**]", "open action items across meetings", _actions),
-    Spec("done", "done A<n>", "close action item A<n>", _done),
-    Spec("notes", "notes", "where the notes draft is", _simple(Notes)),
-    Spec("help", "help [command]", "this help", _help),
-)  # fmt: skip
-COMMAND_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
-_BY_WORDS = sorted(
-    ((alias, spec) for spec in SPECS for alias in (spec.name, *spec.aliases)),
-    key=lambda pair: -len(pair[0]),
+    Spec("done", "done A<n>", "mark action item A<n> as done", _done),
+    Spec("notes", "notes", "where the notes draft is", _bare(Notes)),
+    Spec("next meeting", "next meeting", "when the next meeting is", _bare(NextMeeting)),
+    Spec("help", "help [command]", "this list, or the details of one command", _help),
 )
+COMMAND_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
+
+_BY_WORDS: dict[str, Spec] = {words: spec for spec in SPECS for words in (spec.name, *spec.aliases)}
+_MAX_WORDS = max(len(words.split()) for words in _BY_WORDS)
+# First words, for suggestions: `clos` should point to `close poll`, `nex` to `next` and
+# `atend` to the alias `attend` the person was reaching for (reversed, so the earlier spec wins
+# a shared first word).
+_FIRST_WORDS: dict[str, str] = {words.split()[0]: words for words in reversed(_BY_WORDS)}
+_SEE_HELP = " Send `help` for the list."
+
+
+def _lookup(text: str) -> tuple[Spec, int] | None:
+    """The spec named by the leading words of `text`, and where its arguments begin. The most
+    words win, so `next meeting` is not read as `next` with an argument."""
+    words = []
+    for match in _WORD.finditer(text):
+        words.append(match)
+        if len(words) == _MAX_WORDS:
+            break
+    for count in range(len(words), 0, -1):
+        key = " ".join(word.group().casefold() for word in words[:count])
+        if key in _BY_WORDS:
+            return _BY_WORDS[key], words[count - 1].end()
+    return None
+
+
+def _suggestion(text: str) -> str:
+    first = text.split()[0].casefold()
+    close = difflib.get_close_matches(first, list(_FIRST_WORDS), n=1, cutoff=0.6)
+    return f" Did you mean `{_FIRST_WORDS[close[0]]}`?" if close else ""
 
 
 def parse(text: str) -> Command:
-    stripped = text.strip()
-    if not stripped:
+    """Read one message (the bot mention already removed) as a command."""
+    if not text.strip():
         raise CommandError("You sent an empty message. Try `help` to see what I can do.")
-    folded = stripped.casefold()
-    for words, spec in _BY_WORDS:
-        if folded == words or folded.startswith(words + " ") or folded.startswith(words + "\n"):
-            return spec.parse(stripped[len(words) :], spec)
-    first = folded.split()[0]
-    close = difflib.get_close_matches(first, [w for w, _ in _BY_WORDS], n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    return_text = stripped.split()[0]
-    raise CommandError(f"I don't know `{return_text[:40]}`.{hint} Send `help` for the list.")
+    found = _lookup(text)
+    if found is None:
+        first = text.split()[0]
+        raise CommandError(f"I don't know {_code(first)}.{_suggestion(first)}{_SEE_HELP}")
+    spec, end = found
+    return spec.parse(text[end:], spec)
+
+
+# --- help --------------------------------------------------------------------------------------
+
+
+def _help_line(spec: Spec) -> str:
+    others = (*spec.forms, *spec.aliases)
+    also = f" (also {', '.join(f'`{other}`' for other in others)})" if others else ""
+    return f"`{spec.usage}`{also}: {spec.summary}"
 
 
 def usage() -> str:
-    lines = ["I run this stream's meetings. Mention me with one of these:", ""]
-    lines += [f"- `{spec.usage}`: {spec.summary}" for spec in SPECS]
-    return "\n".join(lines)
+    """The whole help, in Zulip markdown, straight from the table the parser dispatches on."""
+    intro = (
+        "Mention me with one of these. Fill in the `<...>` parts; `[...]` parts are optional; "
+        "`help <command>` shows one."
+    )
+    return "\n".join([intro, "", *(f"- {_help_line(spec)}" for spec in SPECS)])
 
 
 def help_for(name: str) -> str | None:
-    for words, spec in _BY_WORDS:
-        if words == name.casefold():
-            return f"`{spec.usage}`: {spec.summary}"
-    return None
+    """Help for one command by name or alias (any case, any spacing), or None if unknown."""
+    spec = _BY_WORDS.get(" ".join(name.casefold().split()))
+    return _help_line(spec) if spec else None

@@ -1,0 +1,417 @@
+"""Loading config/*.toml: the bundled examples, roster lookups, and errors a person can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import EXAMPLE, REPO, needs_corpus
+from zulip_bot.config import (
+    ConfigError,
+    Person,
+    Roster,
+    default_config_path,
+    load_config,
+    load_roster,
+)
+
+BASE = """\
+roster = "people.toml"
+
+[meetings.community]
+title = "Conda Community Meeting"
+stream = "community"
+topic = "%Y-%m-%d Conda Community Meeting"
+notes_path = "notes/%Y%m%d_agenda_and_minutes.md"
+template = "template.md"
+organizers = ["jaimergp@example.org"]
+schedule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"
+first = 2024-11-06
+start = "17:00"
+timezone = "UTC"
+"""
+
+PEOPLE = """\
+[[person]]
+name = "Jaime Rodríguez-Guerra"
+initials = "JRG"
+email = "jaimergp@example.org"
+
+[[person]]
+name = "Dasha Gurova"
+initials = "DG"
+email = "dashagurova@example.org"
+
+[groups]
+steering-council = ["JRG", "DG"]
+"""
+
+
+def write(tmp_path: Path, config: str = BASE, people: str = PEOPLE) -> Path:
+    (tmp_path / "people.toml").write_text(people, encoding="utf-8")
+    (tmp_path / "template.md").write_text("# {{ date }}\n", encoding="utf-8")
+    path = tmp_path / "meetbot.toml"
+    path.write_text(config, encoding="utf-8")
+    return path
+
+
+def config_error(tmp_path: Path, old: str, new: str) -> str:
+    """The message for BASE with one change; the change must apply, or the test proves nothing."""
+    assert old in BASE
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, BASE.replace(old, new, 1)))
+    return str(caught.value)
+
+
+def roster_error(tmp_path: Path, people: str) -> str:
+    path = tmp_path / "people.toml"
+    path.write_text(people, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_roster(path)
+    return str(caught.value)
+
+
+# --- the bundled examples ---------------------------------------------------------------------
+
+
+def test_default_config_is_the_bundled_example() -> None:
+    assert default_config_path() == REPO / "config" / "meetbot.example.toml"
+
+
+def test_example_community_meeting() -> None:
+    config = load_config(default_config_path())
+    community = config.meeting("community")
+    assert community is not None
+    assert community.title == "Conda Community Meeting"
+    assert community.schedule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"
+    assert (community.first, community.start) == (dt.date(2024, 11, 6), dt.time(17, 0))
+    assert community.timezone == ZoneInfo("UTC")
+    assert community.video_link == "https://zoom.us/j/9138593505"
+    assert community.template == REPO / "config" / "notes-template.md"
+    assert community.section("item") == "New Agenda Items"
+    assert community.topic_for(dt.date(2024, 11, 6)) == "2024-11-06 Conda Community Meeting"
+    assert community.notes_path_for(dt.date(2024, 11, 6)) == (
+        REPO / "config" / "notes" / "20241106_agenda_and_minutes.md"
+    )
+    assert config.state_path == REPO / "config" / "meetbot.sqlite3"
+    assert all("@" in email and email == email.lower() for email in community.organizers)
+
+
+def test_example_has_a_second_meeting_in_another_zone() -> None:
+    config = load_config(default_config_path())
+    assert [m.key for m in config.meetings] == ["community", "packaging"]
+    packaging = config.meeting_for_stream("Packaging")
+    assert packaging is config.meeting("packaging")
+    assert packaging is not None
+    assert packaging.timezone == ZoneInfo("Europe/Berlin")
+    assert config.meeting_for_stream("random") is None
+    assert config.meeting("nope") is None
+
+
+def test_example_roster() -> None:
+    roster = load_config(default_config_path()).roster
+    assert len(roster.people) == 12
+    assert roster.by_initials("JL") == Person(
+        "Jannis Leidel", "JL", "Anaconda", "jezdez", "jezdez@example.org"
+    )
+    council = roster.group("steering-council")
+    assert council is not None
+    assert council and all(roster.by_initials(i) is not None for i in council)
+    assert len({p.email for p in roster.people}) == 12
+
+
+@needs_corpus()
+def test_example_roster_matches_the_2024_11_06_attendee_table() -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    rows = [
+        tuple(cell.strip() for cell in line.strip("|").split("|"))
+        for line in lines[lines.index("## Attendees") :]
+        if line.startswith("| ") and not line.startswith("| Name") and line.strip("| ")
+    ]
+    rows = [row for row in rows if row[0] and not set(row[0]) <= {"-"}]
+    roster = load_roster(REPO / "config" / "people.example.toml")
+    assert len(rows) == 11
+    assert [(p.name, p.initials, p.affiliation, p.github) for p in roster.people[:11]] == rows
+
+
+# --- roster lookups ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def roster(tmp_path: Path) -> Roster:
+    return load_config(write(tmp_path)).roster
+
+
+def test_lookups_ignore_case(roster: Roster) -> None:
+    jaime = roster.by_email("JaimeRGP@Example.ORG")
+    assert jaime is not None and jaime.initials == "JRG"
+    assert roster.by_initials("jrg") is jaime
+    assert roster.by_initials("XYZ") is None
+    assert roster.by_email("nobody@example.org") is None
+    assert roster.by_email("") is None
+
+
+def test_by_name_takes_full_names_and_unique_first_names(roster: Roster) -> None:
+    assert roster.by_name("dasha gurova") == roster.by_initials("DG")
+    assert roster.by_name("Jaime Rodriguez-Guerra") == roster.by_initials("JRG")
+    assert roster.by_name("Dasha") == roster.by_initials("DG")
+    assert roster.by_name("Gurova") is None
+    crowded = roster.with_person(Person("Jaime Doe", "JD", email="jd@example.org"))
+    assert crowded.by_name("Jaime") is None
+    assert crowded.by_name("Jaime Doe") == Person("Jaime Doe", "JD", email="jd@example.org")
+
+
+def test_groups(roster: Roster) -> None:
+    assert roster.group("steering-council") == ("JRG", "DG")
+    assert roster.group("Steering-Council") == ("JRG", "DG")
+    assert roster.group("core") is None
+
+
+def test_with_person_replaces_the_entry_with_that_email(roster: Roster) -> None:
+    again = Person("Dasha G.", "DAG", "Anaconda", "dashagurova", "DashaGurova@example.org")
+    updated = roster.with_person(again)
+    assert [p.initials for p in updated.people] == ["JRG", "DAG"]
+    assert updated.by_email("dashagurova@example.org") == Person(
+        "Dasha G.", "DAG", "Anaconda", "dashagurova", "dashagurova@example.org"
+    )
+    assert [p.initials for p in roster.people] == ["JRG", "DG"]
+
+
+def test_with_person_without_email_keeps_everyone(roster: Roster) -> None:
+    updated = roster.with_person(Person("Sam Doe", "SD")).with_person(Person("Kim Roe", "KR"))
+    assert [p.initials for p in updated.people] == ["JRG", "DG", "SD", "KR"]
+
+
+def test_roster_is_optional_and_paths_are_relative_to_the_config(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE.replace('roster = "people.toml"\n', ""))
+    config = load_config(path)
+    assert config.roster == Roster()
+    assert config.path == path.resolve()
+    assert config.state_path == tmp_path.resolve() / "meetbot.sqlite3"
+    assert config.bot_name == "meetbot"
+
+
+# --- errors in meetbot.toml: file, key and fix ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "fix"),
+    [
+        pytest.param(
+            'stream = "community"\n', "", "meetings.community.stream",
+            'add it, e.g. stream = "community"', id="missing key",
+        ),
+        pytest.param(
+            'stream = "community"', "stream = 42", "meetings.community.stream",
+            'expected a string like "community"', id="wrong type",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nduration_minutes = true',
+            "meetings.community.duration_minutes", "expected an integer like 60",
+            id="boolean is not an integer",
+        ),
+        pytest.param(
+            "first = 2024-11-06", "first = 2024-11-06T17:00:00", "meetings.community.first",
+            "expected a date like 2024-11-06", id="date-time is not a date",
+        ),
+        pytest.param(
+            'start = "17:00"', 'start = "5pm"', "meetings.community.start",
+            'write it like "17:00"', id="bad time",
+        ),
+        pytest.param(
+            "stream =", "steam =", "meetings.community.steam", 'did you mean "stream"?',
+            id="unknown key with suggestion",
+        ),
+        pytest.param(
+            "roster =", "rooster =", "rooster", 'did you mean "roster"?',
+            id="unknown top-level key",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\ncolour = "blue"', "meetings.community.colour",
+            'known keys are "title", "stream"', id="unknown key without a close match",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "Europe/Berln"', "meetings.community.timezone",
+            'did you mean "Europe/Berlin"?', id="misspelt time zone",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "europe/berlin"', "meetings.community.timezone",
+            'did you mean "Europe/Berlin"?', id="time zone in the wrong case",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "Mars/Olympus_Mons"', "meetings.community.timezone",
+            'use an IANA name like "UTC"', id="unknown time zone",
+        ),
+        pytest.param(
+            "FREQ=WEEKLY;INTERVAL=2", "FREQ=SOMETIMES;INTERVAL=2", "meetings.community.schedule",
+            "write an RFC 5545 RRULE", id="bad rrule",
+        ),
+        pytest.param(
+            "INTERVAL=2", "INTERVAL=0", "meetings.community.schedule", "use 1 or more",
+            id="interval zero would never advance",
+        ),
+        pytest.param(
+            "BYDAY=WE", "BYDAY=WE;UNTIL=20251231", "meetings.community.schedule",
+            "write UNTIL in UTC", id="local UNTIL",
+        ),
+        pytest.param(
+            "BYDAY=WE", "BYDAY=WE\\nDTSTART:20241106T170000Z", "meetings.community.schedule",
+            "`first` and `start` set it", id="DTSTART in the rule",
+        ),
+        pytest.param(
+            "first = 2024-11-06", "first = 2024-11-05", "meetings.community.first",
+            "set it to the date of the first meeting", id="first is not an occurrence",
+        ),
+        pytest.param(
+            'template = "template.md"', 'template = "missing.md"', "meetings.community.template",
+            "create it or give a path relative to the config file", id="missing template",
+        ),
+        pytest.param(
+            'topic = "%Y-%m-%d Conda Community Meeting"',
+            'topic = "%Y-%m-%d Conda Community Meeting: conda, conda-forge, mamba, pixi"',
+            "meetings.community.topic", "shorten it", id="topic too long",
+        ),
+        pytest.param(
+            'notes_path = "notes/%Y%m%d_agenda_and_minutes.md"', 'notes_path = "notes/%Y%m.md"',
+            "meetings.community.notes_path", 'put the date in it, e.g. "notes/%Y%m%d',
+            id="two meetings would share a notes file",
+        ),
+        pytest.param(
+            'organizers = ["jaimergp@example.org"]', 'organizers = ["jaimergp"]',
+            "meetings.community.organizers[0]", "use the organizer's Zulip email",
+            id="organizer is not an email",
+        ),
+        pytest.param(
+            'stream = "community"', 'stream = "#community"', "meetings.community.stream",
+            'write the bare stream name, e.g. "community"', id="stream with #",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nsections = { itme = "Items" }',
+            "meetings.community.sections.itme", 'did you mean "item"?', id="unknown section kind",
+        ),
+        pytest.param(
+            "[meetings.community]", '[meetings."community:main"]', "meetings.community:main",
+            "rename the table", id="meeting name that breaks job keys",
+        ),
+        pytest.param(
+            'roster = "people.toml"', 'roster = "nobody.toml"', "roster",
+            "create it or give a path relative to the config file", id="missing roster",
+        ),
+    ],
+)  # fmt: skip
+def test_config_errors_name_file_key_and_fix(
+    tmp_path: Path, old: str, new: str, key: str, fix: str
+) -> None:
+    message = config_error(tmp_path, old, new)
+    assert message.startswith(f"{tmp_path / 'meetbot.toml'}: {key}: ")
+    assert fix in message
+
+
+def test_wrong_type_says_what_was_found(tmp_path: Path) -> None:
+    message = config_error(tmp_path, 'stream = "community"', "stream = 42")
+    assert "got 42 (an integer)" in message
+
+
+def test_topic_must_fit_on_every_date_not_only_the_first(tmp_path: Path) -> None:
+    # 60 characters on 2024-11-06 ("Wednesday, 06 November 2024"), 61 in September.
+    topic = "%A, %d %B %Y " + "x" * 32
+    assert len(dt.date(2024, 11, 6).strftime(topic)) == 60
+    message = config_error(tmp_path, '"%Y-%m-%d Conda Community Meeting"', f'"{topic}"')
+    assert "meetings.community.topic" in message
+    assert "61 characters" in message
+
+
+def test_missing_meetings_table(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, 'roster = "people.toml"\n'))
+    assert str(caught.value) == (
+        f"{tmp_path / 'meetbot.toml'}: meetings: missing; add it, e.g. [meetings.community]"
+    )
+
+
+def test_toml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, 'title = "Conda Community Meeting"', "title = Conda")
+    assert message.startswith(f"{tmp_path / 'meetbot.toml'}: is not valid TOML")
+    assert "line 4" in message
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "meetbot.toml")
+    assert str(caught.value) == (
+        f"{tmp_path / 'meetbot.toml'}: the file does not exist; create it or fix the path"
+    )
+
+
+def test_roster_errors_are_about_the_roster_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, people=PEOPLE.replace('initials = "DG"', 'initials = "J1"')))
+    assert str(caught.value).startswith(f"{tmp_path / 'people.toml'}: person[1].initials: ")
+    assert 'use e.g. "JRG"' in str(caught.value)
+
+
+# --- errors in the roster ---------------------------------------------------------------------
+
+
+def test_duplicate_initials_name_both_people(tmp_path: Path) -> None:
+    message = roster_error(tmp_path, PEOPLE.replace('initials = "DG"', 'initials = "jrg"'))
+    assert message.startswith(f"{tmp_path / 'people.toml'}: person[1].initials: ")
+    assert '"Dasha Gurova"' in message
+    assert 'person[0] "Jaime Rodríguez-Guerra"' in message
+    assert "give one of them a different initials" in message
+
+
+def test_duplicate_emails_name_both_people(tmp_path: Path) -> None:
+    message = roster_error(
+        tmp_path, PEOPLE.replace("dashagurova@example.org", "JaimeRGP@example.org")
+    )
+    assert message.startswith(f"{tmp_path / 'people.toml'}: person[1].email: ")
+    assert '"Dasha Gurova"' in message and '"Jaime Rodríguez-Guerra"' in message
+
+
+@pytest.mark.parametrize("initials", ["ABCDE", "J1", "", "J R"])
+def test_initials_are_one_to_four_letters(tmp_path: Path, initials: str) -> None:
+    message = roster_error(tmp_path, PEOPLE.replace('"DG"', f'"{initials}"', 1))
+    assert "person[1].initials" in message
+    assert "1 to 4 letters" in message
+
+
+def test_group_members_must_be_known(tmp_path: Path) -> None:
+    message = roster_error(tmp_path, PEOPLE.replace('["JRG", "DG"]', '["JRG", "XX"]'))
+    assert message.startswith(f"{tmp_path / 'people.toml'}: groups.steering-council[1]: ")
+    assert "add a [[person]] with initials = 'XX', or use one of DG, JRG" in message
+
+
+def test_single_person_table_asks_for_an_array(tmp_path: Path) -> None:
+    message = roster_error(tmp_path, '[person]\nname = "Dasha Gurova"\ninitials = "DG"\n')
+    assert message.startswith(f"{tmp_path / 'people.toml'}: person: ")
+    assert "expected an array of tables like [[person]]" in message
+
+
+def test_unknown_person_key(tmp_path: Path) -> None:
+    message = roster_error(tmp_path, PEOPLE.replace("email =", "gihub = 'x'\nemail =", 1))
+    assert "person[0].gihub: unknown key" in message
+    assert 'did you mean "github"?' in message
+
+
+def test_roster_normalises_what_people_type(tmp_path: Path) -> None:
+    path = tmp_path / "people.toml"
+    path.write_text(
+        '[[person]]\nname = " Marius van Niekerk "\ninitials = "MvN"\n'
+        'github = "@mariusvniekerk"\nemail = "Marius@Example.org"\n',
+        encoding="utf-8",
+    )
+    assert load_roster(path).people == (
+        Person("Marius van Niekerk", "MvN", github="mariusvniekerk", email="marius@example.org"),
+    )
+
+
+def test_loading_the_examples_from_a_copy(tmp_path: Path) -> None:
+    for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
+        shutil.copy(REPO / "config" / name, tmp_path / name)
+    config = load_config(tmp_path / "meetbot.example.toml")
+    assert {m.template for m in config.meetings} == {tmp_path.resolve() / "notes-template.md"}
