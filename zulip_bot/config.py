@@ -26,6 +26,7 @@ DEFAULT_SECTIONS: Final[tuple[tuple[str, str], ...]] = (
     ("announcement", "Announcements"),
     ("intro", "Introductions"),
     ("carried", "From previous meetings"),
+    ("actions", "Open action items"),
 )
 
 #: Zulip silently truncates longer topics, which would split one meeting over two threads;

@@ -66,11 +66,17 @@ def reply_to(text: str) -> str:
             c.Poll("Time?", ("17 UTC", "14 UTC"), 5, "steering-council"),
         ),
         ("poll 'Lunch?' 'pizza' \"sushi\"", c.Poll("Lunch?", ("pizza", "sushi"))),
-        ("poll “What’s next?” ‘Wolf’s idea’ “mine”", c.Poll("What's next?", ("Wolf's idea", "mine"))),
+        (  # the quotes a phone keyboard types
+            "poll \u201cWhat\u2019s next?\u201d \u2018Wolf\u2019s idea\u2019 \u201cmine\u201d",
+            c.Poll("What's next?", ("Wolf's idea", "mine")),
+        ),
         ("poll Lunch? pizza sushi", c.Poll("Lunch?", ("pizza", "sushi"))),
         ('poll "Q" "a" "b" Quorum=007', c.Poll("Q", ("a", "b"), 7)),
         ('poll "Q" quorum=2 "a" "b"', c.Poll("Q", ("a", "b"), 2)),
-        ('poll "Q" "a" "b" voters="steering council"', c.Poll("Q", ("a", "b"), None, "steering council")),
+        (
+            'poll "Q" "a" "b" voters="steering council"',
+            c.Poll("Q", ("a", "b"), None, "steering council"),
+        ),
         ('poll " Q " " a " "b"', c.Poll("Q", ("a", "b"))),
         # iam
         ("iam jrg Quansight/cf @jaimergp", c.Iam("JRG", "Quansight/cf", "jaimergp")),
@@ -148,7 +154,10 @@ def test_happy_paths(text: str, command: c.Command) -> None:
         ("add", "`add` needs some text. Usage: `add item <text>`"),
         ("add item   ", "`add item` needs some text. Usage: `add item <text>`"),
         ("add intro", "`add intro` needs some text. Usage: `add intro <text>`"),
-        ("add Announcement \n", "`add announcement` needs some text. Usage: `add announcement <text>`"),
+        (
+            "add Announcement \n",
+            "`add announcement` needs some text. Usage: `add announcement <text>`",
+        ),
         # numbers
         ("edit", "`edit` needs an item number, like `edit 3 <text>`."),
         ("edit 3", "`edit` needs some text. Usage: `edit <n> <text>`"),
@@ -176,7 +185,10 @@ def test_happy_paths(text: str, command: c.Command) -> None:
         ("here I am", "`here` takes nothing after it; you wrote `I am`."),
         ("start now", "`start` takes nothing after it; you wrote `now`."),
         ("next please", "`next` takes nothing after it; you wrote `please`."),
-        ("next meet", "`next` takes nothing after it; you wrote `meet`. Did you mean `next meeting`?"),
+        (
+            "next meet",
+            "`next` takes nothing after it; you wrote `meet`. Did you mean `next meeting`?",
+        ),
         ("next meeting when", "`next meeting` takes nothing after it; you wrote `when`."),
         ("undo that", "`undo` takes nothing after it; you wrote `that`."),
         ("end it", "`end` takes nothing after it; you wrote `it`."),

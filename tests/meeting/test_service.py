@@ -114,7 +114,7 @@ def test_live_meeting_end_to_end(service: MeetingService) -> None:
         ("JRG to create proposal PR in conda-build", ("JRG",)),
     ]
     assert [d.text for d in doc.decisions()] == ["General feeling: yes, let's run a poll."]
-    assert "- @**Jaime Rodríguez-Guerra**\n  - A" in summary
+    assert "- @**Jaime Rodríguez-Guerra|10**\n  - A" in summary
     assert "create proposal PR in conda-build" in summary
     assert "**Carried over** to the next meeting (1):\n- Left for later" in summary
     nxt = NotesDocument.load(service.config.meetings[0].notes_path_for(dt.date(2024, 11, 20)))

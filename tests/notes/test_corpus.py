@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, corpus_files, needs_corpus
-from zulip_bot.notes import Attendee, NotesDocument
+from zulip_bot.notes import Attendee, NotesDocument, NotesError
 
 pytestmark = needs_corpus()
 FILES = corpus_files()
@@ -103,3 +103,30 @@ def test_edits_touch_only_their_lines(path: Path) -> None:
     ), added
     untouched = [line for line in original.splitlines() if line not in removed]
     assert all(line in doc.render().splitlines() for line in untouched)
+
+
+def test_reordering_moves_whole_items_and_back() -> None:
+    """Reverse each agenda, check every item kept its owners, box and sub-items, then reverse
+    back: the file must be byte-identical, so nothing was lost or restyled on the way."""
+    reordered = refused = 0
+    for path in NOTES_WITH_AGENDA:
+        original = path.read_text(encoding="utf-8")
+        doc = NotesDocument.parse(original)
+        section = _agenda_section(doc)
+        assert section is not None
+        before = doc.items(section)
+        try:
+            doc.reorder_items(section, before[::-1])
+        except NotesError as error:
+            assert "by hand" in str(error)
+            refused += 1
+            continue
+        after = doc.items(section)
+        shape = [(i.text, i.owners, i.checked, [c.text for c in i.children]) for i in before]
+        assert [(i.text, i.owners, i.checked, [c.text for c in i.children]) for i in after] == (
+            shape[::-1]
+        ), path
+        doc.reorder_items(section, after[::-1])
+        assert doc.render() == original, path
+        reordered += 1
+    assert reordered > 100 and refused < reordered / 4, (reordered, refused)

@@ -366,3 +366,24 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.Mo
         doc.save()
     assert path.read_text(encoding="utf-8") == "## A\n"
     assert [p.name for p in tmp_path.iterdir()] == ["notes.md"]
+
+
+def test_reorder_keeps_each_positions_marker_and_blank_lines() -> None:
+    doc = NotesDocument.parse(
+        "# T\n\n## New Agenda Items\n\n1. [ ] a\n    - about a\n2. [ ] b\n\n3. [x] c\n"
+    )
+    a, b, c = doc.items("New Agenda Items")
+    doc.reorder_items("New Agenda Items", [c, a, b])
+    assert doc.render() == (
+        "# T\n\n## New Agenda Items\n\n1. [x] c\n2. [ ] a\n    - about a\n\n3. [ ] b\n"
+    )
+
+
+def test_reorder_refuses_what_it_would_lose() -> None:
+    doc = NotesDocument.parse("## New Agenda Items\n\n- [ ] a\n\nA remark.\n\n- [ ] b\n")
+    a, b = doc.items("New Agenda Items")
+    with pytest.raises(NotesError, match="text between its items"):
+        doc.reorder_items("New Agenda Items", [b, a])
+    with pytest.raises(NotesError, match="each item"):
+        doc.reorder_items("New Agenda Items", [a, a])
+    assert doc.render() == "## New Agenda Items\n\n- [ ] a\n\nA remark.\n\n- [ ] b\n"

@@ -73,7 +73,7 @@ _WORD = re.compile(r"\S+")
 _SMART_QUOTES = str.maketrans(
     {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'"}
 )
-# A typographic apostrophe between letters (`Wolf’s`) is not a closing quote.
+# A typographic apostrophe (U+2019) between letters, as in Wolf's, is not a closing quote.
 _APOSTROPHE = re.compile(r"(?<=\w)\u2019(?=\w)")
 
 

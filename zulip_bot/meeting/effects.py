@@ -20,7 +20,7 @@ class Sender:
 
 @dataclass(frozen=True)
 class Incoming:
-    """A message addressed to the bot, its mention already stripped from `content`."""
+    """A message in a meeting's stream or to the bot, its mention already stripped."""
 
     event_id: str
     message_id: int
@@ -28,6 +28,9 @@ class Incoming:
     content: str
     stream: str | None = None  # None for a direct message
     topic: str | None = None
+    # False for a stream message that does not mention the bot: it is only read for the
+    # transcript and for automatic attendance, never answered.
+    addressed: bool = True
 
 
 @dataclass(frozen=True)

@@ -9,23 +9,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zulip_bot import schedule
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages
+from zulip_bot.meeting import messages, transcript
 from zulip_bot.meeting.effects import Incoming, Send, Sender
-from zulip_bot.meeting.store import ItemRow, PersonRow, Store
+from zulip_bot.meeting.store import ActionRow, ItemRow, PersonRow, Store
 from zulip_bot.notes import AgendaItem, Attendee, NotesDocument, NotesError, inline_text, new_draft
+from zulip_bot.notes.extract import is_decision, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS
 from zulip_bot.notes.parse import normalize_title
 
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End, c.ClosePoll)
 THUMBS_UP = ("+1", "thumbs_up", "like")
+ACTION_ID = re.compile(r"A(?P<id>[0-9]+)\b")
+
+
+def _speaker(text: str) -> tuple[tuple[str, ...], str]:
+    """Split `JL: text` into its owners and the text, as the notes write who said or owns it."""
+    prefix = owner_prefix(text)
+    if prefix is None or prefix.style != "colon" or not text[len(prefix.written) :].strip():
+        return (), text
+    return prefix.owners, text[len(prefix.written) :]
 
 
 class Refused(Exception):
@@ -61,30 +72,48 @@ class MeetingService:
     # --- entry points -----------------------------------------------------------------------
 
     def handle_message(self, message: Incoming, now: dt.datetime) -> list[Send]:
+        """A message to the bot gets replies; any message in a running meeting's topic is kept
+        in the transcript (and, with `auto_attendance`, adds its sender to the attendees)."""
         if message.sender.is_bot:
             return []
         meeting = self.config.meeting_for_stream(message.stream or "")
         with self.store.transaction():
             if self.store.seen(message.event_id):
                 return []
+            if not message.addressed:
+                if meeting is not None and self.store.running(meeting.key) is not None:
+                    ctx = self._context(meeting, message.sender, now)
+                    if self._is_running(ctx):
+                        self._observe(ctx, message, [], now)
+                return []
             if meeting is None:
-                return [self._reply(message, "I only run meetings in their own streams: "
-                                    + ", ".join(f"#**{m.stream}**" for m in self.config.meetings))]  # fmt: skip
+                streams = ", ".join(f"#**{m.stream}**" for m in self.config.meetings)
+                return [
+                    self._reply(message, f"I only run meetings in their own streams: {streams}")
+                ]
             try:
-                command = c.parse(message.content)
-            except c.CommandError as error:
-                return [self._reply(message, error.reply)]
-            ctx = self._context(meeting, message.sender, now)
-            try:
-                effects = self._dispatch(command, ctx, message, now)
-            except (Refused, NotesError) as error:
+                ctx = self._context(meeting, message.sender, now)
+            except Refused as error:
                 return [self._reply(message, str(error))]
+            was_running = self._is_running(ctx)
+            try:
+                effects = self._dispatch(c.parse(message.content), ctx, message, now)
+            except (c.CommandError, Refused, NotesError) as error:
+                effects = [self._reply(message, str(error))]
+                ctx = self._context(meeting, message.sender, now)  # drop half-made edits
+            if was_running or self._is_running(ctx):  # `start` and `end` are in the transcript
+                self._observe(ctx, message, effects, now)
             return effects
 
     def handle_reaction(
-        self, event_id: str, sender: Sender, message_id: int, emoji: str, added: bool,
+        self,
+        event_id: str,
+        sender: Sender,
+        message_id: int,
+        emoji: str,
+        added: bool,
         now: dt.datetime,
-    ) -> list[Send]:  # fmt: skip
+    ) -> list[Send]:
         """A 👍 on the bot's reply to an `add` is a vote for that item; removing it unvotes."""
         if sender.is_bot or emoji not in THUMBS_UP:
             return []
@@ -123,6 +152,28 @@ class MeetingService:
             elif kind == "poll":
                 self.store.set_poll(int(rest), message_id=message_id)
 
+    def _observe(
+        self, ctx: Context, message: Incoming, replies: list[Send], now: dt.datetime
+    ) -> None:
+        """While the meeting runs, its topic is transcribed, replies included, and with
+        `auto_attendance` whoever speaks there is counted present."""
+        if (message.topic or "").casefold() != ctx.meeting.topic_for(ctx.day).casefold():
+            return
+        if ctx.meeting.auto_attendance and self._is_running(ctx) and self._attend(ctx):
+            self._save(ctx)
+        said = [(ctx.sender.full_name, message.content)]
+        said += [(self.config.bot_name, r.content) for r in replies if r.topic == message.topic]
+        transcript.append(
+            transcript.path_for(ctx.path),
+            ctx.meeting.title,
+            ctx.day,
+            now.astimezone(ctx.meeting.timezone),
+            said,
+        )
+
+    def _is_running(self, ctx: Context) -> bool:
+        return self.store.status(*ctx.key)[0] == "running"
+
     # --- context ----------------------------------------------------------------------------
 
     def _context(self, meeting: MeetingConfig, sender: Sender, now: dt.datetime) -> Context:
@@ -143,18 +194,32 @@ class MeetingService:
         return Context(meeting, day, start, sender, self._person(sender), doc, path)
 
     def _person(self, sender: Sender) -> Person:
+        """Who the sender is in the notes. Everyone who speaks gets a store row, so that poll
+        ballots (which carry only a user id) and mentions (`@**Name|id**`) can find them."""
         known = self.config.roster.by_email(sender.email)
         stored = self.store.person(sender.email)
         if stored is not None and (stored.registered or known is None):
-            return Person(stored.name, stored.initials, stored.affiliation, stored.github,
-                          stored.email)  # fmt: skip
-        if known is not None:
-            return known
-        initials = self._new_initials(sender.full_name)
-        row = PersonRow(sender.email.casefold(), sender.user_id, sender.full_name, initials, "", "",
-                        False)  # fmt: skip
-        self.store.save_person(row)
-        return Person(sender.full_name, initials, email=sender.email.casefold())
+            if stored.user_id != sender.user_id:
+                self.store.save_person(replace(stored, user_id=sender.user_id))
+            return Person(
+                stored.name, stored.initials, stored.affiliation, stored.github, stored.email
+            )
+        person = known or Person(
+            sender.full_name, self._new_initials(sender.full_name), email=sender.email.casefold()
+        )
+        if stored is None or stored.user_id != sender.user_id:
+            self.store.save_person(
+                PersonRow(
+                    sender.email.casefold(),
+                    sender.user_id,
+                    person.name,
+                    person.initials,
+                    person.affiliation,
+                    person.github,
+                    False,
+                )
+            )
+        return person
 
     def _new_initials(self, full_name: str) -> str:
         words = [w for w in full_name.replace("-", " ").split() if w[:1].isalpha()] or ["X"]
@@ -189,6 +254,8 @@ class MeetingService:
         unmatched = {r.number: r for r in rows if not r.withdrawn}
         live: list[Live] = []
         for kind, title in ctx.meeting.sections:
+            if kind == "actions":
+                continue
             if kind == "carried" and not any(
                 normalize_title(s.title) == normalize_title(title) for s in ctx.doc.sections()
             ):
@@ -201,10 +268,14 @@ class MeetingService:
                 if item.text in PLACEHOLDER_TEXTS and not item.owners:
                     continue
                 match = next(
-                    (r for r in unmatched.values()
-                     if normalize_title(r.section) == normalize_title(title) and r.text == item.text),
+                    (
+                        r
+                        for r in unmatched.values()
+                        if normalize_title(r.section) == normalize_title(title)
+                        and r.text == item.text
+                    ),
                     None,
-                )  # fmt: skip
+                )
                 if match is None:
                     number = self.store.add_item(*ctx.key, title, item.text, item.owners, None)
                     match = ItemRow(number, title, item.text, item.owners, None, False, None)
@@ -213,7 +284,7 @@ class MeetingService:
                 live.append(Live(match, item))
         for row in unmatched.values():  # removed from the file by hand
             self.store.update_item(*ctx.key, row.number, withdrawn=True)
-        return live
+        return sorted(live, key=lambda entry: entry.item.line)
 
     def _find(self, ctx: Context, number: int) -> Live:
         for entry in self._agenda(ctx):
@@ -223,16 +294,20 @@ class MeetingService:
         if number in rows and rows[number].withdrawn:
             raise Refused(f"Item {number} was withdrawn.")
         top = max(rows, default=0)
-        raise Refused(f"There is no item {number}; the agenda has items 1 to {top}."
-                      if top else f"There is no item {number}; the agenda is empty.")  # fmt: skip
+        raise Refused(
+            f"There is no item {number}; the agenda has items 1 to {top}."
+            if top
+            else f"There is no item {number}; the agenda is empty."
+        )
 
     def _may_change(self, ctx: Context, entry: Live, verb: str) -> None:
         if entry.row.author == ctx.sender.email.casefold() or self._is_organizer(ctx):
             return
         if entry.row.author is None and ctx.person.initials in entry.item.owners:
             return
-        raise Refused(f"Only the person who added item {entry.row.number} or an organizer can "
-                      f"{verb} it.")  # fmt: skip
+        raise Refused(
+            f"Only the person who added item {entry.row.number} or an organizer can {verb} it."
+        )
 
     def _current(self, ctx: Context) -> Live:
         status, current = self.store.status(*ctx.key)
@@ -268,15 +343,43 @@ class MeetingService:
             normalize_title(s.title) == normalize_title(section) for s in ctx.doc.sections()
         ):
             ctx.doc.add_section(section)
-        owners = (ctx.person.initials,)
-        ctx.doc.add_item(section, cmd.text, owners=owners, checked=False)
+        owners, text = self._owned(ctx, cmd.text)
+        ctx.doc.add_item(section, text, owners=owners, checked=False)
         self._save(ctx)
-        text = inline_text(cmd.text)
+        text = inline_text(text)
         number = self.store.add_item(*ctx.key, section, text, owners, ctx.sender.email.casefold())
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "add", number)
-        reply = (f"Added item **{number}** to {section}: {ctx.person.initials}: {text}\n"
-                 f"React with 👍 (or `vote {number}`) to vote for it.")  # fmt: skip
-        return [self._reply(msg, reply, ref=f"item:{ctx.meeting.key}:{ctx.day}:{number}")]
+        reply = (
+            f"Added item **{number}** to {section}: {'/'.join(owners)}: {text}\n"
+            f"React with 👍 (or `vote {number}`) to vote for it."
+        )
+        return [
+            self._reply(
+                msg,
+                reply + self._unknown_note(owners),
+                ref=f"item:{ctx.meeting.key}:{ctx.day}:{number}",
+            )
+        ]
+
+    def _owned(self, ctx: Context, text: str) -> tuple[tuple[str, ...], str]:
+        """`add item BZ/WV: text` is owned by BZ and WV, as the notes write shared items;
+        anything else is the sender's own."""
+        owners, rest = _speaker(text)
+        return owners or (ctx.person.initials,), rest
+
+    def _unknown_note(self, owners: Sequence[str]) -> str:
+        known = self.store.people_initials()
+        unknown = [
+            o
+            for o in owners
+            if o.upper() not in known and self.config.roster.by_initials(o) is None
+        ]
+        if not unknown:
+            return ""
+        return (
+            f"\nNote: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the "
+            "roster; I kept it as written."
+        )
 
     def _cmd_edit(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -345,19 +448,25 @@ class MeetingService:
         if not added:
             return [self._reply(msg, f"{ctx.person.name} is already on the attendee list.")]
         count = ctx.doc.head_count
-        return [self._reply(msg, f"Welcome, {ctx.person.name} ({ctx.person.initials})! "
-                                 f"{count} people in total.")]  # fmt: skip
+        return [
+            self._reply(
+                msg, f"Welcome, {ctx.person.name} ({ctx.person.initials})! {count} people in total."
+            )
+        ]
 
     def _attend(self, ctx: Context) -> bool:
         attendees = ctx.doc.attendees()
         person = ctx.person
-        if any(a.name == person.name or (a.initials and a.initials == person.initials)
-               for a in attendees):  # fmt: skip
+        if any(
+            a.name == person.name or (a.initials and a.initials == person.initials)
+            for a in attendees
+        ):
             return False
         if ctx.doc.parsed.attendee_section is None and ctx.doc.parsed.attendee_table is None:
             ctx.doc.add_section("Attendees", level=2)
-        ctx.doc.add_attendee(Attendee(person.name, person.initials, person.affiliation,
-                                      person.github))  # fmt: skip
+        ctx.doc.add_attendee(
+            Attendee(person.name, person.initials, person.affiliation, person.github)
+        )
         counted = max(len(ctx.doc.attendees()), ctx.doc.head_count or 0)
         if ctx.doc.head_count is None or counted > ctx.doc.head_count:
             ctx.doc.set_head_count(counted)
@@ -371,12 +480,25 @@ class MeetingService:
             raise Refused(
                 f"`{cmd.initials}` already belongs to {holder.name}; pick other initials."
             )
-        row = PersonRow(email, ctx.sender.user_id, ctx.sender.full_name, cmd.initials,
-                        cmd.affiliation, cmd.github, True)  # fmt: skip
+        row = PersonRow(
+            email,
+            ctx.sender.user_id,
+            ctx.sender.full_name,
+            cmd.initials,
+            cmd.affiliation,
+            cmd.github,
+            True,
+        )
         self.store.save_person(row)
-        return [self._reply(msg, f"Noted: {ctx.sender.full_name} is {cmd.initials}"
-                                 + (f", {cmd.affiliation}" if cmd.affiliation else "")
-                                 + (f", @{cmd.github}" if cmd.github else "") + ".")]  # fmt: skip
+        return [
+            self._reply(
+                msg,
+                f"Noted: {ctx.sender.full_name} is {cmd.initials}"
+                + (f", {cmd.affiliation}" if cmd.affiliation else "")
+                + (f", @{cmd.github}" if cmd.github else "")
+                + ".",
+            )
+        ]
 
     def _cmd_chair(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -397,12 +519,56 @@ class MeetingService:
         if status == "ended":
             raise Refused("This meeting has already ended.")
         self.store.set_status(*ctx.key, "running", None)
-        return [self._reply(msg, f"{ctx.meeting.title} has started. `next` opens the first item.")]
+        order = ""
+        if ctx.meeting.order_by_votes:
+            try:
+                if self._order_by_votes(ctx):
+                    order = " The agenda is now ordered by votes."
+            except NotesError as error:
+                order = f" I kept the agenda in its written order: {error}."
+        return [
+            self._reply(
+                msg, f"{ctx.meeting.title} has started.{order} `next` opens the first item."
+            )
+        ]
+
+    def _order_by_votes(self, ctx: Context) -> bool:
+        """Undiscussed items move by votes, ties by submission; discussed ones stay put.
+        Returns whether anything moved."""
+        votes = self.store.vote_counts(*ctx.key)
+        numbers = {e.item.line: e.row.number for e in self._agenda(ctx)}
+        moved = False
+        for kind in ("item", "carried"):
+            title = ctx.meeting.section(kind)
+            try:
+                items = ctx.doc.items(title)
+            except NotesError:
+                continue
+            movable = [i for i in items if i.line in numbers and not i.checked]
+            ranked = sorted(
+                movable, key=lambda i: (-votes.get(numbers[i.line], 0), numbers[i.line])
+            )
+            if ranked == movable:
+                continue
+            slots = iter(ranked)
+            ctx.doc.reorder_items(title, [next(slots) if i in movable else i for i in items])
+            numbers = {e.item.line: e.row.number for e in self._agenda(ctx)}
+            moved = True
+        if moved:
+            self._save(ctx)
+        return moved
 
     def _cmd_next(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
-        pending = [e for e, _ in self._ordered(ctx) if not e.item.checked]
+        """The first undiscussed item after the current one in the notes (whose order `start`
+        set by votes), else the first one left above it."""
+        agenda = self._agenda(ctx)
+        _, current = self.store.status(*ctx.key)
+        at = next((e.item.line for e in agenda if e.row.number == current), 0)
+        pending = sorted(
+            (e for e in agenda if not e.item.checked), key=lambda e: (e.item.line < at, e.item.line)
+        )
         if not pending:
             raise Refused("Every item has been discussed; `end` ends the meeting.")
         return self._open(ctx, msg, pending[0])
@@ -418,31 +584,41 @@ class MeetingService:
         self._save(ctx)
         self.store.set_status(*ctx.key, "running", entry.row.number)
         owners = "/".join(entry.item.owners)
-        return [self._reply(msg, f"Now on item {entry.row.number}: {owners + ': ' if owners else ''}"
-                                 f"{entry.item.text}")]  # fmt: skip
+        return [
+            self._reply(
+                msg,
+                f"Now on item {entry.row.number}: {owners + ': ' if owners else ''}"
+                f"{entry.item.text}",
+            )
+        ]
 
-    def _add_note(self, ctx: Context, text: str) -> tuple[Live, int]:
+    def _add_note(
+        self, ctx: Context, text: str, actions: Sequence[int] = (), owners: Sequence[str] = ()
+    ) -> Live:
+        """A sub-bullet under the current item, which `undo` can take back (with the action
+        items it registered)."""
         entry = self._current(ctx)
-        line = ctx.doc.add_child(entry.item, text)
+        ctx.doc.add_child(entry.item, text, owners=owners)
         self._save(ctx)
-        self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "note",
-                             {"item": entry.row.number, "text": inline_text(text)})  # fmt: skip
-        return entry, line
+        undo = {"item": entry.row.number, "text": inline_text(text), "actions": list(actions)}
+        self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "note", undo)
+        return entry
 
     def _cmd_note(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         assert isinstance(cmd, c.Note)
-        entry, _ = self._add_note(ctx, cmd.text)
-        return [self._reply(msg, f"Noted under item {entry.row.number}.")]
+        owners, text = _speaker(cmd.text)
+        entry = self._add_note(ctx, text, owners=owners)
+        return [
+            self._reply(msg, f"Noted under item {entry.row.number}." + self._unknown_note(owners))
+        ]
 
     def _cmd_decided(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         assert isinstance(cmd, c.Decided)
-        labelled = cmd.text.split(":", 1)[0].casefold() in (
-            "consensus", "decision", "general feeling", "conclusion", "agreed", "resolution")  # fmt: skip
-        entry, _ = self._add_note(ctx, cmd.text if labelled else f"Decision: {cmd.text}")
+        entry = self._add_note(ctx, cmd.text if is_decision(cmd.text) else f"Decision: {cmd.text}")
         return [self._reply(msg, f"Decision recorded under item {entry.row.number}.")]
 
     def _cmd_action(
@@ -450,24 +626,22 @@ class MeetingService:
     ) -> list[Send]:
         assert isinstance(cmd, c.Action)
         owners = [self._initials(o) for o in cmd.owners]
-        unknown = [o for o in owners if self.config.roster.by_initials(o) is None
-                   and o not in self.store.people_initials()]  # fmt: skip
         text = (
             f"Action item: {'/'.join(owners)} to {cmd.text}"
             if owners
             else f"Action item: {cmd.text}"
         )
-        entry, _ = self._add_note(ctx, text)
-        ids = [self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(cmd.text))
-               for owner in owners or [""]]  # fmt: skip
-        reply = (
-            f"Action item {', '.join(f'A{i}' for i in ids)} recorded under item {entry.row.number}."
-        )
+        entry = self._current(ctx)
+        ids = [
+            self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(cmd.text))
+            for owner in owners or [""]
+        ]
+        self._add_note(ctx, text, ids)
+        listed = ", ".join(f"A{i}" for i in ids)
+        reply = f"Action item {listed} recorded under item {entry.row.number}."
         if not owners:
             reply += " It has no owner: say `action XX <text>` to give one."
-        if unknown:
-            reply += f" Note: {', '.join(unknown)} is not in the roster; kept as written."
-        return [self._reply(msg, reply)]
+        return [self._reply(msg, reply + self._unknown_note(owners))]
 
     def _initials(self, owner: c.Owner) -> str:
         person = self.config.roster.by_name(owner.mention.name) if owner.mention else None
@@ -496,6 +670,8 @@ class MeetingService:
             raise Refused("What you added is no longer in the notes; nothing to undo.")
         ctx.doc.remove_item(child)
         self._save(ctx)
+        for action in payload.get("actions", []):
+            self.store.delete_action(int(action))
         return [self._reply(msg, f"Removed your note under item {entry.row.number}.")]
 
     def _cmd_poll(
@@ -508,8 +684,9 @@ class MeetingService:
         if self.store.open_poll(*ctx.key) is not None:
             raise Refused("A poll is already open; `close poll` closes it first.")
         _, current = self.store.status(*ctx.key)
-        poll = self.store.add_poll(*ctx.key, cmd.question, cmd.options, cmd.quorum, cmd.voters,
-                                   current)  # fmt: skip
+        poll = self.store.add_poll(
+            *ctx.key, cmd.question, cmd.options, cmd.quorum, cmd.voters, current
+        )
         lines = [
             f"/poll {' '.join(cmd.question.split())}",
             *(" ".join(o.split()) for o in cmd.options),
@@ -543,8 +720,10 @@ class MeetingService:
         if poll.quorum is not None:
             voted = len({v for vs in counts.values() for v in vs})
             passed = voted >= poll.quorum and max(len(v) for v in counts.values()) * 2 > voted
-            result += (f". Vote {'passed' if passed else 'did not pass'} "
-                       f"({voted} voted, quorum {poll.quorum})")  # fmt: skip
+            result += (
+                f". Vote {'passed' if passed else 'did not pass'} "
+                f"({voted} voted, quorum {poll.quorum})"
+            )
         entry = self._find(ctx, poll.item) if poll.item else None
         if entry is not None:
             ctx.doc.add_child(entry.item, result)
@@ -570,13 +749,22 @@ class MeetingService:
             rows, title = self.store.open_actions(owner), f"Open action items of {owner}"
         return [self._reply(msg, messages.action_list(title, [self._open_action(r) for r in rows]))]
 
-    def _open_action(self, row: object) -> messages.OpenAction:
-        from zulip_bot.meeting.store import ActionRow
+    def _open_action(self, row: ActionRow) -> messages.OpenAction:
+        return messages.OpenAction(row.id, row.owner, self._mention(row.owner), row.text, row.day)
 
-        assert isinstance(row, ActionRow)
-        person = self.config.roster.by_initials(row.owner) if row.owner else None
-        mention = f"@**{person.name}**" if person else (row.owner or "(no owner)")
-        return messages.OpenAction(row.id, row.owner, mention, row.text, row.day)
+    def _mention(self, initials: str) -> str:
+        """`@**Name|id**` notifies the owner; the id is there once they have spoken to the bot."""
+        if not initials:
+            return "(no owner)"
+        person = self.config.roster.by_initials(initials)
+        if person is None:
+            return initials
+        stored = self.store.person(person.email) if person.email else None
+        return (
+            f"@**{person.name}|{stored.user_id}**"
+            if stored and stored.user_id
+            else (f"@**{person.name}**")
+        )
 
     def _cmd_done(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -600,8 +788,13 @@ class MeetingService:
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         count = len(self._agenda(ctx))
-        return [self._reply(msg, f"The notes draft for {messages.time_tag(ctx.start)} is "
-                                 f"`{ctx.path}` ({count} agenda items).")]  # fmt: skip
+        return [
+            self._reply(
+                msg,
+                f"The notes draft for {messages.time_tag(ctx.start)} is "
+                f"`{ctx.path}` ({count} agenda items).",
+            )
+        ]
 
     def _cmd_nextmeeting(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -629,9 +822,47 @@ class MeetingService:
 
     def _cmd_end(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
         self._close_poll(ctx)
+        self._register_written_actions(ctx)
+        self._close_ticked_actions(ctx)
+        self._save(ctx)
+        self.store.set_status(*ctx.key, "ended", None)
         live = self._agenda(ctx)
+        carried = [e.item for e in live if not e.item.checked]
+        open_actions = [self._open_action(r) for r in self.store.open_actions()]
+        next_path = self._next_draft(ctx, carried, open_actions)
+        decisions = ctx.doc.decisions()
+        discussed = tuple(
+            messages.DiscussedItem(
+                e.item.text,
+                e.item.owners,
+                tuple(d.text for d in decisions if d.item == e.item),
+                tuple(ch.text for ch in e.item.children if ch.text.startswith("Poll:")),
+            )
+            for e in live
+            if e.item.checked
+        )
+        attendees = ctx.doc.attendees()
+        summary = messages.Summary(
+            title=f"{ctx.meeting.title} {ctx.day}",
+            start=ctx.start,
+            attendees=tuple(a.name for a in attendees),
+            head_count=max(ctx.doc.head_count or 0, len(attendees)),
+            discussed=discussed,
+            actions=tuple(open_actions),
+            carried=tuple(i.text for i in carried),
+            notes_path=str(ctx.path),
+            next_draft=str(next_path) if next_path else None,
+        )
+        return [
+            Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)
+        ]
+
+    def _register_written_actions(self, ctx: Context) -> None:
+        """Action items typed into the notes by hand join the registry like chat ones."""
         registered = {(a.item, a.text) for a in self.store.actions_of(*ctx.key)}
         for found in ctx.doc.action_items():
+            if found.item is not None and self._section_kind(ctx, found.item) == "actions":
+                continue  # the list of earlier meetings' open items, already registered
             item_text = found.item.text if found.item else ""
             text = (
                 found.text.split(" to ", 1)[1]
@@ -641,36 +872,36 @@ class MeetingService:
             if (item_text, text) not in registered and (item_text, found.text) not in registered:
                 for owner in found.owners or ("",):
                     self.store.add_action(*ctx.key, item_text, owner, text)
-        self._save(ctx)
-        self.store.set_status(*ctx.key, "ended", None)
-        carried = [e.item for e in live if not e.item.checked]
-        next_path = self._next_draft(ctx, carried, now)
-        decisions = ctx.doc.decisions()
-        discussed = tuple(
-            messages.DiscussedItem(
-                e.item.text, e.item.owners,
-                tuple(d.text for d in decisions if d.item == e.item),
-                tuple(ch.text for ch in e.item.children if ch.text.startswith("Poll:")),
-            )
-            for e in live if e.item.checked
-        )  # fmt: skip
-        attendees = ctx.doc.attendees()
-        summary = messages.Summary(
-            title=f"{ctx.meeting.title} {ctx.day}",
-            start=ctx.start,
-            attendees=tuple(a.name for a in attendees),
-            head_count=max(ctx.doc.head_count or 0, len(attendees)),
-            discussed=discussed,
-            actions=tuple(self._open_action(r) for r in self.store.open_actions()),
-            carried=tuple(i.text for i in carried),
-            notes_path=str(ctx.path),
-            next_draft=str(next_path) if next_path else None,
-        )
-        return [
-            Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)
-        ]
 
-    def _next_draft(self, ctx: Context, carried: list[AgendaItem], now: dt.datetime) -> Path | None:
+    def _section_kind(self, ctx: Context, item: AgendaItem) -> str | None:
+        for section in ctx.doc.sections():
+            if item in section.items:
+                return next(
+                    (
+                        kind
+                        for kind, title in ctx.meeting.sections
+                        if normalize_title(title) == normalize_title(section.title)
+                    ),
+                    None,
+                )
+        return None
+
+    def _close_ticked_actions(self, ctx: Context) -> None:
+        """Ticking `- [x] A12: ...` in the draft's open action items closes A12."""
+        try:
+            listed = ctx.doc.items(ctx.meeting.section("actions"))
+        except NotesError:
+            return
+        for item in listed:
+            found = ACTION_ID.match(item.text)
+            if item.checked and found:
+                self.store.set_action(int(found["id"]), done=True)
+
+    def _next_draft(
+        self, ctx: Context, carried: list[AgendaItem], actions: list[messages.OpenAction]
+    ) -> Path | None:
+        """The next occurrence's draft, with what is left: undiscussed items and the open
+        action items (ticking one there closes it when that meeting ends)."""
         upcoming = schedule.next_occurrence(ctx.meeting, ctx.start)
         if upcoming is None:
             return None
@@ -679,11 +910,30 @@ class MeetingService:
             doc = NotesDocument.load(path)
         else:
             doc = new_draft(ctx.meeting.template.read_text(encoding="utf-8"), upcoming.date())
-        section = ctx.meeting.section("carried")
-        if carried and not any(normalize_title(s.title) == normalize_title(section)
-                               for s in doc.sections()):  # fmt: skip
-            doc.add_section(section, after=ctx.meeting.section("announcement"))
-        for item in carried:
-            doc.add_item(section, item.text, owners=item.owners)
+        after = ctx.meeting.section("announcement")
+        for kind, entries in (
+            ("carried", [(i.text, i.owners) for i in carried]),
+            (
+                "actions",
+                [
+                    (f"A{a.id}: {a.owner + ' to ' if a.owner else ''}{a.text} ({a.day})", ())
+                    for a in actions
+                ],
+            ),
+        ):
+            title = ctx.meeting.section(kind)
+            present = self._find_section(doc, title)
+            if entries and present is None:
+                doc.add_section(title, after=after if self._find_section(doc, after) else None)
+            written = {i.text for i in doc.items(title)} if entries else set()
+            for text, owners in entries:
+                if inline_text(text) not in written:
+                    doc.add_item(title, text, owners=owners)
+            after = title
         doc.save(path)
         return path
+
+    @staticmethod
+    def _find_section(doc: NotesDocument, title: str) -> str | None:
+        wanted = normalize_title(title)
+        return next((s.title for s in doc.sections() if normalize_title(s.title) == wanted), None)

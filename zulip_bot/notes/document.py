@@ -220,6 +220,11 @@ class NotesDocument:
     def remove_item(self, item: AgendaItem) -> None:
         self._apply(edit.remove_item(self._lines, self.parsed, item))
 
+    def reorder_items(self, section: str | Section, order: Sequence[AgendaItem]) -> None:
+        """Put the section's top-level items in `order` (each of them exactly once)."""
+        title = section.title if isinstance(section, Section) else section
+        self._apply(edit.reorder_items(self._lines, self.parsed, title, order))
+
     def add_attendee(self, attendee: Attendee) -> None:
         self._apply(edit.add_attendee(self._lines, self.parsed, attendee))
 

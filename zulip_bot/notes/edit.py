@@ -7,6 +7,7 @@ typed them, so that every other byte of a hand-edited file stays as it was.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -29,7 +30,12 @@ from zulip_bot.notes.parse import normalize_title, split_cells
 
 _OWNER = re.compile(r"@?[A-Za-z][\w.'-]{0,30}")
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_ESCAPE_FIRST = frozenset("#>+-*=_`~[(!:")
+# A first character that would open a block of its own: a quote, a list marker (`- x`), a
+# heading (`# x`), a fence (three backticks or tildes), a thematic break, a checkbox or link
+# definition (`[`), or one of the rarer openers. A lone backtick or asterisk is inline markup.
+_OPENS_BLOCK = re.compile(
+    r"[>\[(!:=]|[-+*](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|(?:[-*_][ \t]*){3,}$"
+)
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 _NUMBER = re.compile(r"\d+|X+|N")
 
@@ -73,7 +79,7 @@ def inline_text(text: str) -> str:
     safe = _flat(text)
     if not safe:
         return safe
-    if safe[0] in _ESCAPE_FIRST:
+    if _OPENS_BLOCK.match(safe):
         safe = "\\" + safe
     ordered = _ORDERED_START.match(safe)
     if ordered:
@@ -307,6 +313,45 @@ def remove_item(lines: Sequence[str], parsed: Parsed, item: AgendaItem) -> Splic
     if lay.loose_before and end < len(lines) and not lines[end].strip():
         end += 1
     return Splice(lay.start, end, ())
+
+
+def reorder_items(
+    lines: Sequence[str], parsed: Parsed, section: str | SectionSpan, order: Sequence[AgendaItem]
+) -> Splice:
+    """The section's top-level items, each with its sub-items, in `order`.
+
+    Blocks move whole; the blank lines between them and each position's marker stay where they
+    were, so a loose or numbered list keeps its look. Anything else between two items (a
+    paragraph, a second list) would be dragged along or lost, so such a section is refused.
+    """
+    span = find_section(parsed, section)
+    tops = span.items
+    if sorted(i.line for i in order) != sorted(i.line for i in tops):
+        raise NotesError(f"the new order must list each item of {span.title!r} once")
+    if len(tops) < 2:
+        return Splice(0, 0, ())
+    layouts = [layout_of(parsed, item) for item in tops]
+    for before, after in itertools.pairwise(layouts):
+        if any(line.strip() for line in lines[before.end : after.start]):
+            raise NotesError(f"{span.title!r} has text between its items; reorder it by hand")
+    by_line = {item.line: lay for item, lay in zip(tops, layouts, strict=True)}
+    out: list[str] = []
+    for position, item in enumerate(order):
+        here, moved = layouts[position], by_line[item.line]
+        block = list(lines[moved.start : moved.end])
+        if here.marker != moved.marker:
+            if len(here.marker) != len(moved.marker) and moved.end - moved.start > 1:
+                raise NotesError(f"{span.title!r} is numbered unevenly; reorder it by hand")
+            lead = len(moved.indent)
+            block[0] = block[0][:lead] + here.marker + block[0][lead + len(moved.marker) :]
+        if not block[-1].endswith(("\n", "\r")):  # the file's last line moves up
+            block[-1] += newline(lines)
+        out.extend(block)
+        if position + 1 < len(layouts):
+            out.extend(lines[here.end : layouts[position + 1].start])
+    if not lines[layouts[-1].end - 1].endswith(("\n", "\r")):
+        out[-1] = out[-1].rstrip("\r\n")
+    return Splice(layouts[0].start, layouts[-1].end, tuple(out))
 
 
 # --- attendees ------------------------------------------------------------------------------
