@@ -174,10 +174,14 @@ def test_direct_message_gets_a_direct_reply(bot: MeetbotHandler, stub: Stub) -> 
         {
             "type": "private",
             "to": ["dashagurova@example.org"],
-            "content": "I only run meetings in their own streams: #**community**, #**packaging**",
+            "content": "`add` belongs to a meeting: send it in the meeting's stream "
+            "(#**community**, #**packaging**).",
         }
     ]
     assert draft_items(bot) == []
+    bot.handle_message(direct_message("actions", stub), stub)
+    assert sent(stub)[-1]["type"] == "private"
+    assert sent(stub)[-1]["content"] == "Open action items: none open. 🎉"
 
 
 @pytest.mark.parametrize(

@@ -422,6 +422,7 @@ def test_every_usage_line_in_the_help_parses_once_placeholders_are_filled() -> N
             for text in _filled(form):
                 command = c.parse(text)
                 assert type(command) is EXPECTED_TYPES[name], (text, command)
+                assert c.name_of(command) == name
 
 
 def test_filled_samples_cover_the_optional_parts() -> None:

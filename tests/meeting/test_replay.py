@@ -10,74 +10,15 @@ checked state, and the same action items and decisions.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import json
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import pytest
-
-from tests.conftest import CORPUS, REPO, needs_corpus
-from zulip_bot.config import load_config
-from zulip_bot.meeting.effects import Incoming, Send, Sender
-from zulip_bot.meeting.service import MeetingService
-from zulip_bot.meeting.store import Store
+from tests.conftest import CORPUS, needs_corpus
+from tests.meeting.conftest import BEFORE, DAY, Chat
 from zulip_bot.notes import AgendaItem, NotesDocument
 
 pytestmark = needs_corpus()
 
 REAL = CORPUS / "governance" / "20241106_agenda_and_minutes.md"
-DAY = dt.date(2024, 11, 6)
-TOPIC = "2024-11-06 Conda Community Meeting"
-BEFORE = dt.datetime(2024, 11, 5, 9, 0, tzinfo=dt.UTC)
-DURING = dt.datetime(2024, 11, 6, 17, 5, tzinfo=dt.UTC)
 AGENDA = "New Agenda Items"
-
-
-@dataclass
-class Chat:
-    """A stream where roster people talk to the service; replies are kept per message."""
-
-    service: MeetingService
-    senders: dict[str, Sender]
-    sent: dict[str, int] = field(default_factory=dict)  # ref -> the id "Zulip" gave it
-    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
-
-    def say(self, initials: str, text: str, now: dt.datetime = DURING) -> list[Send]:
-        number = next(self._ids)
-        message = Incoming(f"m{number}", number, self.senders[initials], text, "community", TOPIC)
-        replies = self.service.handle_message(message, now)
-        for reply in replies:
-            if reply.ref is not None:  # what the runner does after posting
-                self.sent[reply.ref] = next(self._ids)
-                self.service.message_sent(reply.ref, self.sent[reply.ref])
-        return replies
-
-    def text(self, initials: str, text: str, now: dt.datetime = DURING) -> str:
-        return "\n".join(r.content for r in self.say(initials, text, now))
-
-    def react(self, initials: str, message_id: int) -> None:
-        event = f"r{next(self._ids)}"
-        self.service.handle_reaction(event, self.senders[initials], message_id, "+1", True, BEFORE)
-
-    def ballot(self, initials: str, poll_message: int, option: int, vote: int = 1) -> None:
-        content = json.dumps({"type": "vote", "key": f"canned,{option}", "vote": vote})
-        sender = self.senders[initials]
-        self.service.handle_submessage(f"s{next(self._ids)}", sender.user_id, poll_message, content)
-
-
-@pytest.fixture
-def chat(tmp_path: Path) -> Chat:
-    for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
-        shutil.copy(REPO / "config" / name, tmp_path / name)
-    config = load_config(tmp_path / "meetbot.example.toml")
-    service = MeetingService(config, Store(config.state_path))
-    senders = {
-        p.initials: Sender(p.email, p.name, 100 + n) for n, p in enumerate(config.roster.people)
-    }
-    return Chat(service, senders)
 
 
 def _typed(item: AgendaItem) -> str:
@@ -123,7 +64,7 @@ def _replay(chat: Chat, real: NotesDocument) -> tuple[list[str], str]:
                 chat.react(voter, chat.sent[ref])
 
     assert "ordered by votes" in chat.text("JRG", "start")
-    after_start = NotesDocument.load(chat.service.config.meetings[0].notes_path_for(DAY))
+    after_start = chat.draft()
     assert [i.text for i in after_start.items(AGENDA)] == [i.text for i in items]
 
     # The discussion, item by item, in the order the notes have it.
@@ -177,8 +118,7 @@ def _replay(chat: Chat, real: NotesDocument) -> tuple[list[str], str]:
 def test_replaying_the_2024_11_06_meeting_gives_its_notes(chat: Chat) -> None:
     real = NotesDocument.load(REAL)
     poll_line, summary = _replay(chat, real)
-    config = chat.service.config
-    ours = NotesDocument.load(config.meetings[0].notes_path_for(DAY))
+    ours = chat.draft()
 
     assert _attendee_rows(ours) == _attendee_rows(real)
     assert ours.head_count == 11  # the real file counted 4 people who were not in the table
@@ -208,61 +148,9 @@ def test_replaying_the_2024_11_06_meeting_gives_its_notes(chat: Chat) -> None:
     assert f"  - {poll_line[0]}" in summary
 
     # Nothing was left undiscussed; the open action items wait in the next draft.
-    following = NotesDocument.load(config.meetings[0].notes_path_for(dt.date(2024, 11, 20)))
+    following = chat.draft(dt.date(2024, 11, 20))
     assert [i.text for i in following.items("Open action items")] == [
         "A1: call the vote (2024-11-06)",
         "A2: JRG to create proposal PR in conda-build (2024-11-06)",
     ]
     assert not any(s.title == "From previous meetings" for s in following.sections())
-
-
-def test_the_meeting_topic_is_transcribed_while_it_runs(chat: Chat) -> None:
-    chat.say("JRG", "start")
-    heard = Incoming(
-        "plain",
-        1,
-        chat.senders["DG"],
-        "I can hear you fine\nand see you",
-        "community",
-        TOPIC,
-        addressed=False,
-    )
-    assert chat.service.handle_message(heard, DURING) == []
-    chat.say("JRG", "end")
-    chat.say("DG", "note after the end is not transcribed")
-    path = chat.service.config.meetings[0].notes_path_for(DAY).with_suffix(".transcript.txt")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[:5] == [
-        "Conda Community Meeting 2024-11-06: transcript (UTC)",
-        "",
-        "17:05 Jaime Rodríguez-Guerra: start",
-        "17:05 meetbot: Conda Community Meeting has started. `next` opens the first item.",
-        "17:05 Dasha Gurova: I can hear you fine",
-    ]
-    assert lines[5] == "    and see you"
-    assert lines[6] == "17:05 Jaime Rodríguez-Guerra: end"
-    assert not any("after the end" in line for line in lines)
-
-
-def test_auto_attendance_counts_whoever_speaks(chat: Chat, tmp_path: Path) -> None:
-    config_path = tmp_path / "meetbot.example.toml"
-    config_path.write_text(
-        config_path.read_text(encoding="utf-8").replace(
-            "auto_attendance = false", "auto_attendance = true", 1
-        ),
-        encoding="utf-8",
-    )
-    config = load_config(config_path)
-    chat = Chat(MeetingService(config, chat.service.store), chat.senders)
-    chat.say("JRG", "start")
-    heard = Incoming(
-        "plain", 1, chat.senders["DG"], "hello all", "community", TOPIC, addressed=False
-    )
-    chat.service.handle_message(heard, DURING)
-    elsewhere = Incoming(
-        "side", 2, chat.senders["WV"], "hi", "community", "another topic", addressed=False
-    )
-    chat.service.handle_message(elsewhere, DURING)
-    doc = NotesDocument.load(config.meetings[0].notes_path_for(DAY))
-    assert [a.initials for a in doc.attendees()] == ["JRG", "DG"]
-    assert chat.text("DG", "here") == "Dasha Gurova is already on the attendee list."

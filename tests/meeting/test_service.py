@@ -1,121 +1,522 @@
-"""The meeting service driven through its public entry points, on a real draft and store."""
+"""Every command in the help, through the service: its happy path and the exact reply for each
+way it can go wrong. Replies that come from the parser alone are in test_commands.py; these
+are the ones that depend on the meeting, the notes and the store."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from zulip_bot.config import load_config
-from zulip_bot.meeting.effects import Incoming, Sender
-from zulip_bot.meeting.service import MeetingService
-from zulip_bot.meeting.store import Store
+from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat
+from zulip_bot.meeting.effects import Incoming
 from zulip_bot.notes import NotesDocument
 
-NOW = dt.datetime(2024, 11, 4, 12, 0, tzinfo=dt.UTC)
-ORGANIZER = Sender("jaimergp@example.org", "Jaime Rodríguez-Guerra", 10)
-DASHA = Sender("dashagurova@example.org", "Dasha Gurova", 11)
-STRANGER = Sender("sam@example.net", "Sam Doe", 12)
-BOT = Sender("other-bot@example.net", "Other Bot", 13, is_bot=True)
+ONLY_ORGANIZERS = "Only organizers and co-chairs of Conda Community Meeting can do that."
+NOT_STARTED = "The meeting has not started: an organizer starts it with `start`."
+AGENDA = "New Agenda Items"
+
+
+def items(chat: Chat, section: str = AGENDA) -> list[tuple[tuple[str, ...], str, bool | None]]:
+    return [(i.owners, i.text, i.checked) for i in chat.draft().items(section)]
+
+
+def store_dump(chat: Chat) -> list[tuple[object, ...]]:
+    """Every row of every table but the log of processed events: what a refused command must
+    not change."""
+    db = sqlite3.connect(chat.config.state_path)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return [
+            (table, *row)
+            for table in sorted(tables)
+            if table != "processed"
+            for row in sorted(db.execute(f"SELECT * FROM {table}"), key=repr)
+        ]
+    finally:
+        db.close()
+
+
+def unchanged(chat: Chat, who: str, text: str, reply: str) -> None:
+    """`text` gets exactly `reply`, and neither the notes nor the store change; the one row
+    allowed to appear is the sender's entry in the directory of people who have spoken."""
+    path = chat.notes_path()
+    notes, rows = path.read_bytes() if path.exists() else None, set(store_dump(chat))
+    assert chat.text(who, text) == reply
+    assert (path.read_bytes() if path.exists() else None) == notes
+    after = set(store_dump(chat))
+    assert rows <= after
+    email = chat.senders[who].email
+    assert all(row[:2] == ("person", email) and row[-1] == 0 for row in after - rows), after - rows
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> MeetingService:
-    for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
-        shutil.copy(REPO / "config" / name, tmp_path / name)
-    config = load_config(tmp_path / "meetbot.example.toml")
-    return MeetingService(config, Store(config.state_path))
+def live(chat: Chat) -> Chat:
+    """A running meeting with two items, item 1 open."""
+    chat.say("DG", "add item Zulip CEP", BEFORE)
+    chat.say("JRG", "add item Change time of this meeting?", BEFORE)
+    chat.say("JRG", "start")
+    chat.say("JRG", "item 1")
+    return chat
 
 
-_ids = itertools.count(1)
+# --- add ----------------------------------------------------------------------------------
 
 
-def say(service: MeetingService, who: Sender, text: str) -> list[str]:
-    number = next(_ids)
-    message = Incoming(f"m{number}", number, who, text, "community", "2024-11-06")
-    return [e.content for e in service.handle_message(message, NOW)]
-
-
-def draft(service: MeetingService) -> NotesDocument:
-    return NotesDocument.load(service.config.meetings[0].notes_path_for(dt.date(2024, 11, 6)))
-
-
-def test_add_vote_agenda(service: MeetingService) -> None:
-    assert say(service, DASHA, "add item Zulip CEP") == [
+def test_add_items_announcements_and_intros(chat: Chat) -> None:
+    assert chat.text("DG", "add item Zulip CEP") == (
         "Added item **1** to New Agenda Items: DG: Zulip CEP\n"
         "React with 👍 (or `vote 1`) to vote for it."
+    )
+    assert chat.text("BZ", "add announcement BZ/WV: CEP17 implemented in rattler-build").startswith(
+        "Added item **2** to Announcements: BZ/WV: CEP17 implemented in rattler-build\n"
+    )
+    assert chat.text("SD", "add intro Hi, I'm Sam").startswith(
+        "Added item **3** to Introductions: SD: Hi, I'm Sam\n"
+    )
+    assert items(chat) == [(("DG",), "Zulip CEP", False)]
+    assert items(chat, "Announcements") == [
+        (("BZ", "WV"), "CEP17 implemented in rattler-build", False)
     ]
-    say(service, ORGANIZER, "add item Change time of this meeting?")
-    assert say(service, DASHA, "vote 2") == ["Voted for item 2; it has 1 vote(s)."]
-    assert say(service, DASHA, "vote 2") == ["You already voted for item 2."]
-    agenda = say(service, DASHA, "agenda")[0]
-    assert agenda.index("Change time") < agenda.index("Zulip CEP")
-    items = draft(service).items("New Agenda Items")
-    assert [(i.owners, i.text, i.checked) for i in items] == [
-        (("DG",), "Zulip CEP", False),
-        (("JRG",), "Change time of this meeting?", False),
+    assert items(chat, "Introductions") == [(("SD",), "Hi, I'm Sam", False)]
+
+
+def test_add_with_an_owner_not_in_the_roster_is_kept_with_a_note(chat: Chat) -> None:
+    assert chat.text("DG", "add item QQ: their topic") == (
+        "Added item **1** to New Agenda Items: QQ: their topic\n"
+        "React with 👍 (or `vote 1`) to vote for it.\n"
+        "Note: QQ is not in the roster; I kept it as written."
+    )
+    assert items(chat) == [(("QQ",), "their topic", False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("<script>alert(1)</script>", "\\<script>alert(1)\\</script>"),
+        ("# heading\n- [x] a fake ticked item\n## Attendees",
+         "\\# heading - [x] a fake ticked item ## Attendees"),
+        ("| Evil | EV | row |", "\\| Evil \\| EV \\| row \\|"),
+        ("- nested list", "\\- nested list"),
+        ("```\ncode fence", "\\``` code fence"),
+        ("[link]: https://example.org", "\\[link]: https://example.org"),
+        ("JRG: I am Jaime now", "I am Jaime now"),
+    ],
+)  # fmt: skip
+def test_add_markdown_and_html_cannot_break_the_notes(chat: Chat, text: str, stored: str) -> None:
+    chat.say("JRG", "here")
+    chat.say("DG", f"add item {text}")
+    doc = chat.draft()
+    assert [i.text for i in doc.items(AGENDA)] == [stored]
+    assert [s.title for s in doc.sections()] == [
+        "Attendees", "Introductions", "Announcements", AGENDA
+    ]  # fmt: skip
+    assert [a.initials for a in doc.attendees()] == ["JRG"]
+    assert NotesDocument.parse(doc.render()).items(AGENDA)[0].text == stored
+
+
+def test_add_refuses_empty_and_overlong_text_and_changes_nothing(chat: Chat) -> None:
+    chat.say("DG", "add item Zulip CEP")
+    unchanged(chat, "DG", "add item", "`add item` needs some text. Usage: `add item <text>`")
+    unchanged(chat, "DG", "add item " + "x" * 2001,
+              "That text is 2,001 characters long; the limit is 2,000.")  # fmt: skip
+
+
+# --- edit and withdraw --------------------------------------------------------------------
+
+
+def test_edit_your_own_item(chat: Chat) -> None:
+    chat.say("DG", "add item Zulip CEP")
+    assert chat.text("DG", "edit 1 Zulip CEP: vote now") == "Item 1 now reads: Zulip CEP: vote now"
+    assert items(chat) == [(("DG",), "Zulip CEP: vote now", False)]
+
+
+def test_edit_refusals(chat: Chat) -> None:
+    unchanged(chat, "DG", "edit 1 x", "There is no item 1; the agenda is empty.")
+    chat.say("DG", "add item Zulip CEP")
+    chat.say("DG", "add item Second")
+    chat.say("DG", "withdraw 2")
+    unchanged(chat, "DG", "edit 9 x", "There is no item 9; the agenda has items 1 to 2.")
+    unchanged(chat, "DG", "edit 2 x", "Item 2 was withdrawn.")
+    unchanged(
+        chat, "WV", "edit 1 x", "Only the person who added item 1 or an organizer can edit it."
+    )
+    assert chat.text("JRG", "edit 1 Zulip CEP (organizer's edit)").startswith("Item 1 now reads")
+
+
+def test_withdraw_keeps_numbers_stable(chat: Chat) -> None:
+    chat.say("DG", "add item one")
+    chat.say("DG", "add item two")
+    assert chat.text("DG", "withdraw 1") == "Withdrew item 1: one"
+    assert chat.text("DG", "add item three").startswith("Added item **3**")
+    assert items(chat) == [(("DG",), "two", False), (("DG",), "three", False)]
+    unchanged(chat, "DG", "withdraw 1", "Item 1 was withdrawn.")
+    unchanged(chat, "DG", "vote 1", "Item 1 was withdrawn.")
+    unchanged(chat, "WV", "withdraw 2",
+              "Only the person who added item 2 or an organizer can withdraw it.")  # fmt: skip
+
+
+def test_items_typed_into_the_file_by_hand_get_numbers(chat: Chat) -> None:
+    chat.say("DG", "add item from chat")
+    path = chat.notes_path()
+    path.write_text(path.read_text(encoding="utf-8") + "- [ ] KK: typed by hand\n", "utf-8")
+    agenda = chat.text("KK", "agenda")
+    assert "| 2 | typed by hand | KK | 0 |" in agenda
+    assert chat.text("KK", "vote 2") == "Voted for item 2; it has 1 vote(s)."
+    assert chat.text("KK", "withdraw 2") == "Withdrew item 2: typed by hand"  # KK owns it
+
+
+# --- votes --------------------------------------------------------------------------------
+
+
+def test_vote_and_unvote(chat: Chat) -> None:
+    chat.say("DG", "add item Zulip CEP")
+    assert chat.text("WV", "vote 1") == "Voted for item 1; it has 1 vote(s)."
+    assert chat.text("JK", "vote 1") == "Voted for item 1; it has 2 vote(s)."
+    unchanged(chat, "WV", "vote 1", "You already voted for item 1.")
+    assert chat.text("WV", "unvote 1") == "Took back your vote for item 1; it has 1 vote(s)."
+    unchanged(chat, "WV", "unvote 1", "You had not voted for item 1.")
+    unchanged(chat, "WV", "vote 5", "There is no item 5; the agenda has items 1 to 1.")
+    unchanged(chat, "WV", "unvote 5", "There is no item 5; the agenda has items 1 to 1.")
+
+
+def test_a_thumbs_up_on_the_add_reply_is_a_vote_and_removing_it_unvotes(chat: Chat) -> None:
+    chat.say("DG", "add item Zulip CEP")
+    reply_id = chat.sent[f"item:community:{DAY}:1"]
+    chat.react("WV", reply_id)
+    chat.react("WV", reply_id)  # a second 👍 from the same person (another event) counts once
+    chat.react("JK", reply_id)
+    assert "| 1 | Zulip CEP | DG | 2 |" in chat.text("DG", "agenda")
+    chat.react("JK", reply_id, added=False)
+    assert "| 1 | Zulip CEP | DG | 1 |" in chat.text("DG", "agenda")
+    unchanged(chat, "WV", "vote 1", "You already voted for item 1.")  # 👍 and `vote` are one
+
+
+def test_agenda_is_ordered_by_votes_then_submission(chat: Chat) -> None:
+    assert chat.text("DG", "agenda") == (
+        "**Conda Community Meeting, <time:2024-11-06T17:00:00Z>**: the agenda is empty. "
+        "Add to it with `add item <text>`."
+    )
+    chat.say("DG", "add item first")
+    chat.say("JK", "add item second | with a pipe")
+    chat.say("WV", "vote 2")
+    assert chat.text("DG", "agenda") == (
+        "**Conda Community Meeting, <time:2024-11-06T17:00:00Z>**\n\n"
+        "| # | item | owner | votes |\n| ---: | --- | --- | ---: |\n"
+        "| 2 | second \\| with a pipe | JK | 1 |\n"
+        "| 1 | first | DG | 0 |\n\n"
+        "Vote with `vote <n>` or a 👍 on the item's message."
+    )
+
+
+# --- polls --------------------------------------------------------------------------------
+
+
+def test_poll_posts_a_native_poll_and_close_poll_writes_the_result(live: Chat) -> None:
+    (poll,) = live.say("DG", 'poll "Which time?" "17 UTC" "14 UTC"')
+    assert (poll.content, poll.stream, poll.ref) == (
+        "/poll Which time?\n17 UTC\n14 UTC", "community", "poll:1"
+    )  # fmt: skip
+    unchanged(live, "DG", 'poll "Another?" "a" "b"',
+              "A poll is already open; `close poll` closes it first.")  # fmt: skip
+    message = live.sent["poll:1"]
+    live.ballot("DG", message, 0)
+    live.ballot("WV", message, 1)
+    live.ballot("SD", message, 1)
+    live.ballot("WV", message, 7)  # an option that does not exist is not counted
+    unchanged(live, "DG", "close poll", ONLY_ORGANIZERS)
+    assert live.text("JRG", "close poll") == (
+        "Poll closed. Poll: Which time? 17 UTC: 1 (DG); 14 UTC: 2 (WV, SD)"
+    )
+    item = live.draft().items(AGENDA)[0]
+    assert [c.text for c in item.children] == [
+        "Poll: Which time? 17 UTC: 1 (DG); 14 UTC: 2 (WV, SD)"
     ]
+    unchanged(live, "JRG", "close poll", "There is no open poll.")
 
 
-def test_bad_input_changes_nothing(service: MeetingService) -> None:
-    say(service, DASHA, "add item one")
-    before = draft(service).render()
-    assert say(service, DASHA, "vote 9") == ["There is no item 9; the agenda has items 1 to 1."]
-    assert say(service, DASHA, "vot 1") == [
-        "I don't know `vot`. Did you mean `vote`? Send `help` for the list."
+def test_a_formal_vote_counts_only_the_group_and_says_whether_it_passed(live: Chat) -> None:
+    unchanged(live, "JRG", 'poll "Q" "yes" "no" voters=nobody',
+              "There is no roster group `nobody` (groups: steering-council).")  # fmt: skip
+    live.say("JRG", 'poll "Accept CEP 92?" "yes" "no" quorum=3 voters=steering-council')
+    message = live.sent["poll:1"]
+    for who, option in [("JRG", 0), ("CHL", 0), ("JK", 1), ("DG", 0), ("FF", 0)]:
+        live.ballot(who, message, option)
+    assert live.text("JRG", "close poll") == (
+        "Poll closed. Poll: Accept CEP 92? yes: 3 (JRG, CHL, FF); no: 1 (JK). "
+        "Vote passed (4 voted, quorum 3)"
+    )
+    live.say("JRG", 'poll "Again?" "yes" "no" quorum=5 voters=steering-council')
+    live.ballot("JRG", live.sent["poll:2"], 0)
+    assert live.text("JRG", "close poll").endswith("Vote did not pass (1 voted, quorum 5)")
+
+
+def test_a_poll_still_open_at_the_end_is_closed_into_the_notes(live: Chat) -> None:
+    live.say("JRG", 'poll "Lunch?" "pizza" "sushi"')
+    live.ballot("KK", live.sent["poll:1"], 1)
+    assert "  - Poll: Lunch? pizza: 0; sushi: 1 (KK)" in live.text("JRG", "end")
+
+
+# --- attendance and people ----------------------------------------------------------------
+
+
+def test_here_adds_a_row_and_counts_heads(chat: Chat) -> None:
+    assert chat.text("DG", "here") == "Welcome, Dasha Gurova (DG)! 1 person here so far."
+    assert chat.text("SD", "here") == "Welcome, Sam Doe (SD)! 2 people here so far."
+    unchanged(chat, "DG", "here", "Dasha Gurova is already on the attendee list.")
+    doc = chat.draft()
+    assert [(a.name, a.initials, a.affiliation, a.github) for a in doc.attendees()] == [
+        ("Dasha Gurova", "DG", "Anaconda", "dashagurova"),
+        ("Sam Doe", "SD", "", ""),
     ]
-    assert say(service, DASHA, "add item " + "x" * 2001) == [
-        "That text is 2,001 characters long; the limit is 2,000."
-    ]
-    assert say(service, DASHA, "start") == [
-        "Only organizers and co-chairs of Conda Community Meeting can do that."
-    ]
-    assert say(service, STRANGER, "withdraw 1") == [
-        "Only the person who added item 1 or an organizer can withdraw it."
-    ]
-    assert say(service, BOT, "add item spam") == []
-    assert draft(service).render() == before
+    assert doc.head_count == 2
 
 
-def test_redelivered_event_is_skipped(service: MeetingService) -> None:
-    message = Incoming("same", 1, DASHA, "add item once", "community", "t")
-    assert service.handle_message(message, NOW)
-    assert service.handle_message(message, NOW) == []
-    assert len(draft(service).items("New Agenda Items")) == 1
+def test_strangers_get_unique_initials_and_can_fix_them_with_iam(chat: Chat) -> None:
+    chat.senders["SD2"] = chat.senders["SD"].__class__("sally@example.net", "Sally Dee", 950)
+    chat.say("SD", "here")
+    assert chat.text("SD2", "here") == "Welcome, Sally Dee (SDE)! 2 people here so far."
+    assert chat.text("SD2", "iam SLD Example Org @sallyd") == (
+        "Noted: Sally Dee is SLD, Example Org, @sallyd."
+    )
+    assert chat.text("SD2", "add item mine").startswith(
+        "Added item **1** to New Agenda Items: SLD:"
+    )
+    unchanged(
+        chat,
+        "SD2",
+        "iam JRG",
+        "`JRG` already belongs to Jaime Rodríguez-Guerra; pick other initials.",
+    )
 
 
-def test_stranger_gets_initials_and_attends(service: MeetingService) -> None:
-    assert say(service, STRANGER, "here") == ["Welcome, Sam Doe (SD)! 1 people in total."]
-    assert draft(service).attendees()[0].initials == "SD"
-    assert draft(service).head_count == 1
+def test_chair_makes_a_co_chair(chat: Chat) -> None:
+    unchanged(chat, "DG", "start", ONLY_ORGANIZERS)
+    unchanged(chat, "JRG", "chair @**Nobody Known**",
+              "I don't know Nobody Known's email; add them to the roster first.")  # fmt: skip
+    assert chat.text("JRG", "chair @**Dasha Gurova**") == (
+        "Dasha Gurova is now a co-chair of Conda Community Meeting."
+    )
+    assert chat.text("DG", "start").startswith("Conda Community Meeting has started.")
 
 
-def test_live_meeting_end_to_end(service: MeetingService) -> None:
-    say(service, DASHA, "add item Zulip CEP: https://github.com/conda/ceps/pull/92")
-    say(service, ORGANIZER, "add item Change time of this meeting?")
-    say(service, DASHA, "add item Left for later")
-    assert say(service, ORGANIZER, "start") == [
+# --- the live meeting ---------------------------------------------------------------------
+
+
+def test_start_orders_by_votes_and_refuses_twice(chat: Chat) -> None:
+    chat.say("DG", "add item fewer votes")
+    chat.say("JK", "add item more votes")
+    chat.say("WV", "vote 2")
+    assert chat.text("JRG", "start") == (
+        "Conda Community Meeting has started. The agenda is now ordered by votes. "
+        "`next` opens the first item."
+    )
+    assert [text for _, text, _ in items(chat)] == ["more votes", "fewer votes"]
+    unchanged(chat, "JRG", "start", "The meeting is already running.")
+    chat.say("JRG", "end")
+    unchanged(chat, "JRG", "start", "This meeting has already ended.")
+
+
+def test_start_keeps_the_written_order_when_the_meeting_says_so(tmp_path: Path) -> None:
+    chat = make_chat(tmp_path, ("order_by_votes = true", "order_by_votes = false"))
+    chat.say("DG", "add item first")
+    chat.say("JK", "add item second")
+    chat.say("WV", "vote 2")
+    assert chat.text("JRG", "start") == (
         "Conda Community Meeting has started. `next` opens the first item."
+    )
+    assert [text for _, text, _ in items(chat)] == ["first", "second"]
+
+
+def test_next_and_item_move_through_the_agenda(chat: Chat) -> None:
+    chat.say("DG", "add item one")
+    chat.say("JK", "add item two")
+    chat.say("BZ", "add announcement news")
+    unchanged(chat, "JRG", "next", NOT_STARTED)
+    chat.say("JRG", "start")
+    unchanged(chat, "DG", "next", ONLY_ORGANIZERS)
+    assert chat.text("JRG", "next") == "Now on item 3: BZ: news"  # announcements come first
+    assert chat.text("JRG", "item 2") == "Now on item 2: JK: two"
+    assert chat.text("JRG", "next") == "Now on item 1: DG: one"  # wraps round to what is left
+    unchanged(chat, "JRG", "next", "Every item has been discussed; `end` ends the meeting.")
+    unchanged(chat, "JRG", "item 7", "There is no item 7; the agenda has items 1 to 3.")
+    assert [checked for _, _, checked in items(chat)] == [True, True]
+
+
+def test_note_decided_and_action_go_under_the_current_item(live: Chat) -> None:
+    assert live.text("DG", "note conda-forge already moved") == "Noted under item 1."
+    assert live.text("DG", "decided we vote next week") == "Decision recorded under item 1."
+    assert live.text("DG", "decided Consensus: try it") == "Decision recorded under item 1."
+    assert live.text("DG", "action DG call the vote") == "Action item A1 recorded under item 1."
+    assert live.text("DG", "action BZ/WV write it up") == (
+        "Action item A2, A3 recorded under item 1."
+    )
+    assert live.text("DG", "action @**Jaime Rodríguez-Guerra** review") == (
+        "Action item A4 recorded under item 1."
+    )
+    assert live.text("DG", "action follow up") == (
+        "Action item A5 recorded under item 1. It has no owner: say `action XX <text>` to give one."
+    )
+    assert live.text("DG", "action QQ ask around") == (
+        "Action item A6 recorded under item 1.\n"
+        "Note: QQ is not in the roster; I kept it as written."
+    )
+    item = live.draft().items(AGENDA)[0]
+    assert [c.text for c in item.children] == [
+        "conda-forge already moved",
+        "Decision: we vote next week",
+        "Consensus: try it",
+        "Action item: DG to call the vote",
+        "Action item: BZ/WV to write it up",
+        "Action item: JRG to review",
+        "Action item: follow up",
+        "Action item: QQ to ask around",
     ]
-    say(service, ORGANIZER, "item 1")
-    say(service, DASHA, "note conda-forge already moved")
-    say(service, DASHA, "action call the vote")
-    say(service, ORGANIZER, "item 2")
-    say(service, ORGANIZER, "decided General feeling: yes, let's run a poll.")
-    say(service, ORGANIZER, "action JRG create proposal PR in conda-build")
-    summary = "\n".join(say(service, ORGANIZER, "end"))
-    doc = draft(service)
-    assert [(a.text, a.owners) for a in doc.action_items()] == [
-        ("call the vote", ()),
-        ("JRG to create proposal PR in conda-build", ("JRG",)),
+    doc = live.draft()
+    assert [(a.owners, a.text) for a in doc.action_items()][:2] == [
+        (("DG",), "DG to call the vote"), (("BZ", "WV"), "BZ/WV to write it up")
+    ]  # fmt: skip
+    assert [d.text for d in doc.decisions()] == ["Decision: we vote next week", "Consensus: try it"]
+
+
+def test_live_commands_before_the_start_or_without_an_open_item(chat: Chat) -> None:
+    chat.say("DG", "add item one")
+    for text in ("note x", "decided x", "action DG x", "end"):
+        unchanged(chat, "JRG", text, NOT_STARTED)
+    chat.say("JRG", "start")
+    unchanged(chat, "DG", "note x",
+              "No item is open yet: an organizer opens one with `next` or `item <n>`.")  # fmt: skip
+
+
+def test_undo_takes_back_your_last_addition(live: Chat) -> None:
+    live.say("DG", "note first")
+    live.say("DG", "action DG do it")
+    live.say("WV", "note by someone else")
+    assert live.text("DG", "undo") == "Removed your action item A1 under item 1."
+    assert live.text("DG", "undo") == "Removed your note under item 1."
+    unchanged(live, "DG", "undo", "Item 1 has been discussed or has notes under it now, so I "
+              "left it; `withdraw 1` removes it with them.")  # fmt: skip
+    assert [c.text for c in live.draft().items(AGENDA)[0].children] == ["by someone else"]
+    assert live.text("DG", "actions") == "Open action items: none open. 🎉"
+    live.say("KK", "add item late addition")
+    assert live.text("KK", "undo") == "Removed item 3."
+    unchanged(live, "KK", "undo", "You have added nothing in this meeting that I can undo.")
+
+
+def test_end_posts_the_summary_and_writes_the_next_draft(live: Chat) -> None:
+    live.say("DG", "here")
+    live.say("DG", "decided we vote")
+    live.say("DG", "action JRG create proposal PR")
+    replies = live.say("JRG", "end")
+    assert [(r.stream, r.topic) for r in replies] == [
+        ("community", "2024-11-06 Conda Community Meeting")
     ]
-    assert [d.text for d in doc.decisions()] == ["General feeling: yes, let's run a poll."]
-    assert "- @**Jaime Rodríguez-Guerra|10**\n  - A" in summary
-    assert "create proposal PR in conda-build" in summary
-    assert "**Carried over** to the next meeting (1):\n- Left for later" in summary
-    nxt = NotesDocument.load(service.config.meetings[0].notes_path_for(dt.date(2024, 11, 20)))
-    assert [i.text for i in nxt.items("From previous meetings")] == ["Left for later"]
+    jaime = live.senders["JRG"].user_id
+    assert replies[0].content.startswith(
+        "## Summary: Conda Community Meeting 2024-11-06\n"
+        f"Held <time:2024-11-06T17:00:00Z>, notes in `{live.notes_path()}`.\n\n"
+        "**Attendees** (1): Dasha Gurova\n\n"
+        "**Discussed**\n- DG: Zulip CEP\n  - Decision: we vote\n\n"
+        f"**Open action items**\n- @**Jaime Rodríguez-Guerra|{jaime}**\n"
+        "  - A1: create proposal PR (from 2024-11-06)\n\n"
+        "**Carried over** to the next meeting (1):\n- Change time of this meeting?\n\n"
+    )
+    following = live.draft(dt.date(2024, 11, 20))
+    assert [(i.owners, i.text) for i in following.items("From previous meetings")] == [
+        (("JRG",), "Change time of this meeting?")
+    ]
+    assert [i.text for i in following.items("Open action items")] == [
+        "A1: JRG to create proposal PR (2024-11-06)"
+    ]
+
+
+def test_action_items_written_by_hand_join_the_registry_and_ticking_one_closes_it(
+    live: Chat,
+) -> None:
+    path = live.notes_path()
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "- [x] DG: Zulip CEP\n", "- [x] DG: Zulip CEP\n    - WV to check the mirrors\n"
+        ),
+        encoding="utf-8",
+    )
+    live.say("JRG", "end")
+    assert "A1: check the mirrors" in live.text("WV", "actions mine")
+    following = live.notes_path(dt.date(2024, 11, 20))
+    following.write_text(
+        following.read_text(encoding="utf-8").replace("- [ ] A1:", "- [x] A1:"), "utf-8"
+    )
+    day2 = dt.datetime(2024, 11, 20, 17, 5, tzinfo=dt.UTC)
+    live.say("JRG", "start", day2)
+    live.say("JRG", "end", day2)
+    assert live.text("WV", "actions mine", day2) == "Open action items of WV: none open. 🎉"
+
+
+# --- across meetings ----------------------------------------------------------------------
+
+
+def test_actions_lists_open_ones_by_owner(live: Chat) -> None:
+    live.say("DG", "action WV check mirrors")
+    live.say("DG", "action DG call the vote")
+    wolf = live.senders["WV"].user_id
+    assert live.text("WV", "actions") == (
+        "**Open action items** (2 open; close one with `done A<n>`)\n\n"
+        "- @**Wolf Vollprecht**\n  - A1: check mirrors (from 2024-11-06)\n"
+        f"- @**Dasha Gurova|{live.senders['DG'].user_id}**\n  - A2: call the vote (from 2024-11-06)"
+    ).replace("@**Wolf Vollprecht**", f"@**Wolf Vollprecht|{wolf}**")
+    assert live.text("WV", "actions mine").startswith("**Open action items of WV** (1 open;")
+    assert "A2: call the vote" in live.text("WV", "actions @**Dasha Gurova**")
+
+
+def test_done_closes_an_action_item(live: Chat) -> None:
+    live.say("DG", "action WV check mirrors")
+    unchanged(live, "WV", "done A9", "There is no action item A9; `actions` lists the open ones.")
+    unchanged(live, "DG", "done A1", "A1 belongs to WV; they or an organizer can close it.")
+    assert live.text("WV", "done A1") == "Closed A1: check mirrors"
+    unchanged(live, "WV", "done A1", "A1 is already done.")
+
+
+# --- information --------------------------------------------------------------------------
+
+
+def test_notes_says_where_the_draft_is(chat: Chat) -> None:
+    chat.say("DG", "add item one")
+    assert chat.text("DG", "notes") == (
+        f"The notes draft for <time:2024-11-06T17:00:00Z> is `{chat.notes_path()}` "
+        "(1 agenda items)."
+    )
+
+
+def test_next_meeting_gives_the_time_and_link(chat: Chat) -> None:
+    assert chat.text("DG", "next meeting", BEFORE) == (
+        "The next Conda Community Meeting is <time:2024-11-06T17:00:00Z>. "
+        "Video: https://zoom.us/j/9138593505"
+    )
+
+
+def test_help_lists_commands_and_explains_one(chat: Chat) -> None:
+    assert chat.text("DG", "help").startswith("Mention me with one of these.")
+    assert chat.text("DG", "help vote") == (
+        "`vote <n>`: vote for item n (a 👍 on its message works too)"
+    )
+
+
+def test_commands_in_direct_messages(chat: Chat) -> None:
+    message = Incoming("dm1", 1, chat.senders["DG"], "vote 1")
+    (reply,) = chat.service.handle_message(message, BEFORE)
+    assert (reply.to, reply.stream) == ("dashagurova@example.org", None)
+    assert reply.content == (
+        "`vote` belongs to a meeting: send it in the meeting's stream "
+        "(#**community**, #**packaging**)."
+    )
+    help_message = Incoming("dm2", 2, chat.senders["DG"], "help notes")
+    assert chat.service.handle_message(help_message, BEFORE)[0].content.startswith("`notes`")
+
+
+def test_a_redelivered_event_is_answered_once(chat: Chat) -> None:
+    message = Incoming("same", 1, chat.senders["DG"], "add item once", "community", "t")
+    assert chat.service.handle_message(message, BEFORE)
+    assert chat.service.handle_message(message, BEFORE) == []
+    assert len(items(chat)) == 1

@@ -50,6 +50,7 @@ __all__ = [
     "Vote",
     "Withdraw",
     "help_for",
+    "name_of",
     "parse",
     "parse_mention",
     "usage",
@@ -619,7 +620,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "poll",
         'poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]',
-        "open a poll (2 to 20 options); its result goes into the notes",
+        "open a poll (2 to 20 options) whose result goes into the notes; with a quorum it is "
+        "a formal vote that the first option passes with more than half of the votes",
         _poll,
     ),
     Spec("close poll", "close poll", "close the open poll and note its result", _bare(ClosePoll)),
@@ -701,6 +703,12 @@ def _help_line(spec: Spec) -> str:
     others = (*spec.forms, *spec.aliases)
     also = f" (also {', '.join(f'`{other}`' for other in others)})" if others else ""
     return f"`{spec.usage}`{also}: {spec.summary}"
+
+
+def name_of(command: Command) -> str:
+    """The command's name as help shows it: `ClosePoll()` is `close poll`, `GoTo(3)` is `item`."""
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", type(command).__name__).lower()
+    return {"go to": "item"}.get(words, words)
 
 
 def usage() -> str:

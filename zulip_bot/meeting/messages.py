@@ -8,6 +8,7 @@ texts are split here on line boundaries instead.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,9 @@ class Summary:
     next_draft: str | None
 
 
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def time_tag(when: dt.datetime) -> str:
     return f"<time:{when.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
 
@@ -63,7 +67,7 @@ def agenda(title: str, lines: Sequence[AgendaLine]) -> str:
     out = [f"**{title}**", "", "| # | item | owner | votes |", "| ---: | --- | --- | ---: |"]
     for line in lines:
         done = " ✔" if line.checked else ""
-        text = line.text.replace("|", "\\|")
+        text = _UNESCAPED_PIPE.sub(r"\\|", line.text)  # notes text escapes pipes already
         out.append(f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} |")
     out.append("")
     out.append("Vote with `vote <n>` or a 👍 on the item's message.")

@@ -25,8 +25,10 @@ from zulip_bot.notes.extract import is_decision, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS
 from zulip_bot.notes.parse import normalize_title
 
+# Commands about a person rather than a meeting: they work in direct messages too.
+ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
-LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End, c.ClosePoll)
+LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 THUMBS_UP = ("+1", "thumbs_up", "like")
 ACTION_ID = re.compile(r"A(?P<id>[0-9]+)\b")
 
@@ -86,24 +88,45 @@ class MeetingService:
                     if self._is_running(ctx):
                         self._observe(ctx, message, [], now)
                 return []
-            if meeting is None:
-                streams = ", ".join(f"#**{m.stream}**" for m in self.config.meetings)
-                return [
-                    self._reply(message, f"I only run meetings in their own streams: {streams}")
-                ]
             try:
-                ctx = self._context(meeting, message.sender, now)
-            except Refused as error:
-                return [self._reply(message, str(error))]
-            was_running = self._is_running(ctx)
-            try:
-                effects = self._dispatch(c.parse(message.content), ctx, message, now)
-            except (c.CommandError, Refused, NotesError) as error:
+                command = c.parse(message.content)
+                if isinstance(command, ANYWHERE):
+                    with self.store.savepoint():
+                        effects = self._anywhere(command, message)
+                elif meeting is None:
+                    effects = [self._reply(message, self._where(command))]
+                else:
+                    return self._in_meeting(command, meeting, message, now)
+            except (c.CommandError, Refused) as error:
                 effects = [self._reply(message, str(error))]
-                ctx = self._context(meeting, message.sender, now)  # drop half-made edits
-            if was_running or self._is_running(ctx):  # `start` and `end` are in the transcript
-                self._observe(ctx, message, effects, now)
+            if meeting is not None and self.store.running(meeting.key) is not None:
+                ctx = self._context(meeting, message.sender, now)
+                if self._is_running(ctx):
+                    self._observe(ctx, message, effects, now)
             return effects
+
+    def _in_meeting(
+        self, command: c.Command, meeting: MeetingConfig, message: Incoming, now: dt.datetime
+    ) -> list[Send]:
+        try:
+            ctx = self._context(meeting, message.sender, now)
+        except Refused as error:
+            return [self._reply(message, str(error))]
+        was_running = self._is_running(ctx)
+        try:
+            with self.store.savepoint():
+                effects = self._dispatch(command, ctx, message, now)
+        except (Refused, NotesError) as error:
+            effects = [self._reply(message, str(error))]
+            ctx = self._context(meeting, message.sender, now)  # drop half-made edits
+        if was_running or self._is_running(ctx):  # `start` and `end` are in the transcript
+            self._observe(ctx, message, effects, now)
+        return effects
+
+    def _where(self, command: c.Command) -> str:
+        name = c.name_of(command)
+        streams = ", ".join(f"#**{m.stream}**" for m in self.config.meetings)
+        return f"`{name}` belongs to a meeting: send it in the meeting's stream ({streams})."
 
     def handle_reaction(
         self,
@@ -126,9 +149,14 @@ class MeetingService:
         return []
 
     def handle_submessage(
-        self, event_id: str, sender_id: int, message_id: int, content: str
+        self, event_id: str, sender: Sender, message_id: int, content: str
     ) -> None:
-        """A ballot in a native poll: `{"type": "vote", "key": "canned,0", "vote": 1}`."""
+        """An action in a native poll: a ballot (`{"type": "vote", "key": "canned,0", "vote":
+        1}`, -1 takes it back) or an option someone added (`{"type": "new_option", "idx": 1,
+        "option": "..."}`, voted for as `"<their id>,<idx>"`). Anything else is ignored, as
+        Zulip's own clients ignore it."""
+        if sender.is_bot:
+            return
         with self.store.transaction():
             if self.store.seen(event_id):
                 return
@@ -139,8 +167,12 @@ class MeetingService:
                 return
             if poll is None or poll.closed or not isinstance(data, dict):
                 return
+            self._person(sender)  # ballots carry only the user id: remember whose it is
             if data.get("type") == "vote" and data.get("vote") in (1, -1):
-                self.store.ballot(poll.id, sender_id, str(data.get("key")), data["vote"] == 1)
+                self.store.ballot(poll.id, sender.user_id, str(data.get("key")), data["vote"] == 1)
+            elif data.get("type") == "new_option" and isinstance(data.get("option"), str):
+                key = f"{sender.user_id},{data.get('idx')}"
+                self.store.add_poll_option(poll.id, key, " ".join(data["option"].split()))
 
     def message_sent(self, ref: str, message_id: int) -> None:
         """The runner reports the id Zulip gave to a message the service asked for."""
@@ -233,12 +265,12 @@ class MeetingService:
                 return candidate
         return base + str(len(taken))
 
-    def _is_organizer(self, ctx: Context) -> bool:
-        email = ctx.sender.email.casefold()
+    def _is_organizer(self, meeting: MeetingConfig, sender: Sender) -> bool:
+        email = sender.email.casefold()
         return (
-            ctx.sender.is_admin
-            or email in ctx.meeting.organizers
-            or email in self.store.chairs(ctx.meeting.key)
+            sender.is_admin
+            or email in meeting.organizers
+            or email in self.store.chairs(meeting.key)
         )
 
     # --- helpers ----------------------------------------------------------------------------
@@ -301,7 +333,9 @@ class MeetingService:
         )
 
     def _may_change(self, ctx: Context, entry: Live, verb: str) -> None:
-        if entry.row.author == ctx.sender.email.casefold() or self._is_organizer(ctx):
+        if entry.row.author == ctx.sender.email.casefold() or self._is_organizer(
+            ctx.meeting, ctx.sender
+        ):
             return
         if entry.row.author is None and ctx.person.initials in entry.item.owners:
             return
@@ -325,7 +359,7 @@ class MeetingService:
     def _dispatch(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
-        if isinstance(cmd, ORGANIZER_ONLY) and not self._is_organizer(ctx):
+        if isinstance(cmd, ORGANIZER_ONLY) and not self._is_organizer(ctx.meeting, ctx.sender):
             raise Refused(f"Only organizers and co-chairs of {ctx.meeting.title} can do that.")
         status, _ = self.store.status(*ctx.key)
         if isinstance(cmd, LIVE_ONLY) and status != "running":
@@ -450,7 +484,9 @@ class MeetingService:
         count = ctx.doc.head_count
         return [
             self._reply(
-                msg, f"Welcome, {ctx.person.name} ({ctx.person.initials})! {count} people in total."
+                msg,
+                f"Welcome, {ctx.person.name} ({ctx.person.initials})! "
+                f"{count} {'person' if count == 1 else 'people'} here so far.",
             )
         ]
 
@@ -472,33 +508,41 @@ class MeetingService:
             ctx.doc.set_head_count(counted)
         return True
 
-    def _cmd_iam(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
-        assert isinstance(cmd, c.Iam)
+    def _anywhere(self, cmd: c.Command, msg: Incoming) -> list[Send]:
+        """Commands about the sender, not a meeting: no notes file is read for them."""
+        if isinstance(cmd, c.Help):
+            return [self._reply(msg, self._help(cmd))]
+        if isinstance(cmd, c.Iam):
+            return [self._reply(msg, self._iam(cmd, msg.sender))]
+        person = self._person(msg.sender)
+        if isinstance(cmd, c.Actions):
+            return [self._reply(msg, self._actions(cmd, person))]
+        assert isinstance(cmd, c.Done)
+        return [self._reply(msg, self._done(cmd, msg.sender, person))]
+
+    def _iam(self, cmd: c.Iam, sender: Sender) -> str:
         holder = self.config.roster.by_initials(cmd.initials)
-        email = ctx.sender.email.casefold()
+        email = sender.email.casefold()
         if holder is not None and holder.email != email:
             raise Refused(
                 f"`{cmd.initials}` already belongs to {holder.name}; pick other initials."
             )
         row = PersonRow(
             email,
-            ctx.sender.user_id,
-            ctx.sender.full_name,
+            sender.user_id,
+            sender.full_name,
             cmd.initials,
             cmd.affiliation,
             cmd.github,
             True,
         )
         self.store.save_person(row)
-        return [
-            self._reply(
-                msg,
-                f"Noted: {ctx.sender.full_name} is {cmd.initials}"
-                + (f", {cmd.affiliation}" if cmd.affiliation else "")
-                + (f", @{cmd.github}" if cmd.github else "")
-                + ".",
-            )
-        ]
+        return (
+            f"Noted: {sender.full_name} is {cmd.initials}"
+            + (f", {cmd.affiliation}" if cmd.affiliation else "")
+            + (f", @{cmd.github}" if cmd.github else "")
+            + "."
+        )
 
     def _cmd_chair(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -526,6 +570,7 @@ class MeetingService:
                     order = " The agenda is now ordered by votes."
             except NotesError as error:
                 order = f" I kept the agenda in its written order: {error}."
+        self._save(ctx)  # the draft exists from now on, for the note-takers
         return [
             self._reply(
                 msg, f"{ctx.meeting.title} has started.{order} `next` opens the first item."
@@ -554,8 +599,6 @@ class MeetingService:
             ctx.doc.reorder_items(title, [next(slots) if i in movable else i for i in items])
             numbers = {e.item.line: e.row.number for e in self._agenda(ctx)}
             moved = True
-        if moved:
-            self._save(ctx)
         return moved
 
     def _cmd_next(
@@ -657,6 +700,11 @@ class MeetingService:
         if kind == "add":
             assert isinstance(payload, int)
             entry = self._find(ctx, payload)
+            if entry.item.children or entry.item.checked:
+                raise Refused(
+                    f"Item {payload} has been discussed or has notes under it now, so I left it; "
+                    f"`withdraw {payload}` removes it with them."
+                )
             ctx.doc.remove_item(entry.item)
             self.store.update_item(*ctx.key, payload, withdrawn=True)
             self._save(ctx)
@@ -670,9 +718,11 @@ class MeetingService:
             raise Refused("What you added is no longer in the notes; nothing to undo.")
         ctx.doc.remove_item(child)
         self._save(ctx)
-        for action in payload.get("actions", []):
-            self.store.delete_action(int(action))
-        return [self._reply(msg, f"Removed your note under item {entry.row.number}.")]
+        actions = [int(action) for action in payload.get("actions", [])]
+        for action in actions:
+            self.store.delete_action(action)
+        what = f"action item {', '.join(f'A{a}' for a in actions)}" if actions else "note"
+        return [self._reply(msg, f"Removed your {what} under item {entry.row.number}.")]
 
     def _cmd_poll(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -703,23 +753,29 @@ class MeetingService:
         return [self._reply(msg, f"Poll closed. {result}")]
 
     def _close_poll(self, ctx: Context) -> str | None:
+        """Writes `Poll: question option: n (voters); ...` under the item that was open when
+        the poll began (or as an item of its own). With a quorum the poll is a formal vote on
+        its first option, which passes with the quorum and more than half of the voters."""
         poll = self.store.open_poll(*ctx.key)
         if poll is None:
             return None
         self.store.set_poll(poll.id, closed=True)
-        keys = {f"canned,{i}": option for i, option in enumerate(poll.options)}
-        counts: dict[str, list[str]] = {option: [] for option in poll.options}
+        options = self.store.poll_options(poll)
+        counts: dict[str, list[str]] = {key: [] for key, _ in options}
         allowed = set(self.config.roster.group(poll.voters) or ()) if poll.voters else None
         for voter_id, key in self.store.ballots(poll.id):
             person = self.store.person_by_id(voter_id)
             initials = person.initials if person else f"user {voter_id}"
-            if key in keys and (allowed is None or initials in allowed):
-                counts[keys[key]].append(initials)
-        parts = [f"{o}: {len(v)}" + (f" ({', '.join(v)})" if v else "") for o, v in counts.items()]
+            if key in counts and (allowed is None or initials in allowed):
+                counts[key].append(initials)
+        parts = [
+            f"{text}: {len(counts[key])}" + (f" ({', '.join(counts[key])})" if counts[key] else "")
+            for key, text in options
+        ]
         result = f"Poll: {poll.question} {'; '.join(parts)}"
         if poll.quorum is not None:
             voted = len({v for vs in counts.values() for v in vs})
-            passed = voted >= poll.quorum and max(len(v) for v in counts.values()) * 2 > voted
+            passed = voted >= poll.quorum and len(counts[options[0][0]]) * 2 > voted
             result += (
                 f". Vote {'passed' if passed else 'did not pass'} "
                 f"({voted} voted, quorum {poll.quorum})"
@@ -728,26 +784,20 @@ class MeetingService:
         if entry is not None:
             ctx.doc.add_child(entry.item, result)
         else:
-            self._current_or_section(ctx, result)
+            ctx.doc.add_item(ctx.meeting.section("item"), result, checked=None)
         return result
 
-    def _current_or_section(self, ctx: Context, text: str) -> None:
-        ctx.doc.add_item(ctx.meeting.section("item"), text, checked=None)
-
-    def _cmd_actions(
-        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
-    ) -> list[Send]:
-        assert isinstance(cmd, c.Actions)
+    def _actions(self, cmd: c.Actions, person: Person) -> str:
         if cmd.who == "all":
             rows, title = self.store.open_actions(), "Open action items"
         else:
             if cmd.who == "mine":
-                owner = ctx.person.initials
+                owner = person.initials
             else:
-                person = self.config.roster.by_name(cmd.who.name)
-                owner = person.initials if person else cmd.who.name
+                named = self.config.roster.by_name(cmd.who.name)
+                owner = named.initials if named else cmd.who.name
             rows, title = self.store.open_actions(owner), f"Open action items of {owner}"
-        return [self._reply(msg, messages.action_list(title, [self._open_action(r) for r in rows]))]
+        return messages.action_list(title, [self._open_action(r) for r in rows])
 
     def _open_action(self, row: ActionRow) -> messages.OpenAction:
         return messages.OpenAction(row.id, row.owner, self._mention(row.owner), row.text, row.day)
@@ -766,10 +816,7 @@ class MeetingService:
             else (f"@**{person.name}**")
         )
 
-    def _cmd_done(
-        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
-    ) -> list[Send]:
-        assert isinstance(cmd, c.Done)
+    def _done(self, cmd: c.Done, sender: Sender, person: Person) -> str:
         row = self.store.action(cmd.action_id)
         if row is None:
             raise Refused(
@@ -777,12 +824,16 @@ class MeetingService:
             )
         if row.done:
             raise Refused(f"A{cmd.action_id} is already done.")
-        if row.owner not in ("", ctx.person.initials) and not self._is_organizer(ctx):
+        meeting = self.config.meeting(row.meeting)
+        allowed = row.owner in ("", person.initials) or (
+            meeting is not None and self._is_organizer(meeting, sender)
+        )
+        if not allowed and not sender.is_admin:
             raise Refused(
                 f"A{cmd.action_id} belongs to {row.owner}; they or an organizer can close it."
             )
         self.store.set_action(cmd.action_id, done=True)
-        return [self._reply(msg, f"Closed A{cmd.action_id}: {row.text}")]
+        return f"Closed A{cmd.action_id}: {row.text}"
 
     def _cmd_notes(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -809,16 +860,14 @@ class MeetingService:
             )
         ]
 
-    def _cmd_help(
-        self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
-    ) -> list[Send]:
-        assert isinstance(cmd, c.Help)
+    @staticmethod
+    def _help(cmd: c.Help) -> str:
         if cmd.topic is None:
-            return [self._reply(msg, c.usage())]
+            return c.usage()
         found = c.help_for(cmd.topic)
         if found is None:
             raise Refused(f"There is no command `{cmd.topic}`. Send `help` for the list.")
-        return [self._reply(msg, found)]
+        return found
 
     def _cmd_end(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
         self._close_poll(ctx)

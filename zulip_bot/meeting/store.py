@@ -51,6 +51,11 @@ MIGRATIONS: tuple[str, ...] = (
         kind TEXT NOT NULL, payload TEXT NOT NULL);
     CREATE TABLE processed (event TEXT PRIMARY KEY);
     """,
+    # 2: options that people add to a native poll while it runs ("<sender_id>,<idx>" keys).
+    """
+    CREATE TABLE poll_option (
+        poll INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (poll, key));
+    """,
 )
 
 
@@ -128,6 +133,19 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Part of a transaction that is undone alone if it fails: a refused command leaves
+        the store as it found it, while the event is still marked processed."""
+        self.db.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK TO part")
+            self.db.execute("RELEASE part")
+            raise
+        self.db.execute("RELEASE part")
+
     # --- events -----------------------------------------------------------------------------
 
     def seen(self, event: str) -> bool:
@@ -196,8 +214,10 @@ class Store:
                 )
 
     def item_by_message(self, message_id: int) -> tuple[str, str, int] | None:
+        """The live item whose `add` reply this is; a withdrawn item takes no more votes."""
         row = self.db.execute(
-            "SELECT meeting, day, number FROM item WHERE message_id=?", (message_id,)
+            "SELECT meeting, day, number FROM item WHERE message_id=? AND NOT withdrawn",
+            (message_id,),
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
@@ -265,6 +285,17 @@ class Store:
             self.db.execute(
                 "DELETE FROM ballot WHERE poll=? AND voter_id=? AND key=?", (poll, voter_id, key)
             )
+
+    def add_poll_option(self, poll: int, key: str, text: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO poll_option VALUES (?, ?, ?)", (poll, key, text))
+
+    def poll_options(self, poll: PollRow) -> list[tuple[str, str]]:
+        """(key, text) of every option: the poll's own (`canned,<i>`), then those added."""
+        added = self.db.execute(
+            "SELECT key, text FROM poll_option WHERE poll=? ORDER BY rowid", (poll.id,)
+        )
+        canned = [(f"canned,{i}", text) for i, text in enumerate(poll.options)]
+        return canned + [(str(k), str(t)) for k, t in added]
 
     def ballots(self, poll: int) -> list[tuple[int, str]]:
         rows = self.db.execute(
