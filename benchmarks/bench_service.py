@@ -11,7 +11,8 @@ per command, how the two N compare, and which commands meet the goal of p99 <= 5
 
 Every timed call is a full event: store transaction, notes file read, parse, edit and atomic
 save (with fsync, so `--dir` on another disk changes the figures). Commands that grow the draft
-are undone, untimed, after each run, so every run sees the same 300-item draft.
+are undone, untimed, after each run, so every run sees the same 300-item draft. The commands
+after `start` run in a live meeting; there every message also reads the draft for the transcript.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from zulip_bot.config import MeetingConfig, load_config
-from zulip_bot.meeting.effects import Incoming, Sender
+from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import new_draft
@@ -87,9 +88,9 @@ class World:
         return elapsed
 
 
-def check(effects: list[object], text: str, expect: str) -> str:
+def check(effects: Sequence[Send], text: str, expect: str) -> str:
     """A benchmark of the wrong code path is worthless: stop when a reply is not the one meant."""
-    content = "\n".join(str(getattr(e, "content", "")) for e in effects)
+    content = "\n".join(e.content for e in effects)
     if expect not in content:
         raise SystemExit(f"`{text}` answered {content!r}; expected {expect!r} in it")
     return content

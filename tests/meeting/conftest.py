@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,35 @@ def make_chat(directory: Path, edit_config: tuple[str, str] | None = None) -> Ch
         p.initials: Sender(p.email, p.name, 100 + n) for n, p in enumerate(config.roster.people)
     }
     return Chat(MeetingService(config, Store(config.state_path)), {**senders, **OUTSIDERS})
+
+
+def store_dump(chat: Chat) -> list[tuple[object, ...]]:
+    """Every row of every table but the log of processed events: what a refused command must
+    not change."""
+    db = sqlite3.connect(chat.config.state_path)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return [
+            (table, *row)
+            for table in sorted(tables)
+            if table != "processed"
+            for row in sorted(db.execute(f"SELECT * FROM {table}"), key=repr)
+        ]
+    finally:
+        db.close()
+
+
+def unchanged(chat: Chat, who: str, text: str, reply: str) -> None:
+    """`text` gets exactly `reply`, and neither the notes nor the store change; the one row
+    allowed to appear is the sender's entry in the directory of people who have spoken."""
+    path = chat.notes_path()
+    notes, rows = path.read_bytes() if path.exists() else None, set(store_dump(chat))
+    assert chat.text(who, text) == reply
+    assert (path.read_bytes() if path.exists() else None) == notes
+    after = set(store_dump(chat))
+    assert rows <= after
+    email = chat.senders[who].email
+    assert all(row[:2] == ("person", email) and row[-1] == 0 for row in after - rows), after - rows
 
 
 @pytest.fixture

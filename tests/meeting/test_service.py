@@ -5,12 +5,11 @@ are the ones that depend on the meeting, the notes and the store."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat
+from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat, unchanged
 from zulip_bot.meeting.effects import Incoming
 from zulip_bot.notes import NotesDocument
 
@@ -21,35 +20,6 @@ AGENDA = "New Agenda Items"
 
 def items(chat: Chat, section: str = AGENDA) -> list[tuple[tuple[str, ...], str, bool | None]]:
     return [(i.owners, i.text, i.checked) for i in chat.draft().items(section)]
-
-
-def store_dump(chat: Chat) -> list[tuple[object, ...]]:
-    """Every row of every table but the log of processed events: what a refused command must
-    not change."""
-    db = sqlite3.connect(chat.config.state_path)
-    try:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return [
-            (table, *row)
-            for table in sorted(tables)
-            if table != "processed"
-            for row in sorted(db.execute(f"SELECT * FROM {table}"), key=repr)
-        ]
-    finally:
-        db.close()
-
-
-def unchanged(chat: Chat, who: str, text: str, reply: str) -> None:
-    """`text` gets exactly `reply`, and neither the notes nor the store change; the one row
-    allowed to appear is the sender's entry in the directory of people who have spoken."""
-    path = chat.notes_path()
-    notes, rows = path.read_bytes() if path.exists() else None, set(store_dump(chat))
-    assert chat.text(who, text) == reply
-    assert (path.read_bytes() if path.exists() else None) == notes
-    after = set(store_dump(chat))
-    assert rows <= after
-    email = chat.senders[who].email
-    assert all(row[:2] == ("person", email) and row[-1] == 0 for row in after - rows), after - rows
 
 
 @pytest.fixture
