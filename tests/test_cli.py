@@ -1,14 +1,17 @@
-"""The `meetbot notes` commands, run as a user runs them."""
+"""The `meetbot` commands, run as a user runs them."""
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, REPO
 from zulip_bot.cli import main
+from zulip_bot.notes import NotesDocument
 
 
 def test_show_bundled_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,3 +63,67 @@ def test_new_rejects_a_bad_date(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     with pytest.raises(SystemExit):
         main(["notes", "new", "--date", "6 Nov", str(tmp_path / "x.md")])
     assert "`6 Nov` is not a date like 2024-11-06" in capsys.readouterr().err
+
+
+def _config_copy(directory: Path) -> Path:
+    for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
+        shutil.copy(REPO / "config" / name, directory / name)
+    return directory / "meetbot.example.toml"
+
+
+def test_shell_is_a_scriptable_chat_on_the_real_store_and_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config_copy(tmp_path)
+    script = "add item Zulip CEP\n/as wolfv@example.org\n/like 1\nvote 1\n/as nobody\n/what\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    args = ["shell", "--as", "dashagurova@example.org", "--config", str(config)]
+    assert main([*args, "--now", "2024-11-05T10:00Z"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Dasha Gurova> add item Zulip CEP",
+        "meetbot> Added item **1** to New Agenda Items: DG: Zulip CEP",
+        "    React with 👍 (or `vote 1`) to vote for it.",
+        "Dasha Gurova> /as wolfv@example.org",
+        "(you are Wolf Vollprecht <wolfv@example.org>)",
+        "Wolf Vollprecht> /like 1",
+        "Wolf Vollprecht> vote 1",
+        "meetbot> You already voted for item 1.",
+        "Wolf Vollprecht> /as nobody",
+        "(you are Nobody <nobody>)",
+        "Nobody> /what",
+        "(I don't know `/what`; /help lists what works)",
+    ]
+    # a second session sees the first one's store and notes
+    monkeypatch.setattr("sys.stdin", io.StringIO("/as wolfv@example.org\nagenda\n"))
+    assert main([*args, "--now", "2024-11-05T11:00Z"]) == 0
+    assert "| 1 | Zulip CEP | DG | 1 |" in capsys.readouterr().out
+    draft = NotesDocument.load(tmp_path / "notes" / "20241106_agenda_and_minutes.md")
+    assert [(i.owners, i.text) for i in draft.items("New Agenda Items")] == [(("DG",), "Zulip CEP")]
+
+
+def test_demo_plays_a_meeting_from_chat_to_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "meetbot> ## Summary: Conda Community Meeting 2024-11-06" in out
+    assert "      - A1: announce the poll result on Discourse (from 2024-11-06)" in out
+    notes = out.split("the notes draft the meeting wrote ---\n\n", 1)[1]
+    doc = NotesDocument.parse(notes)
+    assert [(a.owners, a.text) for a in doc.action_items()] == [
+        (("JRG",), "JRG to announce the poll result on Discourse")
+    ]
+    assert [i.text for i in doc.items("New Agenda Items") if i.checked] == [
+        "Change time of this meeting?", "Change default package format to `.conda`"
+    ]  # fmt: skip
+
+
+def test_check_config_shows_meetings_or_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config_copy(tmp_path)
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"{config}: ok, 12 people in the roster" in out
+    assert "- community: Conda Community Meeting in #community, next " in out
+    config.write_text(config.read_text(encoding="utf-8").replace('"UTC"', '"Mars/Olympus"', 1))
+    assert main(["check-config", str(config)]) == 1
+    assert "meetings.community.timezone" in capsys.readouterr().err

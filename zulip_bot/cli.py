@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from zulip_bot import schedule
+from zulip_bot.chat.shell import Shell, run, sender_for
+from zulip_bot.config import ConfigError, default_config_path, load_config
+from zulip_bot.meeting.service import MeetingService
+from zulip_bot.meeting.store import Store
 from zulip_bot.notes import NotesDocument, NotesError, new_draft
 from zulip_bot.notes.report import as_json, as_text
+
+#: What `meetbot demo` copies into a scratch folder and plays: a meeting from chat to summary.
+DEMO_FILES = ("meetbot.example.toml", "people.example.toml", "notes-template.md")
 
 
 def bundled(name: str) -> Path:
@@ -49,6 +59,65 @@ def _notes_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shell(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    meeting = config.meeting(args.meeting) if args.meeting else config.meetings[0]
+    if meeting is None:
+        known = ", ".join(m.key for m in config.meetings)
+        raise ConfigError(config.path, "meetings", f"has no meeting {args.meeting!r}",
+                          f"pick one of: {known}")  # fmt: skip
+    shell = Shell(MeetingService(config, Store(config.state_path)),
+                  sender_for(config, args.as_email), meeting, pinned=args.now)  # fmt: skip
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"Talking to {config.bot_name} in #{meeting.stream} as {shell.sender.full_name}. "
+              "/help lists the /commands; Ctrl-D ends.")  # fmt: skip
+    for line in run(shell, sys.stdin, echo=args.echo or not interactive):
+        print(line, flush=True)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The bundled example config in a scratch folder, and a scripted meeting played on it."""
+    with tempfile.TemporaryDirectory(prefix="meetbot-demo-") as scratch:
+        folder = Path(args.keep) if args.keep else Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in DEMO_FILES:
+            shutil.copyfile(bundled(name), folder / name)
+        config = load_config(folder / "meetbot.example.toml")
+        script = bundled("demo-chat.txt").read_text(encoding="utf-8").splitlines()
+        shell = Shell(MeetingService(config, Store(config.state_path)),
+                      sender_for(config, "jaimergp@example.org"), config.meetings[0])  # fmt: skip
+        for line in run(shell, script, echo=True):
+            print(line)
+        notes = sorted((folder / "notes").glob("*.md"))
+        print(f"\n--- {notes[0].name}, the notes draft the meeting wrote ---\n")
+        print(notes[0].read_text(encoding="utf-8"))
+        if args.keep:
+            print(f"(the notes, transcript and state are in {folder})")
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    now = dt.datetime.now(dt.UTC)
+    print(f"{config.path}: ok, {len(config.roster.people)} people in the roster")
+    for meeting in config.meetings:
+        upcoming = schedule.next_occurrence(meeting, now)
+        when = upcoming.isoformat() if upcoming else "no more meetings"
+        print(f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
+              f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}")  # fmt: skip
+    return 0
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a time like 2024-11-06T17:05Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -77,6 +146,24 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--template", help="a Jinja template (default: config/notes-template.md)")
     new.add_argument("out", type=Path, help="where to write the draft (must not exist)")
     new.set_defaults(run=_notes_new)
+
+    shell = commands.add_parser("shell", help="chat with the bot in the terminal, no server")
+    shell.add_argument("--as", dest="as_email", required=True, metavar="EMAIL",
+                       help="who you are (a roster email, or any email)")  # fmt: skip
+    shell.add_argument("--config", type=Path, default=default_config_path(),
+                       help="the bot's TOML config (default: config/meetbot.example.toml)")  # fmt: skip
+    shell.add_argument("--meeting", help="which meeting's stream to talk in (default: the first)")
+    shell.add_argument("--now", type=_moment, help="pin the clock, e.g. 2024-11-06T17:05Z")
+    shell.add_argument("--echo", action="store_true", help="print each input line too")
+    shell.set_defaults(run=_shell)
+
+    demo = commands.add_parser("demo", help="play a scripted meeting on the bundled config")
+    demo.add_argument("--keep", metavar="DIR", help="keep the scratch folder here")
+    demo.set_defaults(run=_demo)
+
+    check_config = commands.add_parser("check-config", help="load the config, show the meetings")
+    check_config.add_argument("config", nargs="?", type=Path, default=default_config_path())
+    check_config.set_defaults(run=_check_config)
     return top
 
 
@@ -84,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except NotesError as error:
+    except (NotesError, ConfigError) as error:
         print(f"meetbot: {error}", file=sys.stderr)
         return 1
     return code

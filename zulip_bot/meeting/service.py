@@ -208,16 +208,21 @@ class MeetingService:
 
     # --- context ----------------------------------------------------------------------------
 
-    def _context(self, meeting: MeetingConfig, sender: Sender, now: dt.datetime) -> Context:
+    def occurrence(self, meeting: MeetingConfig, now: dt.datetime) -> dt.datetime | None:
+        """The meeting that chat is about at `now`: the running one (even when it overruns),
+        else the one under way or next on the schedule."""
         running = self.store.running(meeting.key)
         if running is not None:
-            day = dt.date.fromisoformat(running)
-            start = dt.datetime.combine(day, meeting.start, meeting.timezone)
-        else:
-            found = schedule.current_occurrence(meeting, now)
-            if found is None:
-                raise Refused(f"{meeting.title} has no more meetings on its schedule.")
-            start, day = found, found.date()
+            return schedule.occurrence_on(meeting, dt.date.fromisoformat(running)) or (
+                dt.datetime.combine(dt.date.fromisoformat(running), meeting.start, meeting.timezone)
+            )
+        return schedule.current_occurrence(meeting, now)
+
+    def _context(self, meeting: MeetingConfig, sender: Sender, now: dt.datetime) -> Context:
+        start = self.occurrence(meeting, now)
+        if start is None:
+            raise Refused(f"{meeting.title} has no more meetings on its schedule.")
+        day = start.date()
         path = meeting.notes_path_for(day)
         if path.exists():
             doc = NotesDocument.load(path)
