@@ -64,14 +64,21 @@ def _shell(args: argparse.Namespace) -> int:
     meeting = config.meeting(args.meeting) if args.meeting else config.meetings[0]
     if meeting is None:
         known = ", ".join(m.key for m in config.meetings)
-        raise ConfigError(config.path, "meetings", f"has no meeting {args.meeting!r}",
-                          f"pick one of: {known}")  # fmt: skip
-    shell = Shell(MeetingService(config, Store(config.state_path)),
-                  sender_for(config, args.as_email), meeting, pinned=args.now)  # fmt: skip
+        raise ConfigError(
+            config.path, "meetings", f"has no meeting {args.meeting!r}", f"pick one of: {known}"
+        )
+    shell = Shell(
+        MeetingService(config, Store(config.state_path)),
+        sender_for(config, args.as_email),
+        meeting,
+        pinned=args.now,
+    )
     interactive = sys.stdin.isatty()
     if interactive:
-        print(f"Talking to {config.bot_name} in #{meeting.stream} as {shell.sender.full_name}. "
-              "/help lists the /commands; Ctrl-D ends.")  # fmt: skip
+        print(
+            f"Talking to {config.bot_name} in #{meeting.stream} as {shell.sender.full_name}. "
+            "/help lists the /commands; Ctrl-D ends."
+        )
     for line in run(shell, sys.stdin, echo=args.echo or not interactive):
         print(line, flush=True)
     return 0
@@ -86,8 +93,11 @@ def _demo(args: argparse.Namespace) -> int:
             shutil.copyfile(bundled(name), folder / name)
         config = load_config(folder / "meetbot.example.toml")
         script = bundled("demo-chat.txt").read_text(encoding="utf-8").splitlines()
-        shell = Shell(MeetingService(config, Store(config.state_path)),
-                      sender_for(config, "jaimergp@example.org"), config.meetings[0])  # fmt: skip
+        shell = Shell(
+            MeetingService(config, Store(config.state_path)),
+            sender_for(config, "jaimergp@example.org"),
+            config.meetings[0],
+        )
         for line in run(shell, script, echo=True):
             print(line)
         notes = sorted((folder / "notes").glob("*.md"))
@@ -105,8 +115,10 @@ def _check_config(args: argparse.Namespace) -> int:
     for meeting in config.meetings:
         upcoming = schedule.next_occurrence(meeting, now)
         when = upcoming.isoformat() if upcoming else "no more meetings"
-        print(f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
-              f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}")  # fmt: skip
+        print(
+            f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
+            f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}"
+        )
     return 0
 
 
@@ -132,8 +144,13 @@ def parser() -> argparse.ArgumentParser:
     notes_commands = notes.add_subparsers(dest="notes_command", required=True)
 
     show = notes_commands.add_parser("show", help="what the bot understands of a notes file")
-    show.add_argument("file", nargs="?", default=bundled("example-draft.md"), type=Path,
-                      help="the notes file (default: the bundled example draft)")  # fmt: skip
+    show.add_argument(
+        "file",
+        nargs="?",
+        default=bundled("example-draft.md"),
+        type=Path,
+        help="the notes file (default: the bundled example draft)",
+    )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(run=_notes_show)
 
@@ -148,10 +165,19 @@ def parser() -> argparse.ArgumentParser:
     new.set_defaults(run=_notes_new)
 
     shell = commands.add_parser("shell", help="chat with the bot in the terminal, no server")
-    shell.add_argument("--as", dest="as_email", required=True, metavar="EMAIL",
-                       help="who you are (a roster email, or any email)")  # fmt: skip
-    shell.add_argument("--config", type=Path, default=default_config_path(),
-                       help="the bot's TOML config (default: config/meetbot.example.toml)")  # fmt: skip
+    shell.add_argument(
+        "--as",
+        dest="as_email",
+        required=True,
+        metavar="EMAIL",
+        help="who you are (a roster email, or any email)",
+    )
+    shell.add_argument(
+        "--config",
+        type=Path,
+        default=default_config_path(),
+        help="the bot's TOML config (default: config/meetbot.example.toml)",
+    )
     shell.add_argument("--meeting", help="which meeting's stream to talk in (default: the first)")
     shell.add_argument("--now", type=_moment, help="pin the clock, e.g. 2024-11-06T17:05Z")
     shell.add_argument("--echo", action="store_true", help="print each input line too")

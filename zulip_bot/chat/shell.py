@@ -79,8 +79,9 @@ class Shell:
 
     def _send(self, text: str, addressed: bool) -> list[str]:
         event, number = self._event("message")
-        message = Incoming(event, number, self.sender, text, self.meeting.stream, self.topic(),
-                           addressed=addressed)  # fmt: skip
+        message = Incoming(
+            event, number, self.sender, text, self.meeting.stream, self.topic(), addressed=addressed
+        )
         return [self._show(reply) for reply in self.service.handle_message(message, self.now())]
 
     def _show(self, reply: Send) -> str:
@@ -89,12 +90,16 @@ class Shell:
             self.service.message_sent(reply.ref, self.posted[reply.ref])
         where = f"(to {reply.to}) " if reply.to else ""
         first, *rest = reply.content.splitlines() or [""]
-        return "\n".join([f"{self.service.config.bot_name}> {where}{first}"]
-                         + [f"    {line}" for line in rest])  # fmt: skip
+        return "\n".join(
+            [f"{self.service.config.bot_name}> {where}{first}"] + [f"    {line}" for line in rest]
+        )
 
     def _posted(self, kind: str, number: str = "") -> int | None:
-        found = [mid for ref, mid in self.posted.items()
-                 if ref.startswith(kind + ":") and ref.endswith(f":{number}" if number else "")]  # fmt: skip
+        found = [
+            mid
+            for ref, mid in self.posted.items()
+            if ref.startswith(kind + ":") and ref.endswith(f":{number}" if number else "")
+        ]
         return found[-1] if found else None
 
     def _directive(self, line: str) -> list[str]:
@@ -118,8 +123,9 @@ class Shell:
             if message_id is None:
                 return [f"(I posted no reply for item {rest} in this session)"]
             event, _ = self._event("reaction")
-            self.service.handle_reaction(event, self.sender, message_id, "+1",
-                                         name == "/like", self.now())  # fmt: skip
+            self.service.handle_reaction(
+                event, self.sender, message_id, "+1", name == "/like", self.now()
+            )
             return []
         if name == "/ballot" and rest.isdigit() and int(rest) >= 1:
             poll = self._posted("poll")
