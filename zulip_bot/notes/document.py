@@ -1,8 +1,10 @@
 """`NotesDocument`: one notes file, understood but never re-rendered.
 
 The document keeps the file's lines verbatim. Queries read a parse of those lines; edits splice
-a few lines and leave every other byte alone, so a hand-edited file survives the bot. The parse
-is redone lazily, only when a query or an edit needs it after a change.
+a few lines and leave every other byte alone, so a hand-edited file survives the bot. An edit
+brings the parse up to date itself when it can (`incremental.py`); otherwise the parse is
+redone lazily, when a query needs it. Parses of recent texts are kept by digest, so that
+loading the file the bot itself saved a moment ago costs no parse at all.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from zulip_bot.notes import edit
+from zulip_bot.notes import edit, incremental
 from zulip_bot.notes.extract import find_action, is_decision
 from zulip_bot.notes.model import (
     ActionItem,
@@ -32,6 +35,18 @@ from zulip_bot.notes.parse import is_attendee_title, parse_date, parse_lines, sp
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+_RECENT: OrderedDict[str, Parsed] = OrderedDict()
+_RECENT_SIZE = 16  # enough for every meeting's draft a bot touches within a few events
+
+
+def _remember(digest: str, parsed: Parsed) -> None:
+    """Parses are never changed once made (edits make new ones), so they can be shared."""
+    _RECENT[digest] = parsed
+    _RECENT.move_to_end(digest)
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
 
 
 def decode(data: bytes, source: str) -> str:
@@ -81,6 +96,8 @@ class NotesDocument:
         data = self.render().encode("utf-8")
         _atomic_write(target, data)
         self.path, self._digest = target, _digest(data)
+        if self._parsed is not None:
+            _remember(self._digest, self._parsed)
 
     def _check_unchanged(self, target: Path) -> None:
         try:
@@ -99,7 +116,9 @@ class NotesDocument:
     @property
     def parsed(self) -> Parsed:
         if self._parsed is None:
-            self._parsed = parse_lines(self._lines)
+            digest = _digest(self.render().encode("utf-8"))
+            self._parsed = _RECENT.get(digest) or parse_lines(self._lines)
+            _remember(digest, self._parsed)
         return self._parsed
 
     @property
@@ -180,12 +199,16 @@ class NotesDocument:
     def _apply(self, splice: edit.Splice) -> None:
         new = list(splice.lines)
         lines = self._lines
-        if new and splice.start == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
+        start = splice.start
+        if new and start == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
             nl = edit.newline(lines)
             lines[-1] += nl
             new[-1] = new[-1].rstrip("\r\n")
+            start -= 1  # the last line changed too: it gained a line ending
         lines[splice.start : splice.end] = new
-        self._parsed = None
+        if self._parsed is not None:
+            count = len(new) + splice.start - start
+            self._parsed = incremental.update(self._parsed, lines, start, splice.end, count)
 
     def add_item(
         self,

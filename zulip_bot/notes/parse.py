@@ -214,15 +214,25 @@ def _map(token: Token) -> tuple[int, int]:
     return (token.map[0], token.map[1]) if token.map else (0, 0)
 
 
-def _walk(tokens: list[Token], lines: list[str], offset: int, parsed: Parsed) -> None:
+@dataclass
+class _Blocks:
+    """What one pass over the tokens found, before it is sorted into sections."""
+
+    top_items: list[tuple[int, AgendaItem]] = field(default_factory=list)
+    headings: list[tuple[int, int, str]] = field(default_factory=list)
+    tables: list[Token] = field(default_factory=list)
+    top_level: set[str] = field(default_factory=set)  # token types seen outside any block
+
+
+def _walk(tokens: list[Token], lines: list[str], offset: int, parsed: Parsed) -> _Blocks:
     """One pass over the block tokens: headings open sections, list items nest."""
     stack: list[_ItemBuilder] = []
-    steps: Counter[int] = Counter()
-    top_items: list[tuple[int, AgendaItem]] = []
-    headings: list[tuple[int, int, str]] = []
-    tables: list[Token] = []
+    found = _Blocks()
+    top_items, headings, tables = found.top_items, found.headings, found.tables
     for index, token in enumerate(tokens):
         kind = token.type
+        if token.level == 0:
+            found.top_level.add(kind)
         if kind == "heading_open":
             headings.append(
                 (_map(token)[0] + offset, int(token.tag[1:]), tokens[index + 1].content)
@@ -232,9 +242,6 @@ def _walk(tokens: list[Token], lines: list[str], offset: int, parsed: Parsed) ->
         elif kind == "list_item_close":
             builder = stack.pop()
             item = _item(builder, lines, offset, parsed)
-            indent = _width(parsed.layouts[item.line - 1].indent)
-            for child in item.children:
-                steps[_width(parsed.layouts[child.line - 1].indent) - indent] += 1
             if stack:
                 stack[-1].children.append(item)
             else:
@@ -255,11 +262,31 @@ def _walk(tokens: list[Token], lines: list[str], offset: int, parsed: Parsed) ->
             tables.append(token)
         elif stack and token.nesting == 1 and token.level == stack[-1].token.level + 1:
             stack[-1].blocks += 1
+    return found
+
+
+def parse_region(lines: list[str], start: int, end: int) -> tuple[list[AgendaItem], Parsed] | None:
+    """The top-level items of lines[start:end] parsed on their own, with their layouts, texts
+    and warnings at file line numbers; None unless the region holds list items and nothing
+    else, which is when its parse can stand in for the same lines in a parse of the file."""
+    fragment = Parsed()
+    found = _walk(_MD.parse("".join(lines[start:end])), lines, start, fragment)
+    if not found.top_items or not found.top_level <= {
+        "bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close"
+    }:  # fmt: skip
+        return None
+    return [item for _, item in found.top_items], fragment
+
+
+def indent_step(parsed: Parsed) -> int:
+    """The indent people use for sub-items: the commonest step from an item to its children."""
+    steps: Counter[int] = Counter()
+    for start, item in parsed.items_at.items():
+        indent = _width(parsed.layouts[start].indent)
+        for child in item.children:
+            steps[_width(parsed.layouts[child.line - 1].indent) - indent] += 1
     positive = [(count, step) for step, count in steps.items() if step > 0]
-    if positive:
-        parsed.indent_step = max(positive)[1]
-    _sections(headings, top_items, len(lines), parsed)
-    _attendees(tables, lines, offset, parsed)
+    return max(positive)[1] if positive else Parsed.indent_step
 
 
 def _sections(
@@ -284,10 +311,10 @@ def _sections(
             current.items.append(item)
         else:
             parsed.preamble_items.append(item)
-    _attach_top_items(parsed)
+    attach_top_items(parsed)
 
 
-def _attach_top_items(parsed: Parsed) -> None:
+def attach_top_items(parsed: Parsed) -> None:
     """Give every prose block the top-level agenda item it sits under."""
     tops = sorted(
         [item for span in parsed.sections for item in span.items] + parsed.preamble_items,
@@ -316,7 +343,7 @@ def _attendees(tables: list[Token], lines: list[str], offset: int, parsed: Parse
     spans = [(start + offset, end + offset) for start, end in map(_map, tables)]
     table = next((s for s in spans if _in(section, s[0]) and _is_roster(lines[s[0]])), None)
     if table is not None:
-        _attendee_table(table[0], table[1], lines, parsed)
+        attendee_table(table[0], table[1], lines, parsed)
     else:
         items = section.items if section else _preamble_roster(parsed)
         if items:
@@ -324,7 +351,7 @@ def _attendees(tables: list[Token], lines: list[str], offset: int, parsed: Parse
         elif section is not None:
             _truncated_table_warning(section, lines, parsed)
             _name_lines(section, lines, parsed)
-    _head_count(section, lines, parsed)
+    head_count(section, lines, parsed)
 
 
 def _in(section: SectionSpan | None, line: int) -> bool:
@@ -345,12 +372,15 @@ def _column(header: str) -> str | None:
     return None
 
 
-def _attendee_table(start: int, end: int, lines: list[str], parsed: Parsed) -> None:
+def attendee_table(start: int, end: int, lines: list[str], parsed: Parsed) -> None:
     header_cells, outer = split_cells(lines[start])
     delimiter_cells, _ = split_cells(lines[start + 1])
     columns = tuple(_column(c) for c in header_cells)
     fillers: list[int] = []
     handles = 0
+    # A pipe-less line right under the table is a row to markdown-it (as in GFM), but in the
+    # notes it is the `14 people in total` line: the table ends before it.
+    end = next((i for i in range(start + 2, end) if "|" not in lines[i]), end)
     while end > start + 2 and not lines[end - 1].strip():
         end -= 1
     for index in range(start + 2, end):
@@ -451,7 +481,7 @@ def _truncated_table_warning(section: SectionSpan, lines: list[str], parsed: Par
             return
 
 
-def _head_count(section: SectionSpan | None, lines: list[str], parsed: Parsed) -> None:
+def head_count(section: SectionSpan | None, lines: list[str], parsed: Parsed) -> None:
     start, end = (section.start, section.end) if section else (parsed.body_start, len(lines))
     for index in range(start, end):
         match = _HEAD_COUNT.match(lines[index])
@@ -483,6 +513,14 @@ def parse_lines(lines: list[str]) -> Parsed:
         return parsed
     _front_matter(lines, parsed)
     body = "".join(lines[parsed.body_start :])
-    _walk(_MD.parse(body), lines, parsed.body_start, parsed)
-    parsed.checked_case = _checked_case(parsed)
+    found = _walk(_MD.parse(body), lines, parsed.body_start, parsed)
+    _sections(found.headings, found.top_items, len(lines), parsed)
+    _attendees(found.tables, lines, parsed.body_start, parsed)
+    conventions(parsed)
     return parsed
+
+
+def conventions(parsed: Parsed) -> None:
+    """The file's habits that edits copy, read from all its items."""
+    parsed.indent_step = indent_step(parsed)
+    parsed.checked_case = _checked_case(parsed)
