@@ -287,8 +287,10 @@ class MeetingService:
 
     def _agenda(self, ctx: Context) -> list[Live]:
         """Store rows matched to the draft's items; items typed by hand get numbers too."""
-        rows = self.store.items(*ctx.key)
-        unmatched = {r.number: r for r in rows if not r.withdrawn}
+        unmatched: dict[tuple[str, str], list[ItemRow]] = {}
+        for row in self.store.items(*ctx.key):  # in number order: duplicates match in turn
+            if not row.withdrawn:
+                unmatched.setdefault((normalize_title(row.section), row.text), []).append(row)
         live: list[Live] = []
         for kind, title in ctx.meeting.sections:
             if kind == "actions":
@@ -301,26 +303,20 @@ class MeetingService:
                 items = ctx.doc.items(title)
             except NotesError:
                 continue
+            section = normalize_title(title)
             for item in items:
                 if item.text in PLACEHOLDER_TEXTS and not item.owners:
                     continue
-                match = next(
-                    (
-                        r
-                        for r in unmatched.values()
-                        if normalize_title(r.section) == normalize_title(title)
-                        and r.text == item.text
-                    ),
-                    None,
-                )
-                if match is None:
+                same = unmatched.get((section, item.text))
+                if same:
+                    match = same.pop(0)
+                else:
                     number = self.store.add_item(*ctx.key, title, item.text, item.owners, None)
                     match = ItemRow(number, title, item.text, item.owners, None, False, None)
-                else:
-                    del unmatched[match.number]
                 live.append(Live(match, item))
-        for row in unmatched.values():  # removed from the file by hand
-            self.store.update_item(*ctx.key, row.number, withdrawn=True)
+        for rows in unmatched.values():  # removed from the file by hand
+            for row in rows:
+                self.store.update_item(*ctx.key, row.number, withdrawn=True)
         return sorted(live, key=lambda entry: entry.item.line)
 
     def _find(self, ctx: Context, number: int) -> Live:

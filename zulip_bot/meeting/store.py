@@ -8,6 +8,7 @@ a crash leaves either all of an event's changes or none, and a redelivered event
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -57,6 +58,12 @@ MIGRATIONS: tuple[str, ...] = (
         poll INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (poll, key));
     """,
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _owners(stored: str) -> tuple[str, ...]:
+    """Owners are stored as JSON; the same few lists come back on every event."""
+    return tuple(json.loads(stored))
 
 
 @dataclass(frozen=True)
@@ -182,9 +189,7 @@ class Store:
             "WHERE meeting=? AND day=? ORDER BY number",
             (meeting, day),
         )
-        return [
-            ItemRow(n, s, t, tuple(json.loads(o)), a, bool(w), m) for n, s, t, o, a, w, m in rows
-        ]
+        return [ItemRow(n, s, t, _owners(o), a, bool(w), m) for n, s, t, o, a, w, m in rows]
 
     def add_item(
         self, meeting: str, day: str, section: str, text: str, owners: tuple[str, ...],

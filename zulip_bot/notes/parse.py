@@ -8,6 +8,7 @@ warning with its line instead of failing, because real notes are often a little 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize_title(title: str) -> str:
     """Compare headings the way people mean them: case, emoji and punctuation do not count."""
     title = _SHORTCODE.sub(" ", title).casefold()
