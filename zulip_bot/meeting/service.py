@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from zulip_bot import schedule
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages, transcript
+from zulip_bot.meeting import messages, transcript, wrapup
 from zulip_bot.meeting.effects import Incoming, Send, Sender
-from zulip_bot.meeting.store import ActionRow, ItemRow, PersonRow, Store
+from zulip_bot.meeting.people import People
+from zulip_bot.meeting.refusal import Refused
+from zulip_bot.meeting.store import ActionRow, ItemRow, Store
 from zulip_bot.notes import AgendaItem, Attendee, NotesDocument, NotesError, inline_text, new_draft
 from zulip_bot.notes.extract import is_decision, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS
@@ -30,7 +31,6 @@ ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 THUMBS_UP = ("+1", "thumbs_up", "like")
-ACTION_ID = re.compile(r"A(?P<id>[0-9]+)\b")
 
 
 def _speaker(text: str) -> tuple[tuple[str, ...], str]:
@@ -39,10 +39,6 @@ def _speaker(text: str) -> tuple[tuple[str, ...], str]:
     if prefix is None or prefix.style != "colon" or not text[len(prefix.written) :].strip():
         return (), text
     return prefix.owners, text[len(prefix.written) :]
-
-
-class Refused(Exception):
-    """A command that cannot be done; its message is the reply."""
 
 
 @dataclass
@@ -70,6 +66,7 @@ class MeetingService:
     def __init__(self, config: BotConfig, store: Store) -> None:
         self.config = config
         self.store = store
+        self.people = People(config, store)
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -167,7 +164,7 @@ class MeetingService:
                 return
             if poll is None or poll.closed or not isinstance(data, dict):
                 return
-            self._person(sender)  # ballots carry only the user id: remember whose it is
+            self.people.identify(sender)  # ballots carry only the user id: remember whose it is
             if data.get("type") == "vote" and data.get("vote") in (1, -1):
                 self.store.ballot(poll.id, sender.user_id, str(data.get("key")), data["vote"] == 1)
             elif data.get("type") == "new_option" and isinstance(data.get("option"), str):
@@ -228,55 +225,7 @@ class MeetingService:
             doc = NotesDocument.load(path)
         else:
             doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
-        return Context(meeting, day, start, sender, self._person(sender), doc, path)
-
-    def _person(self, sender: Sender) -> Person:
-        """Who the sender is in the notes. Everyone who speaks gets a store row, so that poll
-        ballots (which carry only a user id) and mentions (`@**Name|id**`) can find them."""
-        known = self.config.roster.by_email(sender.email)
-        stored = self.store.person(sender.email)
-        if stored is not None and (stored.registered or known is None):
-            if stored.user_id != sender.user_id:
-                self.store.save_person(replace(stored, user_id=sender.user_id))
-            return Person(
-                stored.name, stored.initials, stored.affiliation, stored.github, stored.email
-            )
-        person = known or Person(
-            sender.full_name, self._new_initials(sender.full_name), email=sender.email.casefold()
-        )
-        if stored is None or stored.user_id != sender.user_id:
-            self.store.save_person(
-                PersonRow(
-                    sender.email.casefold(),
-                    sender.user_id,
-                    person.name,
-                    person.initials,
-                    person.affiliation,
-                    person.github,
-                    False,
-                )
-            )
-        return person
-
-    def _new_initials(self, full_name: str) -> str:
-        words = [w for w in full_name.replace("-", " ").split() if w[:1].isalpha()] or ["X"]
-        taken = {p.initials for p in self.config.roster.people} | self.store.people_initials()
-        base = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
-        if base not in taken:
-            return base
-        for letter in words[-1][1:] + "XYZ":
-            candidate = (base + letter).upper()
-            if candidate.isalpha() and candidate not in taken:
-                return candidate
-        return base + str(len(taken))
-
-    def _is_organizer(self, meeting: MeetingConfig, sender: Sender) -> bool:
-        email = sender.email.casefold()
-        return (
-            sender.is_admin
-            or email in meeting.organizers
-            or email in self.store.chairs(meeting.key)
-        )
+        return Context(meeting, day, start, sender, self.people.identify(sender), doc, path)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -334,7 +283,7 @@ class MeetingService:
         )
 
     def _may_change(self, ctx: Context, entry: Live, verb: str) -> None:
-        if entry.row.author == ctx.sender.email.casefold() or self._is_organizer(
+        if entry.row.author == ctx.sender.email.casefold() or self.people.is_organizer(
             ctx.meeting, ctx.sender
         ):
             return
@@ -360,7 +309,9 @@ class MeetingService:
     def _dispatch(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
-        if isinstance(cmd, ORGANIZER_ONLY) and not self._is_organizer(ctx.meeting, ctx.sender):
+        if isinstance(cmd, ORGANIZER_ONLY) and not self.people.is_organizer(
+            ctx.meeting, ctx.sender
+        ):
             raise Refused(f"Only organizers and co-chairs of {ctx.meeting.title} can do that.")
         status, _ = self.store.status(*ctx.key)
         if isinstance(cmd, LIVE_ONLY) and status != "running":
@@ -403,12 +354,7 @@ class MeetingService:
         return owners or (ctx.person.initials,), rest
 
     def _unknown_note(self, owners: Sequence[str]) -> str:
-        known = self.store.people_initials()
-        unknown = [
-            o
-            for o in owners
-            if o.upper() not in known and self.config.roster.by_initials(o) is None
-        ]
+        unknown = self.people.unknown(list(owners))
         if not unknown:
             return ""
         return (
@@ -514,36 +460,16 @@ class MeetingService:
         if isinstance(cmd, c.Help):
             return [self._reply(msg, self._help(cmd))]
         if isinstance(cmd, c.Iam):
-            return [self._reply(msg, self._iam(cmd, msg.sender))]
-        person = self._person(msg.sender)
+            return [
+                self._reply(
+                    msg, self.people.register(msg.sender, cmd.initials, cmd.affiliation, cmd.github)
+                )
+            ]
+        person = self.people.identify(msg.sender)
         if isinstance(cmd, c.Actions):
             return [self._reply(msg, self._actions(cmd, person))]
         assert isinstance(cmd, c.Done)
         return [self._reply(msg, self._done(cmd, msg.sender, person))]
-
-    def _iam(self, cmd: c.Iam, sender: Sender) -> str:
-        holder = self.config.roster.by_initials(cmd.initials)
-        email = sender.email.casefold()
-        if holder is not None and holder.email != email:
-            raise Refused(
-                f"`{cmd.initials}` already belongs to {holder.name}; pick other initials."
-            )
-        row = PersonRow(
-            email,
-            sender.user_id,
-            sender.full_name,
-            cmd.initials,
-            cmd.affiliation,
-            cmd.github,
-            True,
-        )
-        self.store.save_person(row)
-        return (
-            f"Noted: {sender.full_name} is {cmd.initials}"
-            + (f", {cmd.affiliation}" if cmd.affiliation else "")
-            + (f", @{cmd.github}" if cmd.github else "")
-            + "."
-        )
 
     def _cmd_chair(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -801,20 +727,8 @@ class MeetingService:
         return messages.action_list(title, [self._open_action(r) for r in rows])
 
     def _open_action(self, row: ActionRow) -> messages.OpenAction:
-        return messages.OpenAction(row.id, row.owner, self._mention(row.owner), row.text, row.day)
-
-    def _mention(self, initials: str) -> str:
-        """`@**Name|id**` notifies the owner; the id is there once they have spoken to the bot."""
-        if not initials:
-            return "(no owner)"
-        person = self.config.roster.by_initials(initials)
-        if person is None:
-            return initials
-        stored = self.store.person(person.email) if person.email else None
-        return (
-            f"@**{person.name}|{stored.user_id}**"
-            if stored and stored.user_id
-            else (f"@**{person.name}**")
+        return messages.OpenAction(
+            row.id, row.owner, self.people.mention(row.owner), row.text, row.day
         )
 
     def _done(self, cmd: c.Done, sender: Sender, person: Person) -> str:
@@ -827,7 +741,7 @@ class MeetingService:
             raise Refused(f"A{cmd.action_id} is already done.")
         meeting = self.config.meeting(row.meeting)
         allowed = row.owner in ("", person.initials) or (
-            meeting is not None and self._is_organizer(meeting, sender)
+            meeting is not None and self.people.is_organizer(meeting, sender)
         )
         if not allowed and not sender.is_admin:
             raise Refused(
@@ -872,14 +786,14 @@ class MeetingService:
 
     def _cmd_end(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
         self._close_poll(ctx)
-        self._register_written_actions(ctx)
-        self._close_ticked_actions(ctx)
+        wrapup.register_written_actions(self.store, ctx.meeting, ctx.day, ctx.doc)
+        wrapup.close_ticked_actions(self.store, ctx.meeting, ctx.doc)
         self._save(ctx)
         self.store.set_status(*ctx.key, "ended", None)
         live = self._agenda(ctx)
         carried = [e.item for e in live if not e.item.checked]
         open_actions = [self._open_action(r) for r in self.store.open_actions()]
-        next_path = self._next_draft(ctx, carried, open_actions)
+        next_path = wrapup.next_draft(ctx.meeting, ctx.start, carried, open_actions)
         decisions = ctx.doc.decisions()
         discussed = tuple(
             messages.DiscussedItem(
@@ -906,84 +820,3 @@ class MeetingService:
         return [
             Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)
         ]
-
-    def _register_written_actions(self, ctx: Context) -> None:
-        """Action items typed into the notes by hand join the registry like chat ones."""
-        registered = {(a.item, a.text) for a in self.store.actions_of(*ctx.key)}
-        for found in ctx.doc.action_items():
-            if found.item is not None and self._section_kind(ctx, found.item) == "actions":
-                continue  # the list of earlier meetings' open items, already registered
-            item_text = found.item.text if found.item else ""
-            text = (
-                found.text.split(" to ", 1)[1]
-                if found.owners and " to " in found.text
-                else found.text
-            )
-            if (item_text, text) not in registered and (item_text, found.text) not in registered:
-                for owner in found.owners or ("",):
-                    self.store.add_action(*ctx.key, item_text, owner, text)
-
-    def _section_kind(self, ctx: Context, item: AgendaItem) -> str | None:
-        for section in ctx.doc.sections():
-            if item in section.items:
-                return next(
-                    (
-                        kind
-                        for kind, title in ctx.meeting.sections
-                        if normalize_title(title) == normalize_title(section.title)
-                    ),
-                    None,
-                )
-        return None
-
-    def _close_ticked_actions(self, ctx: Context) -> None:
-        """Ticking `- [x] A12: ...` in the draft's open action items closes A12."""
-        try:
-            listed = ctx.doc.items(ctx.meeting.section("actions"))
-        except NotesError:
-            return
-        for item in listed:
-            found = ACTION_ID.match(item.text)
-            if item.checked and found:
-                self.store.set_action(int(found["id"]), done=True)
-
-    def _next_draft(
-        self, ctx: Context, carried: list[AgendaItem], actions: list[messages.OpenAction]
-    ) -> Path | None:
-        """The next occurrence's draft, with what is left: undiscussed items and the open
-        action items (ticking one there closes it when that meeting ends)."""
-        upcoming = schedule.next_occurrence(ctx.meeting, ctx.start)
-        if upcoming is None:
-            return None
-        path = ctx.meeting.notes_path_for(upcoming.date())
-        if path.exists():
-            doc = NotesDocument.load(path)
-        else:
-            doc = new_draft(ctx.meeting.template.read_text(encoding="utf-8"), upcoming.date())
-        after = ctx.meeting.section("announcement")
-        for kind, entries in (
-            ("carried", [(i.text, i.owners) for i in carried]),
-            (
-                "actions",
-                [
-                    (f"A{a.id}: {a.owner + ' to ' if a.owner else ''}{a.text} ({a.day})", ())
-                    for a in actions
-                ],
-            ),
-        ):
-            title = ctx.meeting.section(kind)
-            present = self._find_section(doc, title)
-            if entries and present is None:
-                doc.add_section(title, after=after if self._find_section(doc, after) else None)
-            written = {i.text for i in doc.items(title)} if entries else set()
-            for text, owners in entries:
-                if inline_text(text) not in written:
-                    doc.add_item(title, text, owners=owners)
-            after = title
-        doc.save(path)
-        return path
-
-    @staticmethod
-    def _find_section(doc: NotesDocument, title: str) -> str | None:
-        wanted = normalize_title(title)
-        return next((s.title for s in doc.sections() if normalize_title(s.title) == wanted), None)

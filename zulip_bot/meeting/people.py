@@ -1,0 +1,106 @@
+"""Who is who: Zulip senders as the notes name them, organizers, and mentions.
+
+A sender from the roster is the roster's person. Anyone else gets initials made from their
+name, unique among everyone the bot knows, until they pick their own with `iam`. Everyone who
+speaks is remembered with their Zulip id, because poll ballots carry only the id and a summary
+mentions owners as `@**Name|id**`.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import replace
+
+from zulip_bot.config import BotConfig, MeetingConfig, Person
+from zulip_bot.meeting.effects import Sender
+from zulip_bot.meeting.refusal import Refused
+from zulip_bot.meeting.store import PersonRow, Store
+
+
+class People:
+    def __init__(self, config: BotConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+
+    def identify(self, sender: Sender) -> Person:
+        known = self.config.roster.by_email(sender.email)
+        stored = self.store.person(sender.email)
+        if stored is not None and (stored.registered or known is None):
+            if stored.user_id != sender.user_id:
+                self.store.save_person(replace(stored, user_id=sender.user_id))
+            return Person(
+                stored.name, stored.initials, stored.affiliation, stored.github, stored.email
+            )
+        person = known or Person(
+            sender.full_name, self.new_initials(sender.full_name), email=sender.email.casefold()
+        )
+        if stored is None or stored.user_id != sender.user_id:
+            self.store.save_person(
+                PersonRow(
+                    sender.email.casefold(),
+                    sender.user_id,
+                    person.name,
+                    person.initials,
+                    person.affiliation,
+                    person.github,
+                    registered=False,
+                )
+            )
+        return person
+
+    def new_initials(self, full_name: str) -> str:
+        """First and last initial; on a clash a third letter, from the last name first."""
+        words = [w for w in full_name.replace("-", " ").split() if w[:1].isalpha()] or ["X"]
+        taken = {p.initials.upper() for p in self.config.roster.people}
+        taken |= self.store.people_initials()
+        base = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+        letters = [ch for ch in words[-1][1:].upper() if ch in string.ascii_uppercase]
+        alphabet = string.ascii_uppercase
+        tries: list[str] = [base, *(base + ch for ch in [*letters, *alphabet])]
+        tries += [base + a + b for a in alphabet for b in alphabet]
+        return next(candidate for candidate in tries if candidate not in taken)
+
+    def register(self, sender: Sender, initials: str, affiliation: str, github: str) -> str:
+        """`iam`: the sender's own initials, affiliation and GitHub handle."""
+        holder = self.config.roster.by_initials(initials)
+        email = sender.email.casefold()
+        if holder is not None and holder.email != email:
+            raise Refused(f"`{initials}` already belongs to {holder.name}; pick other initials.")
+        row = PersonRow(
+            email, sender.user_id, sender.full_name, initials, affiliation, github, registered=True
+        )
+        self.store.save_person(row)
+        return (
+            f"Noted: {sender.full_name} is {initials}"
+            + (f", {affiliation}" if affiliation else "")
+            + (f", @{github}" if github else "")
+            + "."
+        )
+
+    def is_organizer(self, meeting: MeetingConfig, sender: Sender) -> bool:
+        """The configured organizers, the meeting's co-chairs, and Zulip admins and owners."""
+        email = sender.email.casefold()
+        return (
+            sender.is_admin
+            or email in meeting.organizers
+            or email in self.store.chairs(meeting.key)
+        )
+
+    def mention(self, initials: str) -> str:
+        """`@**Name|id**` notifies the person; the id is known once they have spoken."""
+        if not initials:
+            return "(no owner)"
+        person = self.config.roster.by_initials(initials)
+        if person is None:
+            return initials
+        stored = self.store.person(person.email) if person.email else None
+        if stored is not None and stored.user_id:
+            return f"@**{person.name}|{stored.user_id}**"
+        return f"@**{person.name}**"
+
+    def unknown(self, owners: tuple[str, ...] | list[str]) -> list[str]:
+        """Owners who are neither in the roster nor among the people the bot has met."""
+        met = self.store.people_initials()
+        return [
+            o for o in owners if o.upper() not in met and self.config.roster.by_initials(o) is None
+        ]
