@@ -61,17 +61,25 @@ def time_tag(when: dt.datetime) -> str:
     return f"<time:{when.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
 
 
-def agenda(title: str, lines: Sequence[AgendaLine]) -> str:
+def agenda(title: str, lines: Sequence[AgendaLine]) -> list[str]:
+    """The agenda as a table; a long one continues in further messages, each with the
+    table's header so that it still renders as a table."""
     if not lines:
-        return f"**{title}**: the agenda is empty. Add to it with `add item <text>`."
-    out = [f"**{title}**", "", "| # | item | owner | votes |", "| ---: | --- | --- | ---: |"]
+        return [f"**{title}**: the agenda is empty. Add to it with `add item <text>`."]
+    header = ["| # | item | owner | votes |", "| ---: | --- | --- | ---: |"]
+    rows = []
     for line in lines:
         done = " ✔" if line.checked else ""
         text = _UNESCAPED_PIPE.sub(r"\\|", line.text)  # notes text escapes pipes already
-        out.append(f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} |")
-    out.append("")
-    out.append("Vote with `vote <n>` or a 👍 on the item's message.")
-    return "\n".join(out)
+        rows.append(f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} |")
+    footer = ["", "Vote with `vote <n>` or a 👍 on the item's message."]
+    budget = MAX_MESSAGE - len("\n".join(header)) - len("\n".join(footer)) - len(title) - 12
+    chunks = split(rows, budget)
+    return [
+        "\n".join([f"**{title}**" if n == 0 else f"**{title}** (continued)", "", *header, chunk])
+        + ("\n" + "\n".join(footer) if n == len(chunks) - 1 else "")
+        for n, chunk in enumerate(chunks)
+    ]
 
 
 def _owner_blocks(actions: Iterable[OpenAction]) -> list[str]:
@@ -85,11 +93,11 @@ def _owner_blocks(actions: Iterable[OpenAction]) -> list[str]:
     return out
 
 
-def action_list(title: str, actions: Sequence[OpenAction]) -> str:
+def action_list(title: str, actions: Sequence[OpenAction]) -> list[str]:
     if not actions:
-        return f"{title}: none open. 🎉"
-    return "\n".join([f"**{title}** ({len(actions)} open; close one with `done A<n>`)", "",
-                      *_owner_blocks(actions)])  # fmt: skip
+        return [f"{title}: none open. 🎉"]
+    head = f"**{title}** ({len(actions)} open; close one with `done A<n>`)"
+    return split([head, "", *_owner_blocks(actions)])
 
 
 def summary(data: Summary) -> list[str]:
@@ -120,22 +128,18 @@ def summary(data: Summary) -> list[str]:
 
 
 def split(lines: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
-    """Join lines into messages of at most `limit` characters; a line is never cut in two
-    unless it alone is longer than the limit."""
+    """Join lines into messages of at most `limit` characters. A message breaks between
+    lines; only a line longer than `limit` on its own is broken, and nothing is left out."""
     messages: list[str] = []
-    current = ""
+    current: list[str] = []
+    size = -1  # the length of "\n".join(current)
     for line in lines:
-        while len(line) > limit:
-            if current:
-                messages.append(current)
-                current = ""
-            messages.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            messages.append(current)
-            candidate = line
-        current = candidate
+        for piece in [line[i : i + limit] for i in range(0, len(line), limit)] or [""]:
+            if current and size + 1 + len(piece) > limit:
+                messages.append("\n".join(current))
+                current, size = [], -1
+            current.append(piece)
+            size += 1 + len(piece)
     if current:
-        messages.append(current)
+        messages.append("\n".join(current))
     return messages

@@ -419,7 +419,7 @@ class MeetingService:
             for e, votes in self._ordered(ctx)
         ]
         title = f"{ctx.meeting.title}, {messages.time_tag(ctx.start)}"
-        return [self._reply(msg, messages.agenda(title, lines))]
+        return [self._reply(msg, text) for text in messages.agenda(title, lines)]
 
     def _cmd_here(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -467,7 +467,7 @@ class MeetingService:
             ]
         person = self.people.identify(msg.sender)
         if isinstance(cmd, c.Actions):
-            return [self._reply(msg, self._actions(cmd, person))]
+            return [self._reply(msg, text) for text in self._actions(cmd, person)]
         assert isinstance(cmd, c.Done)
         return [self._reply(msg, self._done(cmd, msg.sender, person))]
 
@@ -714,7 +714,7 @@ class MeetingService:
             ctx.doc.add_item(ctx.meeting.section("item"), result, checked=None)
         return result
 
-    def _actions(self, cmd: c.Actions, person: Person) -> str:
+    def _actions(self, cmd: c.Actions, person: Person) -> list[str]:
         if cmd.who == "all":
             rows, title = self.store.open_actions(), "Open action items"
         else:
