@@ -38,7 +38,7 @@ def _digest(data: bytes) -> str:
 
 
 _RECENT: OrderedDict[str, Parsed] = OrderedDict()
-_RECENT_SIZE = 16  # enough for every meeting's draft a bot touches within a few events
+_RECENT_SIZE = 4  # the drafts a bot is busy with at one time; each 300-item parse is ~3,000 objects
 
 
 def _remember(digest: str, parsed: Parsed) -> None:
