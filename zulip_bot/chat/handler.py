@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from zulip_bots.lib import AbstractBotHandler
 
+from zulip_bot.chat.process import settle_heap
 from zulip_bot.config import ConfigError, default_config_path, load_config
 from zulip_bot.meeting import commands
 from zulip_bot.meeting.effects import Incoming, Send, Sender
@@ -62,6 +63,7 @@ class MeetbotHandler:
             # without a service.
             raise
         self.service = MeetingService(config, Store(config.state_path))
+        settle_heap()
 
     def handle_message(self, message: dict[str, Any], bot_handler: AbstractBotHandler) -> None:
         for send in self.service.handle_message(self._incoming(message, bot_handler), self.now()):

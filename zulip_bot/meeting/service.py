@@ -23,7 +23,7 @@ from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, ItemRow, Store
 from zulip_bot.notes import AgendaItem, Attendee, NotesDocument, NotesError, inline_text, new_draft
 from zulip_bot.notes.extract import is_decision, owner_prefix
-from zulip_bot.notes.model import PLACEHOLDER_TEXTS
+from zulip_bot.notes.model import PLACEHOLDER_TEXTS, Parsed
 from zulip_bot.notes.parse import normalize_title
 
 # Commands about a person rather than a meeting: they work in direct messages too.
@@ -50,6 +50,8 @@ class Context:
     person: Person
     doc: NotesDocument
     path: Path
+    # `_agenda` for the parse it was made from: several steps of one command ask for it.
+    agenda: tuple[Parsed, list[Live]] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -236,6 +238,8 @@ class MeetingService:
 
     def _agenda(self, ctx: Context) -> list[Live]:
         """Store rows matched to the draft's items; items typed by hand get numbers too."""
+        if ctx.agenda is not None and ctx.agenda[0] is ctx.doc.parsed:
+            return ctx.agenda[1]
         unmatched: dict[tuple[str, str], list[ItemRow]] = {}
         for row in self.store.items(*ctx.key):  # in number order: duplicates match in turn
             if not row.withdrawn:
@@ -266,7 +270,8 @@ class MeetingService:
         for rows in unmatched.values():  # removed from the file by hand
             for row in rows:
                 self.store.update_item(*ctx.key, row.number, withdrawn=True)
-        return sorted(live, key=lambda entry: entry.item.line)
+        ctx.agenda = ctx.doc.parsed, sorted(live, key=lambda entry: entry.item.line)
+        return ctx.agenda[1]
 
     def _find(self, ctx: Context, number: int) -> Live:
         for entry in self._agenda(ctx):

@@ -25,7 +25,6 @@ from zulip_bot.notes.model import (
     TextBlock,
 )
 from zulip_bot.notes.parse import (
-    attach_top_items,
     attendee_table,
     conventions,
     head_count,
@@ -79,6 +78,13 @@ class _Shift:
         return self.moved[id(item)]
 
 
+def _moved_text(block: TextBlock, shift: _Shift) -> TextBlock:
+    if block.line - 1 < shift.at or not shift.delta:
+        return block
+    top = block.top_item and shift.item(block.top_item)
+    return TextBlock(block.text, block.line + shift.delta, top)
+
+
 def _moved_layout(layout: ItemLayout, shift: _Shift) -> ItemLayout:
     """`dataclasses.replace` would do, at several times the cost; a long draft moves
     hundreds of layouts per edit."""
@@ -108,11 +114,7 @@ def _shifted(old: Parsed, shift: _Shift, drop: range) -> Parsed:
         layouts={},
         items_at={},
         sections=[],
-        texts=[
-            TextBlock(b.text, shift(b.line - 1) + 1, b.top_item and shift.item(b.top_item))
-            for b in old.texts
-            if b.line - 1 not in drop
-        ],
+        texts=[_moved_text(b, shift) for b in old.texts if b.line - 1 not in drop],
     )
     for line, layout in old.layouts.items():
         if line in drop:
@@ -168,16 +170,25 @@ def _items(old: Parsed, lines: list[str], start: int, end: int, count: int) -> P
     new.layouts.update(fragment.layouts)
     new.items_at.update(fragment.items_at)
     new.warnings = sorted(new.warnings + fragment.warnings, key=lambda w: w.line)
-    new.texts += fragment.texts
+    cut = next((n for n, b in enumerate(new.texts) if b.line - 1 >= region_start), len(new.texts))
+    region_texts = [_under(block, new_tops, new) for block in fragment.texts]
+    new.texts[cut:cut] = sorted(region_texts, key=lambda block: block.line)
     owner = next(
         (span.items for span in new.sections if span.start <= region_start < span.end),
         new.preamble_items,
     )
     owner.extend(new_tops)
     owner.sort(key=lambda item: item.line)
-    attach_top_items(new)
     conventions(new)
     return new
+
+
+def _under(block: TextBlock, tops: list[AgendaItem], parsed: Parsed) -> TextBlock:
+    """The block with the top-level item it sits under, as `attach_top_items` would give it."""
+    for top in tops:
+        if top.line < block.line <= parsed.layouts[top.line - 1].end:
+            return TextBlock(block.text, block.line, top)
+    return block
 
 
 def _cut_off(
