@@ -264,12 +264,18 @@ def test_strangers_get_unique_initials_and_can_fix_them_with_iam(chat: Chat) -> 
 
 def test_chair_makes_a_co_chair(chat: Chat) -> None:
     unchanged(chat, "DG", "start", ONLY_ORGANIZERS)
-    unchanged(chat, "JRG", "chair @**Nobody Known**",
-              "I don't know Nobody Known's email; add them to the roster first.")  # fmt: skip
+    unchanged(chat, "JRG", "chair @**Sam Doe**", "I don't know Sam Doe yet: they can say "
+              "something to me first, or be added to the roster.")  # fmt: skip
     assert chat.text("JRG", "chair @**Dasha Gurova**") == (
         "Dasha Gurova is now a co-chair of Conda Community Meeting."
     )
     assert chat.text("DG", "start").startswith("Conda Community Meeting has started.")
+    chat.say("SD", "here")  # now the bot knows Sam, by name and by Zulip id
+    sam = chat.senders["SD"].user_id
+    assert chat.text("JRG", f"chair @**Sam Doe|{sam}**") == (
+        "Sam Doe is now a co-chair of Conda Community Meeting."
+    )
+    assert chat.text("SD", "next") == "Every item has been discussed; `end` ends the meeting."
 
 
 # --- the live meeting ---------------------------------------------------------------------

@@ -12,9 +12,14 @@ import string
 from dataclasses import replace
 
 from zulip_bot.config import BotConfig, MeetingConfig, Person
+from zulip_bot.meeting.commands import Mention
 from zulip_bot.meeting.effects import Sender
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import PersonRow, Store
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(row.name, row.initials, row.affiliation, row.github, row.email)
 
 
 class People:
@@ -28,9 +33,7 @@ class People:
         if stored is not None and (stored.registered or known is None):
             if stored.user_id != sender.user_id:
                 self.store.save_person(replace(stored, user_id=sender.user_id))
-            return Person(
-                stored.name, stored.initials, stored.affiliation, stored.github, stored.email
-            )
+            return _person(stored)
         person = known or Person(
             sender.full_name, self.new_initials(sender.full_name), email=sender.email.casefold()
         )
@@ -47,6 +50,20 @@ class People:
                 )
             )
         return person
+
+    def find(self, mention: Mention) -> Person | None:
+        """Whom `@**Name**` means: by Zulip id when the mention has one, else by name, the
+        roster first, then the people who have spoken to the bot."""
+        stored = self.store.person_by_id(mention.user_id) if mention.user_id else None
+        if stored is None:
+            named = self.config.roster.by_name(mention.name)
+            if named is not None:
+                return named
+            stored = self.store.person_by_name(mention.name)
+        if stored is None:
+            return None
+        known = self.config.roster.by_email(stored.email)
+        return known if known is not None and not stored.registered else _person(stored)
 
     def new_initials(self, full_name: str) -> str:
         """First and last initial; on a clash a third letter, from the last name first."""

@@ -480,9 +480,12 @@ class MeetingService:
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         assert isinstance(cmd, c.Chair)
-        person = self.config.roster.by_name(cmd.person.name)
+        person = self.people.find(cmd.person)
         if person is None or not person.email:
-            raise Refused(f"I don't know {cmd.person.name}'s email; add them to the roster first.")
+            raise Refused(
+                f"I don't know {cmd.person.name} yet: they can say something to me first, "
+                "or be added to the roster."
+            )
         self.store.add_chair(ctx.meeting.key, person.email)
         return [self._reply(msg, f"{person.name} is now a co-chair of {ctx.meeting.title}.")]
 
@@ -619,7 +622,7 @@ class MeetingService:
         return [self._reply(msg, reply + self._unknown_note(owners))]
 
     def _initials(self, owner: c.Owner) -> str:
-        person = self.config.roster.by_name(owner.mention.name) if owner.mention else None
+        person = self.people.find(owner.mention) if owner.mention else None
         return person.initials if person else owner.text.replace(" ", "")
 
     def _cmd_undo(
@@ -726,7 +729,7 @@ class MeetingService:
             if cmd.who == "mine":
                 owner = person.initials
             else:
-                named = self.config.roster.by_name(cmd.who.name)
+                named = self.people.find(cmd.who)
                 owner = named.initials if named else cmd.who.name
             rows, title = self.store.open_actions(owner), f"Open action items of {owner}"
         return messages.action_list(title, [self._open_action(r) for r in rows])

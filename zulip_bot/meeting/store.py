@@ -351,6 +351,9 @@ class Store:
     def person_by_id(self, user_id: int) -> PersonRow | None:
         return self._person("user_id=?", (user_id,))
 
+    def person_by_name(self, name: str) -> PersonRow | None:
+        return self._person("name=? COLLATE NOCASE", (name.strip(),))
+
     def _person(self, where: str, args: tuple[object, ...]) -> PersonRow | None:
         row = self.db.execute(
             "SELECT email, user_id, name, initials, affiliation, github, registered FROM person "
