@@ -496,3 +496,27 @@ def test_a_redelivered_event_is_answered_once(chat: Chat) -> None:
     assert chat.service.handle_message(message, BEFORE)
     assert chat.service.handle_message(message, BEFORE) == []
     assert len(items(chat)) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"# Notes\n\n\xff\xfe broken\n", "I cannot read the notes draft: {path}:3: not UTF-8 text"),
+        (b"---\ntags: [meeting-notes]\n# no closing fence\n\n## New Agenda Items\n",
+         "The notes draft `{path}` has a problem on line 1: front matter opened with `---` is "
+         "never closed."),
+        (b"", "The notes draft `{path}` has a problem on line 1: the file is empty."),
+    ],
+)  # fmt: skip
+def test_a_malformed_draft_is_reported_and_never_overwritten(
+    chat: Chat, content: bytes, problem: str
+) -> None:
+    path = chat.notes_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    for text in ("add item Zulip CEP", "here", "agenda"):
+        reply = chat.text("DG", text)
+        assert reply.startswith(problem.format(path=path)), reply
+        assert reply.endswith("I have not changed it; fix it by hand, then send the command again.")
+    assert path.read_bytes() == content
+    assert chat.text("DG", "help vote").startswith("`vote <n>`")  # what needs no draft still works

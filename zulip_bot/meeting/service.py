@@ -31,6 +31,7 @@ ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 THUMBS_UP = ("+1", "thumbs_up", "like")
+UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
 
 def _speaker(text: str) -> tuple[tuple[str, ...], str]:
@@ -82,10 +83,7 @@ class MeetingService:
             if self.store.seen(message.event_id):
                 return []
             if not message.addressed:
-                if meeting is not None and self.store.running(meeting.key) is not None:
-                    ctx = self._context(meeting, message.sender, now)
-                    if self._is_running(ctx):
-                        self._observe(ctx, message, [], now)
+                self._observe(meeting, message, [], now)
                 return []
             try:
                 command = c.parse(message.content)
@@ -98,28 +96,20 @@ class MeetingService:
                     return self._in_meeting(command, meeting, message, now)
             except (c.CommandError, Refused) as error:
                 effects = [self._reply(message, str(error))]
-            if meeting is not None and self.store.running(meeting.key) is not None:
-                ctx = self._context(meeting, message.sender, now)
-                if self._is_running(ctx):
-                    self._observe(ctx, message, effects, now)
+            self._observe(meeting, message, effects, now)
             return effects
 
     def _in_meeting(
         self, command: c.Command, meeting: MeetingConfig, message: Incoming, now: dt.datetime
     ) -> list[Send]:
+        running_before = self.store.running(meeting.key)
         try:
             ctx = self._context(meeting, message.sender, now)
-        except Refused as error:
-            return [self._reply(message, str(error))]
-        was_running = self._is_running(ctx)
-        try:
             with self.store.savepoint():
                 effects = self._dispatch(command, ctx, message, now)
         except (Refused, NotesError) as error:
             effects = [self._reply(message, str(error))]
-            ctx = self._context(meeting, message.sender, now)  # drop half-made edits
-        if was_running or self._is_running(ctx):  # `start` and `end` are in the transcript
-            self._observe(ctx, message, effects, now)
+        self._observe(meeting, message, effects, now, running_before)  # `end` is transcribed
         return effects
 
     def _where(self, command: c.Command) -> str:
@@ -184,23 +174,34 @@ class MeetingService:
                 self.store.set_poll(int(rest), message_id=message_id)
 
     def _observe(
-        self, ctx: Context, message: Incoming, replies: list[Send], now: dt.datetime
+        self,
+        meeting: MeetingConfig | None,
+        message: Incoming,
+        replies: list[Send],
+        now: dt.datetime,
+        running_before: str | None = None,
     ) -> None:
-        """While the meeting runs, its topic is transcribed, replies included, and with
+        """While a meeting runs, its topic is transcribed, replies included, and with
         `auto_attendance` whoever speaks there is counted present."""
-        if (message.topic or "").casefold() != ctx.meeting.topic_for(ctx.day).casefold():
+        running = self.store.running(meeting.key) if meeting else None
+        day_text = running or running_before
+        if meeting is None or day_text is None:
             return
-        if ctx.meeting.auto_attendance and self._is_running(ctx) and self._attend(ctx):
-            self._save(ctx)
-        said = [(ctx.sender.full_name, message.content)]
+        day = dt.date.fromisoformat(day_text)
+        if (message.topic or "").casefold() != meeting.topic_for(day).casefold():
+            return
+        said = [(message.sender.full_name, message.content)]
         said += [(self.config.bot_name, r.content) for r in replies if r.topic == message.topic]
-        transcript.append(
-            transcript.path_for(ctx.path),
-            ctx.meeting.title,
-            ctx.day,
-            now.astimezone(ctx.meeting.timezone),
-            said,
-        )
+        notes = meeting.notes_path_for(day)
+        when = now.astimezone(meeting.timezone)
+        transcript.append(transcript.path_for(notes), meeting.title, day, when, said)
+        if meeting.auto_attendance and running:
+            try:
+                ctx = self._context(meeting, message.sender, now)
+            except Refused:
+                return  # the draft cannot be read: the reply to a command says so
+            if self._attend(ctx):
+                self._save(ctx)
 
     def _is_running(self, ctx: Context) -> bool:
         return self.store.status(*ctx.key)[0] == "running"
@@ -223,10 +224,18 @@ class MeetingService:
             raise Refused(f"{meeting.title} has no more meetings on its schedule.")
         day = start.date()
         path = meeting.notes_path_for(day)
-        if path.exists():
-            doc = NotesDocument.load(path)
-        else:
+        if not path.exists():
             doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
+            return Context(meeting, day, start, sender, self.people.identify(sender), doc, path)
+        try:
+            doc = NotesDocument.load(path)
+        except NotesError as error:
+            raise Refused(f"I cannot read the notes draft: {error}. {UNTOUCHED}") from None
+        for problem in doc.blocking_warnings():
+            raise Refused(
+                f"The notes draft `{path}` has a problem on line {problem.line}: "
+                f"{problem.message}. {UNTOUCHED}"
+            )
         return Context(meeting, day, start, sender, self.people.identify(sender), doc, path)
 
     # --- helpers ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from zulip_bot.notes.model import (
     Parsed,
     Section,
 )
-from zulip_bot.notes.parse import is_attendee_title, parse_date, parse_lines, split_lines
+from zulip_bot.notes.parse import BLOCKING, is_attendee_title, parse_date, parse_lines, split_lines
 
 
 def _digest(data: bytes) -> str:
@@ -143,6 +143,11 @@ class NotesDocument:
     @property
     def warnings(self) -> list[NotesWarning]:
         return list(self.parsed.warnings)
+
+    def blocking_warnings(self) -> list[NotesWarning]:
+        """Problems that make the file unsafe to edit: where its front matter ends, or
+        whether it has any content at all, is in doubt."""
+        return [w for w in self.parsed.warnings if w.message.startswith(BLOCKING)]
 
     @property
     def head_count(self) -> int | None:

@@ -48,6 +48,8 @@ _HEAD_COUNT = re.compile(
 )
 _SHORTCODE = re.compile(r":[\w+-]+:")
 
+# Warnings that leave the file's structure in doubt: editing it could damage it.
+BLOCKING = ("front matter", "the file is empty")
 _GITHUB_HEADERS = ("gh", "github", "username")
 _ATTENDEE_ITEM = re.compile(
     r"^(?:(?P<ini>[A-Za-z]{1,4})\.?\s*[:,]\s+)?(?P<name>[^(),:@]+?)\s*"
