@@ -501,7 +501,8 @@ def test_a_redelivered_event_is_answered_once(chat: Chat) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"# Notes\n\n\xff\xfe broken\n", "I cannot read the notes draft: {path}:3: not UTF-8 text"),
+        (b"# Notes\n\n\xff\xfe broken\n",
+         "I cannot read the notes draft: {path}:3: not UTF-8 text"),
         (b"---\ntags: [meeting-notes]\n# no closing fence\n\n## New Agenda Items\n",
          "The notes draft `{path}` has a problem on line 1: front matter opened with `---` is "
          "never closed."),
