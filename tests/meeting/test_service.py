@@ -521,3 +521,23 @@ def test_a_malformed_draft_is_reported_and_never_overwritten(
         assert reply.endswith("I have not changed it; fix it by hand, then send the command again.")
     assert path.read_bytes() == content
     assert chat.text("DG", "help vote").startswith("`vote <n>`")  # what needs no draft still works
+
+
+def test_a_hand_edit_saved_at_the_same_moment_is_kept_and_the_command_redone(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat.say("DG", "add item Zulip CEP")
+    path = chat.notes_path()
+    real_save = NotesDocument.save
+    edits = iter(["- [ ] JK: typed by hand while the bot was busy\n"])
+
+    def racing_save(doc: NotesDocument, target: Path | None = None) -> None:
+        for line in edits:  # only the first save races with a person
+            path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
+        real_save(doc, target)
+
+    monkeypatch.setattr(NotesDocument, "save", racing_save)
+    assert chat.text("WV", "add item rattler-build").startswith("Added item **3**")
+    assert [text for _, text, _ in items(chat)] == [
+        "Zulip CEP", "typed by hand while the bot was busy", "rattler-build"
+    ]  # fmt: skip

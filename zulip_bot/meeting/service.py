@@ -21,7 +21,15 @@ from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.people import People
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, ItemRow, Store
-from zulip_bot.notes import AgendaItem, Attendee, NotesDocument, NotesError, inline_text, new_draft
+from zulip_bot.notes import (
+    AgendaItem,
+    Attendee,
+    NotesConflict,
+    NotesDocument,
+    NotesError,
+    inline_text,
+    new_draft,
+)
 from zulip_bot.notes.extract import is_decision, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS, Parsed
 from zulip_bot.notes.parse import normalize_title
@@ -31,6 +39,7 @@ ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 THUMBS_UP = ("+1", "thumbs_up", "like")
+SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the command on it
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
 
@@ -103,12 +112,20 @@ class MeetingService:
         self, command: c.Command, meeting: MeetingConfig, message: Incoming, now: dt.datetime
     ) -> list[Send]:
         running_before = self.store.running(meeting.key)
-        try:
-            ctx = self._context(meeting, message.sender, now)
-            with self.store.savepoint():
-                effects = self._dispatch(command, ctx, message, now)
-        except (Refused, NotesError) as error:
-            effects = [self._reply(message, str(error))]
+        for _attempt in range(SAVE_ATTEMPTS):
+            try:
+                ctx = self._context(meeting, message.sender, now)
+                with self.store.savepoint():
+                    effects = self._dispatch(command, ctx, message, now)
+                break
+            except NotesConflict:
+                continue  # someone saved the draft meanwhile: do it again on their version
+            except (Refused, NotesError) as error:
+                effects = [self._reply(message, str(error))]
+                break
+        else:
+            effects = [self._reply(message, "The notes draft kept changing while I was saving "
+                                   "it; nothing was changed. Send the command again.")]  # fmt: skip
         self._observe(meeting, message, effects, now, running_before)  # `end` is transcribed
         return effects
 
