@@ -811,12 +811,8 @@ class MeetingService:
 
     @staticmethod
     def _help(cmd: c.Help) -> str:
-        if cmd.topic is None:
-            return c.usage()
-        found = c.help_for(cmd.topic)
-        if found is None:
-            raise Refused(f"There is no command `{cmd.topic}`. Send `help` for the list.")
-        return found
+        """The parser has already turned the topic into a known command's name."""
+        return (c.help_for(cmd.topic) if cmd.topic else None) or c.usage()
 
     def _cmd_end(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
         self._close_poll(ctx)
