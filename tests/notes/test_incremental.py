@@ -127,3 +127,32 @@ def _edit(doc: NotesDocument, operation: int, text: str, item: AgendaItem, tick:
         doc.remove_item(item)
     else:
         doc.add_item("Announcements", text)
+
+
+@pytest.mark.parametrize(
+    ("before", "start", "end", "new"),
+    [
+        # the blank line between an item and a paragraph goes: the paragraph joins the item
+        ("## S\n\n- a\n\ntext\n", 3, 4, []),
+        # an item inserted right above a paragraph would take it in as a lazy continuation
+        ("## S\n\ntext\n", 2, 2, ["- [ ] new\n"]),
+        # a heading line is replaced: the sections themselves change
+        ("## S\n\n- a\n\n## T\n", 4, 5, ["not a heading any more\n"]),
+        # front matter is touched
+        ("---\ntags: []\n---\n## S\n", 1, 2, ["tags: [x]\n"]),
+    ],
+)
+def test_update_leaves_unsafe_splices_to_a_full_parse(
+    before: str, start: int, end: int, new: list[str]
+) -> None:
+    lines = split_lines(before)
+    old = parse_lines(lines)
+    lines[start:end] = new
+    assert incremental.update(old, lines, start, end, len(new)) is None
+
+
+def test_update_agrees_with_a_full_parse_on_a_sub_item_added_to_a_loose_list() -> None:
+    lines = split_lines("## S\n\n- [ ] a\n\n- [ ] b\n    - b's note\n\nProse after.\n")
+    old = parse_lines(lines)
+    lines[6:6] = ["    - another note\n"]
+    assert incremental.update(old, lines, 6, 6, 1) == parse_lines(lines)
