@@ -67,7 +67,8 @@ class NotesDocument:
         self._lines = split_lines(text)
         self._parsed: Parsed | None = None
         self.path = path
-        self._digest = digest
+        self._digest = digest  # of the file as loaded or last saved
+        self._edited = False  # since then
 
     # --- reading and writing ----------------------------------------------------------------
 
@@ -95,7 +96,7 @@ class NotesDocument:
         self._check_unchanged(target)
         data = self.render().encode("utf-8")
         _atomic_write(target, data)
-        self.path, self._digest = target, _digest(data)
+        self.path, self._digest, self._edited = target, _digest(data), False
         if self._parsed is not None:
             _remember(self._digest, self._parsed)
 
@@ -116,7 +117,9 @@ class NotesDocument:
     @property
     def parsed(self) -> Parsed:
         if self._parsed is None:
-            digest = _digest(self.render().encode("utf-8"))
+            digest = self._digest
+            if digest is None or self._edited:
+                digest = _digest(self.render().encode("utf-8"))
             self._parsed = _RECENT.get(digest) or parse_lines(self._lines)
             _remember(digest, self._parsed)
         return self._parsed
@@ -211,6 +214,7 @@ class NotesDocument:
             new[-1] = new[-1].rstrip("\r\n")
             start -= 1  # the last line changed too: it gained a line ending
         lines[splice.start : splice.end] = new
+        self._edited = True
         if self._parsed is not None:
             count = len(new) + splice.start - start
             self._parsed = incremental.update(self._parsed, lines, start, splice.end, count)

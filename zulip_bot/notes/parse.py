@@ -286,6 +286,8 @@ def indent_step(parsed: Parsed) -> int:
     """The indent people use for sub-items: the commonest step from an item to its children."""
     steps: Counter[int] = Counter()
     for start, item in parsed.items_at.items():
+        if not item.children:
+            continue
         indent = _width(parsed.layouts[start].indent)
         for child in item.children:
             steps[_width(parsed.layouts[child.line - 1].indent) - indent] += 1
