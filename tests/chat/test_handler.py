@@ -175,7 +175,8 @@ def test_direct_message_gets_a_direct_reply(bot: MeetbotHandler, stub: Stub) -> 
             "type": "private",
             "to": ["dashagurova@example.org"],
             "content": "`add` belongs to a meeting: send it in the meeting's stream "
-            "(#**community**, #**packaging**).",
+            "(#**community**, #**packaging**), or name the meeting first in a direct "
+            "message, like `community add`.",
         }
     ]
     assert draft_items(bot) == []

@@ -480,15 +480,25 @@ def test_help_lists_commands_and_explains_one(chat: Chat) -> None:
 
 
 def test_commands_in_direct_messages(chat: Chat) -> None:
-    message = Incoming("dm1", 1, chat.senders["DG"], "vote 1")
-    (reply,) = chat.service.handle_message(message, BEFORE)
-    assert (reply.to, reply.stream) == ("dashagurova@example.org", None)
-    assert reply.content == (
+    def dm(text: str) -> list[str]:
+        number = next(dm_ids)
+        message = Incoming(f"dm{number}", number, chat.senders["DG"], text)
+        replies = chat.service.handle_message(message, BEFORE)
+        assert all((r.to, r.stream) == ("dashagurova@example.org", None) for r in replies)
+        return [r.content for r in replies]
+
+    dm_ids = iter(range(1, 100))
+    assert dm("vote 1") == [
         "`vote` belongs to a meeting: send it in the meeting's stream "
-        "(#**community**, #**packaging**)."
-    )
-    help_message = Incoming("dm2", 2, chat.senders["DG"], "help notes")
-    assert chat.service.handle_message(help_message, BEFORE)[0].content.startswith("`notes`")
+        "(#**community**, #**packaging**), or name the meeting first in a direct message, "
+        "like `community vote`."
+    ]
+    assert dm("help notes")[0].startswith("`notes`")  # needs no meeting
+    assert dm("community add item Zulip CEP")[0].startswith("Added item **1** to New Agenda")
+    assert dm("#**community** vote 1") == ["Voted for item 1; it has 1 vote(s)."]
+    assert "| 1 | Zulip CEP | DG | 1 |" in dm("#community agenda")[0]
+    assert dm("packaging agenda")[0].startswith("**Packaging Sync, <time:")
+    assert items(chat) == [(("DG",), "Zulip CEP", False)]
 
 
 def test_a_redelivered_event_is_answered_once(chat: Chat) -> None:

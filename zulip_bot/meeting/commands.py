@@ -17,6 +17,7 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "COMMAND_NAMES",
+    "COMMAND_WORDS",
     "MAX_NUMBER",
     "MAX_TEXT",
     "SPECS",
@@ -656,6 +657,8 @@ COMMAND_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
 
 _BY_WORDS: dict[str, Spec] = {words: spec for spec in SPECS for words in (spec.name, *spec.aliases)}
 _MAX_WORDS = max(len(words.split()) for words in _BY_WORDS)
+#: Words that begin a command: a meeting named like one could not be told apart from it.
+COMMAND_WORDS: frozenset[str] = frozenset(words.split()[0] for words in _BY_WORDS)
 # First words, for suggestions: `clos` should point to `close poll`, `nex` to `next` and
 # `atend` to the alias `attend` the person was reaching for (reversed, so the earlier spec wins
 # a shared first word).

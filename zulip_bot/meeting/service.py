@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zulip_bot import schedule
@@ -88,6 +88,8 @@ class MeetingService:
         if message.sender.is_bot:
             return []
         meeting = self.config.meeting_for_stream(message.stream or "")
+        if message.stream is None:
+            meeting, message = self._named_meeting(message)
         with self.store.transaction():
             if self.store.seen(message.event_id):
                 return []
@@ -132,7 +134,23 @@ class MeetingService:
     def _where(self, command: c.Command) -> str:
         name = c.name_of(command)
         streams = ", ".join(f"#**{m.stream}**" for m in self.config.meetings)
-        return f"`{name}` belongs to a meeting: send it in the meeting's stream ({streams})."
+        example = f"{self.config.meetings[0].key} {name}"
+        return (
+            f"`{name}` belongs to a meeting: send it in the meeting's stream ({streams}), "
+            f"or name the meeting first in a direct message, like `{example}`."
+        )
+
+    def _named_meeting(self, message: Incoming) -> tuple[MeetingConfig | None, Incoming]:
+        """A direct message may start with the meeting it is about: `community vote 3`,
+        `#community agenda` or `#**community** agenda` (a meeting's key or its stream)."""
+        first, _, rest = message.content.strip().partition(" ")
+        name = first.removeprefix("#").removeprefix("**").removesuffix("**")
+        if not name or name.casefold() in c.COMMAND_WORDS:
+            return None, message
+        for meeting in self.config.meetings:
+            if name.casefold() in (meeting.key.casefold(), meeting.stream.casefold()):
+                return meeting, replace(message, content=rest)
+        return None, message
 
     def handle_reaction(
         self,
