@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrulebase, rrulestr
 
+from zulip_bot.notes.extract import is_initials
+
 #: Where `add item`, `add announcement`, ... land in the notes, unless a meeting says otherwise.
 DEFAULT_SECTIONS: Final[tuple[tuple[str, str], ...]] = (
     ("item", "New Agenda Items"),
@@ -45,7 +47,6 @@ _MEETING_KEYS: Final = (
 _ROSTER_KEYS: Final = ("person", "groups")
 _PERSON_KEYS: Final = ("name", "initials", "affiliation", "github", "email")
 _MEETING_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_INITIALS = re.compile(r"[^\W\d_]{1,4}")
 
 
 class ConfigError(Exception):
@@ -287,8 +288,14 @@ def _person(entry: _Table) -> Person:
     email = entry.text("email", "jaimergp@example.org", "").casefold()
     if not name:
         raise entry.error("name", "is empty", 'write the full name, e.g. "Jaime Rodríguez-Guerra"')
-    if not _INITIALS.fullmatch(initials):
-        raise entry.error("initials", f"{initials!r} is not 1 to 4 letters", 'use e.g. "JRG"')
+    if not is_initials(initials) and is_initials(initials.upper()):
+        initials = initials.upper()  # `jrg` is JRG; `MvN` keeps its own case
+    if not is_initials(initials):
+        raise entry.error(
+            "initials",
+            f"{initials!r} would not read back as an owner in the notes",
+            'use 2 or 3 capital letters, e.g. "JRG" (or "MvN"), and not a label like "CI"',
+        )
     if email and "@" not in email:
         raise entry.error("email", f"{email!r} is not an email address", "use their Zulip email")
     return Person(

@@ -13,6 +13,9 @@ from zulip_bot.meeting import commands as c
 
 POLL_USAGE = 'Usage: `poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]`'
 IAM_USAGE = "Usage: `iam XX <affiliation> @github`"
+BAD_INITIALS = (
+    "cannot be your initials in the notes: use 2 or 3 letters, and not a label like CI or PR."
+)
 ALL_WORDS = sorted({*c.COMMAND_NAMES, *(a for s in c.SPECS for a in s.aliases)})
 
 
@@ -80,7 +83,8 @@ def reply_to(text: str) -> str:
         ('poll " Q " " a " "b"', c.Poll("Q", ("a", "b"))),
         # iam
         ("iam jrg Quansight/cf @jaimergp", c.Iam("JRG", "Quansight/cf", "jaimergp")),
-        ("iam MvN", c.Iam("MVN")),
+        ("iam MvN", c.Iam("MvN")),
+        ("iam mvn", c.Iam("MVN")),
         ("iam wv  QuantStack   SAS", c.Iam("WV", "QuantStack SAS")),
         ("iam BZ @bzah", c.Iam("BZ", "", "bzah")),
         # chair
@@ -213,9 +217,11 @@ def test_happy_paths(text: str, command: c.Command) -> None:
         ('poll "Q" "a" "b" voters=', "`voters=` needs a roster group, like `voters=core`."),
         # iam
         ("iam", "`iam` needs your initials, like `iam JRG Quansight @jaimergp`."),
-        ("iam 12", f"`12` should be your initials, 2 to 4 letters. {IAM_USAGE}"),
-        ("iam J", f"`J` should be your initials, 2 to 4 letters. {IAM_USAGE}"),
-        ("iam Jaime Quansight", f"`Jaime` should be your initials, 2 to 4 letters. {IAM_USAGE}"),
+        ("iam 12", f"`12` {BAD_INITIALS} {IAM_USAGE}"),
+        ("iam J", f"`J` {BAD_INITIALS} {IAM_USAGE}"),
+        ("iam CI", f"`CI` {BAD_INITIALS} {IAM_USAGE}"),
+        ("iam ABCD", f"`ABCD` {BAD_INITIALS} {IAM_USAGE}"),
+        ("iam Jaime Quansight", f"`Jaime` {BAD_INITIALS} {IAM_USAGE}"),
         ("iam JRG @", f"`@` is not a GitHub username. {IAM_USAGE}"),
         ("iam JRG Quansight @jaime_rgp", f"`@jaime_rgp` is not a GitHub username. {IAM_USAGE}"),
         ("iam JRG @jaimergp Quansight",

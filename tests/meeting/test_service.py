@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat, unchanged
-from zulip_bot.meeting.effects import Incoming
+from zulip_bot.meeting.effects import Incoming, Sender
 from zulip_bot.notes import NotesDocument
 
 ONLY_ORGANIZERS = "Only organizers and co-chairs of Conda Community Meeting can do that."
@@ -551,3 +551,21 @@ def test_a_hand_edit_saved_at_the_same_moment_is_kept_and_the_command_redone(
     assert [text for _, text, _ in items(chat)] == [
         "Zulip CEP", "typed by hand while the bot was busy", "rattler-build"
     ]  # fmt: skip
+
+
+def test_initials_for_any_name_read_back_as_owners_in_the_notes(chat: Chat) -> None:
+    people = [
+        ("cher@example.net", "Cher", "CH"),  # one word: its first two letters
+        ("emile@example.net", "Émile Zola", "EZ"),  # accents dropped
+        ("elodie@example.net", "Élodie Zoé", "EZO"),  # a clash: a third letter
+        ("li@example.net", "李小龙", "LI"),  # no Latin letters: from the email
+        ("carl@example.net", "Carl Ivers", "CIV"),  # CI is a label in the notes, not initials
+    ]
+    for number, (email, name, initials) in enumerate(people, start=1):
+        chat.senders[initials] = Sender(email, name, 800 + number)
+        assert chat.text(initials, f"add item topic {number}").startswith(
+            f"Added item **{number}** to New Agenda Items: {initials}: topic {number}\n"
+        )
+    assert [i.owners for i in chat.draft().items(AGENDA)] == [(i,) for _, _, i in people]
+    assert "| 5 | topic 5 | CIV | 0 |" in chat.text("CH", "agenda")  # numbers held: no re-match
+    unchanged(chat, "LI", "iam EZ", "`EZ` already belongs to Émile Zola; pick other initials.")

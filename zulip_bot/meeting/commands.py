@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from zulip_bot.notes.extract import is_initials
+
 __all__ = [
     "COMMAND_NAMES",
     "COMMAND_WORDS",
@@ -507,9 +509,10 @@ def _iam(rest: str, spec: Spec) -> Command:
     if not words:
         raise CommandError("`iam` needs your initials, like `iam JRG Quansight @jaimergp`.")
     initials, *affiliation = words
-    if not (initials.isalpha() and 2 <= len(initials) <= 4):
+    if not is_initials(initials.upper()) and not is_initials(initials):
         raise CommandError(
-            f"{_code(initials)} should be your initials, 2 to 4 letters. {_usage_hint(spec)}"
+            f"{_code(initials)} cannot be your initials in the notes: use 2 or 3 letters, "
+            f"and not a label like CI or PR. {_usage_hint(spec)}"
         )
     github = ""
     if affiliation and affiliation[-1].startswith("@"):
@@ -526,7 +529,9 @@ def _iam(rest: str, spec: Spec) -> Command:
             f"Only your GitHub username starts with `@`, and it goes last; "
             f"you wrote {_code(stray)}. {_usage_hint(spec)}"
         )
-    return Iam(initials.upper(), " ".join(affiliation), github)
+    return Iam(
+        initials if is_initials(initials) else initials.upper(), " ".join(affiliation), github
+    )
 
 
 def _chair(rest: str, spec: Spec) -> Command:

@@ -8,7 +8,9 @@ mentions owners as `@**Name|id**`.
 
 from __future__ import annotations
 
+import re
 import string
+import unicodedata
 from dataclasses import replace
 
 from zulip_bot.config import BotConfig, MeetingConfig, Person
@@ -16,6 +18,14 @@ from zulip_bot.meeting.commands import Mention
 from zulip_bot.meeting.effects import Sender
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import PersonRow, Store
+from zulip_bot.notes.extract import is_initials
+
+
+def _latin_words(text: str) -> list[str]:
+    """Upper-case ASCII letters of each word, accents dropped."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = ("".join(ch for ch in word if ch.isalpha()) for word in re.split(r"[\s._-]+", plain))
+    return [word.upper() for word in words if word]
 
 
 def _person(row: PersonRow) -> Person:
@@ -35,7 +45,9 @@ class People:
                 self.store.save_person(replace(stored, user_id=sender.user_id))
             return _person(stored)
         person = known or Person(
-            sender.full_name, self.new_initials(sender.full_name), email=sender.email.casefold()
+            sender.full_name,
+            self.new_initials(sender.full_name, sender.email),
+            email=sender.email.casefold(),
         )
         if stored is None or stored.user_id != sender.user_id:
             self.store.save_person(
@@ -65,23 +77,26 @@ class People:
         known = self.config.roster.by_email(stored.email)
         return known if known is not None and not stored.registered else _person(stored)
 
-    def new_initials(self, full_name: str) -> str:
-        """First and last initial; on a clash a third letter, from the last name first."""
-        words = [w for w in full_name.replace("-", " ").split() if w[:1].isalpha()] or ["X"]
+    def new_initials(self, full_name: str, email: str = "") -> str:
+        """Initials the notes read back as an owner, unique among everyone the bot knows:
+        first and last initial (the first two letters of a one-word name), on a clash a third
+        letter, from the last name first. Accents are dropped (`Émile Zola` is EZ); a name
+        with no Latin letters takes them from the email."""
+        words = _latin_words(full_name) or _latin_words(email.partition("@")[0]) or ["XX"]
         taken = {p.initials.upper() for p in self.config.roster.people}
         taken |= self.store.people_initials()
-        base = (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
-        letters = [ch for ch in words[-1][1:].upper() if ch in string.ascii_uppercase]
-        alphabet = string.ascii_uppercase
-        tries: list[str] = [base, *(base + ch for ch in [*letters, *alphabet])]
-        tries += [base + a + b for a in alphabet for b in alphabet]
-        return next(candidate for candidate in tries if candidate not in taken)
+        first, last = words[0], words[-1]
+        base = first[0] + (last[0] if len(words) > 1 else first[1:2] or "X")
+        thirds = [*(last[1:] if len(words) > 1 else first[2:]), *string.ascii_uppercase]
+        tries: list[str] = [base, *(base + letter for letter in thirds)]
+        tries += [a + b + c for a in base[0] for b in string.ascii_uppercase for c in thirds]
+        return next(t for t in tries if is_initials(t) and t not in taken)
 
     def register(self, sender: Sender, initials: str, affiliation: str, github: str) -> str:
         """`iam`: the sender's own initials, affiliation and GitHub handle."""
-        holder = self.config.roster.by_initials(initials)
         email = sender.email.casefold()
-        if holder is not None and holder.email != email:
+        holder = self.config.roster.by_initials(initials) or self.store.person_by_initials(initials)
+        if holder is not None and holder.email.casefold() != email:
             raise Refused(f"`{initials}` already belongs to {holder.name}; pick other initials.")
         row = PersonRow(
             email, sender.user_id, sender.full_name, initials, affiliation, github, registered=True

@@ -351,6 +351,9 @@ class Store:
     def person_by_id(self, user_id: int) -> PersonRow | None:
         return self._person("user_id=?", (user_id,))
 
+    def person_by_initials(self, initials: str) -> PersonRow | None:
+        return self._person("initials=? COLLATE NOCASE", (initials,))
+
     def person_by_name(self, name: str) -> PersonRow | None:
         return self._person("name=? COLLATE NOCASE", (name.strip(),))
 

@@ -95,6 +95,16 @@ class OwnerPrefix:
     written: str  # the prefix exactly as written, trailing space included
 
 
+def is_initials(text: str) -> bool:
+    """Whether `XX: ...` written with these initials reads back as an owner: 2 or 3 capital
+    letters (a lower-case one may sit between, as in `MvN`) that are not a label like `CI`."""
+    return (
+        re.fullmatch(_INITIALS, text) is not None
+        and text.upper() not in NOT_INITIALS
+        and text.upper() not in NOT_NAMES
+    )
+
+
 def split_owners(text: str) -> tuple[str, ...]:
     return tuple(part.lstrip("@") for part in _SPLIT.split(text.strip()) if part)
 
