@@ -569,3 +569,25 @@ def test_initials_for_any_name_read_back_as_owners_in_the_notes(chat: Chat) -> N
     assert [i.owners for i in chat.draft().items(AGENDA)] == [(i,) for _, _, i in people]
     assert "| 5 | topic 5 | CIV | 0 |" in chat.text("CH", "agenda")  # numbers held: no re-match
     unchanged(chat, "LI", "iam EZ", "`EZ` already belongs to Émile Zola; pick other initials.")
+
+
+def test_an_item_reworded_by_hand_keeps_its_number_and_votes(live: Chat) -> None:
+    live.say("WV", "vote 2")
+    path = live.notes_path()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("Zulip CEP", "Zulip CEP (vote opens Friday)").replace(
+            "Change time of this meeting?", "Change the time of this meeting?"
+        ),
+        encoding="utf-8",
+    )
+    assert live.text("DG", "note still item 1") == "Noted under item 1."
+    assert "| 2 | Change the time of this meeting? | JRG | 1 |" in live.text("DG", "agenda")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "JRG: Change the time of this meeting?", "KK: Something else entirely"
+        ),
+        encoding="utf-8",
+    )
+    assert "| 3 | Something else entirely | KK | 0 |" in live.text("DG", "agenda")
+    assert live.text("DG", "vote 2") == "Item 2 was withdrawn."

@@ -8,8 +8,9 @@ in one store transaction and is skipped if its id was already processed.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,8 +40,29 @@ ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 THUMBS_UP = ("+1", "thumbs_up", "like")
+REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
 SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the command on it
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
+
+
+def _reworded(rows: list[ItemRow], title: str, item: AgendaItem, rivals: int) -> ItemRow | None:
+    """The stored item that `item` most likely is after a hand edit of its words: same
+    section and owners, and either the only such pair (`rivals` counts the new items that
+    could claim the same rows) or mostly the same words."""
+    section = normalize_title(title)
+    candidates = [
+        row for row in rows if normalize_title(row.section) == section and row.owners == item.owners
+    ]
+    if len(candidates) == 1 and rivals == 1:
+        return candidates[0]
+
+    def likeness(row: ItemRow) -> float:
+        if row.text in item.text or item.text in row.text:
+            return 1.0
+        return difflib.SequenceMatcher(None, row.text, item.text).ratio()
+
+    best = max(candidates, key=likeness, default=None)
+    return best if best is not None and likeness(best) >= REWORDED else None
 
 
 def _speaker(text: str) -> tuple[tuple[str, ...], str]:
@@ -289,33 +311,45 @@ class MeetingService:
             if not row.withdrawn:
                 unmatched.setdefault((normalize_title(row.section), row.text), []).append(row)
         live: list[Live] = []
+        new: list[tuple[str, AgendaItem]] = []
+        for title, item in self._draft_items(ctx):
+            same = unmatched.get((normalize_title(title), item.text))
+            if same:
+                live.append(Live(same.pop(0), item))
+            else:
+                new.append((title, item))
+        left = [row for rows in unmatched.values() for row in rows]
+        for title, item in new:
+            rivals = sum(
+                normalize_title(t) == normalize_title(title) and i.owners == item.owners
+                for t, i in new
+            )
+            earlier = _reworded(left, title, item, rivals)
+            if earlier is not None:  # its text was corrected by hand: same item, same number
+                left.remove(earlier)
+                self.store.update_item(*ctx.key, earlier.number, text=item.text)
+                row = replace(earlier, text=item.text)
+            else:
+                number = self.store.add_item(*ctx.key, title, item.text, item.owners, None)
+                row = ItemRow(number, title, item.text, item.owners, None, False, None)
+            live.append(Live(row, item))
+        for row in left:  # removed from the file by hand
+            self.store.update_item(*ctx.key, row.number, withdrawn=True)
+        ctx.agenda = ctx.doc.parsed, sorted(live, key=lambda entry: entry.item.line)
+        return ctx.agenda[1]
+
+    def _draft_items(self, ctx: Context) -> Iterator[tuple[str, AgendaItem]]:
+        """The top-level items of the sections chat commands write to (placeholders aside)."""
         for kind, title in ctx.meeting.sections:
-            if kind == "actions":
-                continue
-            if kind == "carried" and not any(
-                normalize_title(s.title) == normalize_title(title) for s in ctx.doc.sections()
-            ):
+            if kind == "actions" or (kind == "carried" and not wrapup.find_section(ctx.doc, title)):
                 continue
             try:
                 items = ctx.doc.items(title)
             except NotesError:
                 continue
-            section = normalize_title(title)
             for item in items:
-                if item.text in PLACEHOLDER_TEXTS and not item.owners:
-                    continue
-                same = unmatched.get((section, item.text))
-                if same:
-                    match = same.pop(0)
-                else:
-                    number = self.store.add_item(*ctx.key, title, item.text, item.owners, None)
-                    match = ItemRow(number, title, item.text, item.owners, None, False, None)
-                live.append(Live(match, item))
-        for rows in unmatched.values():  # removed from the file by hand
-            for row in rows:
-                self.store.update_item(*ctx.key, row.number, withdrawn=True)
-        ctx.agenda = ctx.doc.parsed, sorted(live, key=lambda entry: entry.item.line)
-        return ctx.agenda[1]
+                if item.text not in PLACEHOLDER_TEXTS or item.owners:
+                    yield title, item
 
     def _find(self, ctx: Context, number: int) -> Live:
         for entry in self._agenda(ctx):
