@@ -319,11 +319,9 @@ class MeetingService:
             else:
                 new.append((title, item))
         left = [row for rows in unmatched.values() for row in rows]
+        claims = Counter((normalize_title(t), i.owners) for t, i in new)
         for title, item in new:
-            rivals = sum(
-                normalize_title(t) == normalize_title(title) and i.owners == item.owners
-                for t, i in new
-            )
+            rivals = claims[normalize_title(title), item.owners]
             earlier = _reworded(left, title, item, rivals)
             if earlier is not None:  # its text was corrected by hand: same item, same number
                 left.remove(earlier)
