@@ -292,7 +292,8 @@ def test_start_orders_by_votes_and_refuses_twice(chat: Chat) -> None:
     assert [text for _, text, _ in items(chat)] == ["more votes", "fewer votes"]
     unchanged(chat, "JRG", "start", "The meeting is already running.")
     chat.say("JRG", "end")
-    unchanged(chat, "JRG", "start", "This meeting has already ended.")
+    unchanged(chat, "JRG", "start", "The next Conda Community Meeting is "
+              "<time:2024-11-20T17:00:00Z>; `start` works from 60 minutes before it.")  # fmt: skip
 
 
 def test_start_keeps_the_written_order_when_the_meeting_says_so(tmp_path: Path) -> None:
@@ -591,3 +592,23 @@ def test_an_item_reworded_by_hand_keeps_its_number_and_votes(live: Chat) -> None
     )
     assert "| 3 | Something else entirely | KK | 0 |" in live.text("DG", "agenda")
     assert live.text("DG", "vote 2") == "Item 2 was withdrawn."
+
+
+def test_after_the_end_chat_is_about_the_next_meeting(live: Chat) -> None:
+    live.say("JRG", "withdraw 1")
+    unchanged(live, "DG", "note too late", "Item 1, the one open, is no longer on the agenda: an "
+              "organizer opens another with `next` or `item <n>`.")  # fmt: skip
+    live.say("JRG", "end")
+    assert live.text("DG", "add item for next time").startswith("Added item **2** to New Agenda")
+    assert live.text("DG", "agenda").startswith(
+        "**Conda Community Meeting, <time:2024-11-20T17:00:00Z>**"
+    )
+    following = live.draft(dt.date(2024, 11, 20))
+    assert [i.text for i in following.items("From previous meetings")] == [
+        "Change time of this meeting?"  # carried over, numbered 1 in the new meeting
+    ]
+    assert [i.text for i in following.items(AGENDA)] == ["for next time"]
+    assert "for next time" not in live.notes_path().read_text(encoding="utf-8")
+    unchanged(
+        live, "JRG", "end", "The meeting has not started: an organizer starts it with `start`."
+    )

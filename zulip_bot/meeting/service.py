@@ -42,6 +42,7 @@ ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 THUMBS_UP = ("+1", "thumbs_up", "like")
 REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
+START_EARLY = dt.timedelta(hours=1)  # a `start` long before the meeting is a mistake
 SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the command on it
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
@@ -268,13 +269,20 @@ class MeetingService:
 
     def occurrence(self, meeting: MeetingConfig, now: dt.datetime) -> dt.datetime | None:
         """The meeting that chat is about at `now`: the running one (even when it overruns),
-        else the one under way or next on the schedule."""
+        else the one under way or next on the schedule, passing over one that has ended."""
         running = self.store.running(meeting.key)
         if running is not None:
-            return schedule.occurrence_on(meeting, dt.date.fromisoformat(running)) or (
-                dt.datetime.combine(dt.date.fromisoformat(running), meeting.start, meeting.timezone)
+            day = dt.date.fromisoformat(running)
+            return schedule.occurrence_on(meeting, day) or dt.datetime.combine(
+                day, meeting.start, meeting.timezone
             )
-        return schedule.current_occurrence(meeting, now)
+        found = schedule.current_occurrence(meeting, now)
+        while (
+            found is not None
+            and self.store.status(meeting.key, found.date().isoformat())[0] == "ended"
+        ):
+            found = schedule.next_occurrence(meeting, found)
+        return found
 
     def _context(self, meeting: MeetingConfig, sender: Sender, now: dt.datetime) -> Context:
         start = self.occurrence(meeting, now)
@@ -381,7 +389,13 @@ class MeetingService:
             raise Refused("The meeting has not started: an organizer starts it with `start`.")
         if current is None:
             raise Refused("No item is open yet: an organizer opens one with `next` or `item <n>`.")
-        return self._find(ctx, current)
+        try:
+            return self._find(ctx, current)
+        except Refused:
+            raise Refused(
+                f"Item {current}, the one open, is no longer on the agenda: an organizer opens "
+                "another with `next` or `item <n>`."
+            ) from None
 
     def _save(self, ctx: Context) -> None:
         ctx.doc.save(ctx.path)
@@ -572,8 +586,12 @@ class MeetingService:
         status, _ = self.store.status(*ctx.key)
         if status == "running":
             raise Refused("The meeting is already running.")
-        if status == "ended":
-            raise Refused("This meeting has already ended.")
+        if now < ctx.start - START_EARLY:
+            minutes = START_EARLY // dt.timedelta(minutes=1)
+            raise Refused(
+                f"The next {ctx.meeting.title} is {messages.time_tag(ctx.start)}; `start` works "
+                f"from {minutes} minutes before it."
+            )
         self.store.set_status(*ctx.key, "running", None)
         order = ""
         if ctx.meeting.order_by_votes:
