@@ -16,7 +16,7 @@ garbage collections cost the slowest commands.
 Every timed call is a full event: store transaction, notes file read, parse, edit and atomic
 save (with fsync, so `--dir` on another disk changes the figures). Commands that grow the draft
 are undone, untimed, after each run, so every run sees the same 300-item draft. The commands
-after `start` run in a live meeting; there every message also reads the draft for the transcript.
+after `start` run in a live meeting, in the meeting's topic, so each is also transcribed.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from zulip_bot.notes import new_draft
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 CONFIG_FILES = ("meetbot.example.toml", "people.example.toml", "notes-template.md")
-NOW = dt.datetime(2024, 11, 4, 12, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2024, 11, 6, 16, 30, tzinfo=dt.UTC)  # half an hour before: `start` may run
 DAY = dt.date(2024, 11, 6)
-STREAM, TOPIC = "community", "2024-11-06"
+STREAM, TOPIC = "community", "2024-11-06 Conda Community Meeting"  # transcribed once live
 ORGANIZER = Sender("jaimergp@example.org", "Jaime Rodríguez-Guerra", 10)
 DASHA = Sender("dashagurova@example.org", "Dasha Gurova", 11)
 OWNERS = ("JRG", "DG", "BZ", "WV", "FF", "ME", "RA", "CHL")
