@@ -612,3 +612,19 @@ def test_after_the_end_chat_is_about_the_next_meeting(live: Chat) -> None:
     unchanged(
         live, "JRG", "end", "The meeting has not started: an organizer starts it with `start`."
     )
+
+
+def test_the_meeting_ends_even_when_the_next_draft_cannot_be_written(live: Chat) -> None:
+    live.say("DG", 'poll "Lunch?" "pizza" "sushi"')
+    live.say("JRG", "withdraw 1")  # the item the poll was about
+    following = live.notes_path(dt.date(2024, 11, 20))
+    following.write_bytes(b"---\nbroken: [\n---\n# hand-made\n")
+    summary = live.text("JRG", "end")
+    # item 1 is gone, so the result is an item of its own, discussed
+    assert "- [x] Poll: Lunch? pizza: 0; sushi: 0\n" in live.notes_path().read_text("utf-8")
+    assert "**Discussed**\n- Poll: Lunch? pizza: 0; sushi: 0\n" in summary
+    assert f"Next draft: not written, because {following}" in summary
+    assert following.read_bytes() == b"---\nbroken: [\n---\n# hand-made\n"
+    assert live.text("DG", "agenda").startswith(  # chat now about that meeting: it says why
+        f"The notes draft `{following}` has a problem on line 2: front matter is not valid YAML"
+    )

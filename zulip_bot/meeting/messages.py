@@ -51,7 +51,7 @@ class Summary:
     actions: tuple[OpenAction, ...]
     carried: tuple[str, ...]
     notes_path: str
-    next_draft: str | None
+    next_draft: str | None  # where it is (as markdown), or why it could not be written
 
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -123,7 +123,7 @@ def summary(data: Summary) -> list[str]:
         lines += ["", f"**Carried over** to the next meeting ({len(data.carried)}):"]
         lines += [f"- {text}" for text in data.carried]
     if data.next_draft:
-        lines += ["", f"Next draft: `{data.next_draft}`."]
+        lines += ["", f"Next draft: {data.next_draft}."]
     return split(lines)
 
 

@@ -810,11 +810,11 @@ class MeetingService:
                 f". Vote {'passed' if passed else 'did not pass'} "
                 f"({voted} voted, quorum {poll.quorum})"
             )
-        entry = self._find(ctx, poll.item) if poll.item else None
-        if entry is not None:
+        entry = next((e for e in self._agenda(ctx) if e.row.number == poll.item), None)
+        if entry is not None:  # else the item was withdrawn meanwhile: the result stands alone
             ctx.doc.add_child(entry.item, result)
         else:
-            ctx.doc.add_item(ctx.meeting.section("item"), result, checked=None)
+            ctx.doc.add_item(ctx.meeting.section("item"), result, checked=True)
         return result
 
     def _actions(self, cmd: c.Actions, person: Person) -> list[str]:
@@ -892,7 +892,11 @@ class MeetingService:
         live = self._agenda(ctx)
         carried = [e.item for e in live if not e.item.checked]
         open_actions = [self._open_action(r) for r in self.store.open_actions()]
-        next_path = wrapup.next_draft(ctx.meeting, ctx.start, carried, open_actions)
+        try:
+            written = wrapup.next_draft(ctx.meeting, ctx.start, carried, open_actions)
+            next_draft = f"`{written}`" if written else None
+        except NotesError as error:  # the meeting still ends; the summary says what failed
+            next_draft = f"not written, because {error}"
         decisions = ctx.doc.decisions()
         discussed = tuple(
             messages.DiscussedItem(
@@ -914,7 +918,7 @@ class MeetingService:
             actions=tuple(open_actions),
             carried=tuple(i.text for i in carried),
             notes_path=str(ctx.path),
-            next_draft=str(next_path) if next_path else None,
+            next_draft=next_draft,
         )
         return [
             Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)

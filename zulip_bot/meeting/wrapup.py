@@ -79,6 +79,8 @@ def next_draft(
     path = meeting.notes_path_for(upcoming.date())
     if path.exists():
         doc = NotesDocument.load(path)
+        for problem in doc.blocking_warnings():  # a file we cannot read safely is left alone
+            raise NotesError(f"{path}:{problem.line}: {problem.message}")
     else:
         doc = new_draft(meeting.template.read_text(encoding="utf-8"), upcoming.date())
     open_items = [
