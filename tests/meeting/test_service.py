@@ -626,5 +626,6 @@ def test_the_meeting_ends_even_when_the_next_draft_cannot_be_written(live: Chat)
     assert f"Next draft: not written, because {following}" in summary
     assert following.read_bytes() == b"---\nbroken: [\n---\n# hand-made\n"
     assert live.text("DG", "agenda").startswith(  # chat now about that meeting: it says why
-        f"The notes draft `{following}` has a problem on line 2: front matter is not valid YAML"
+        f"The notes draft `{following}` has a problem on line 3: front matter is not valid "
+        "YAML: while parsing a flow node did not find expected node content"
     )

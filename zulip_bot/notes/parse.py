@@ -130,7 +130,8 @@ def _front_matter(lines: list[str], parsed: Parsed) -> None:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        parsed.warnings.append(NotesWarning(line, f"front matter is not valid YAML: {error}"))
+        problem = " ".join(str(error).split())  # one line: it is quoted in chat replies
+        parsed.warnings.append(NotesWarning(line, f"front matter is not valid YAML: {problem}"))
         return
     if isinstance(data, dict):
         parsed.front_matter = {str(k): v for k, v in data.items()}
