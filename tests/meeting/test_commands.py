@@ -421,8 +421,9 @@ def test_help_has_one_line_per_command_in_table_order() -> None:
 
 def test_every_usage_line_in_the_help_parses_once_placeholders_are_filled() -> None:
     for line, name in zip(_help_lines(), c.COMMAND_NAMES, strict=True):
-        usage_part = line[2:].split("`: ", 1)[0] + "`"
-        forms = re.findall(r"`([^`]+)`", usage_part)
+        usage_part = re.match(r"- (.*?[`)]): ", line)  # the usage and its other forms
+        assert usage_part is not None, line
+        forms = re.findall(r"`([^`]+)`", usage_part[1])
         assert forms, line
         for form in forms:
             for text in _filled(form):

@@ -614,7 +614,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "add",
         "add item <text>",
-        "add an agenda item under your initials; I reply with its number",
+        "add an agenda item under your initials (or `BZ/WV: ...` for a shared one); I reply "
+        "with its number",
         _add,
         forms=("add <text>", "add announcement <text>", "add intro <text>"),
     ),
@@ -630,7 +631,12 @@ SPECS: tuple[Spec, ...] = (
         "a formal vote that the first option passes with more than half of the votes",
         _poll,
     ),
-    Spec("close poll", "close poll", "close the open poll and note its result", _bare(ClosePoll)),
+    Spec(
+        "close poll",
+        "close poll",
+        "close the open poll and note its result (organizers)",
+        _bare(ClosePoll),
+    ),
     Spec("here", "here", "add yourself to today's attendees", _bare(Here), aliases=("attend",)),
     Spec(
         "iam",
@@ -638,11 +644,23 @@ SPECS: tuple[Spec, ...] = (
         "register your initials, and optionally affiliation and GitHub username",
         _iam,
     ),
-    Spec("chair", "chair @**Name**", "make someone a chair of this meeting", _chair),
-    Spec("start", "start", "start the meeting at the first item", _bare(Start)),
-    Spec("next", "next", "tick the current item and move to the next", _bare(Next)),
-    Spec("item", "item <n>", "move to item n", _numbered(GoTo)),
-    Spec("note", "note <text>", "add a note under the current item", _texted(Note)),
+    Spec(
+        "chair", "chair @**Name**", "make someone a co-chair of this meeting (organizers)", _chair
+    ),
+    Spec(
+        "start",
+        "start",
+        "start the meeting; undiscussed items are ordered by votes (organizers)",
+        _bare(Start),
+    ),
+    Spec("next", "next", "open the next undiscussed item and tick it (organizers)", _bare(Next)),
+    Spec("item", "item <n>", "open item n and tick it (organizers)", _numbered(GoTo)),
+    Spec(
+        "note",
+        "note <text>",
+        "add a note under the current item (`XX: ...` says who said it)",
+        _texted(Note),
+    ),
     Spec("decided", "decided <text>", "record a decision under the current item", _texted(Decided)),
     Spec(
         "action",
@@ -650,8 +668,8 @@ SPECS: tuple[Spec, ...] = (
         "record an action item; the owner is initials (`JRG`, `BZ/WV`) or a mention",
         _action,
     ),
-    Spec("undo", "undo", "remove the last item or note you added", _bare(Undo)),
-    Spec("end", "end", "end the meeting and post the summary", _bare(End)),
+    Spec("undo", "undo", "take back the last item, note or action item you added", _bare(Undo)),
+    Spec("end", "end", "end the meeting and post the summary (organizers)", _bare(End)),
     Spec("actions", "actions [mine | @**Name**]", "open action items across meetings", _actions),
     Spec("done", "done A<n>", "mark action item A<n> as done", _done),
     Spec("notes", "notes", "where the notes draft is", _bare(Notes)),
