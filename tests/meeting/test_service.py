@@ -376,7 +376,9 @@ def test_undo_takes_back_your_last_addition(live: Chat) -> None:
     unchanged(live, "DG", "undo", "Item 1 has been discussed or has notes under it now, so I "
               "left it; `withdraw 1` removes it with them.")  # fmt: skip
     assert [c.text for c in live.draft().items(AGENDA)[0].children] == ["by someone else"]
-    assert live.text("DG", "actions") == "Open action items: none open. 🎉"
+    assert live.text("DG", "actions") == (
+        "Open action items of Conda Community Meeting: none open. 🎉"
+    )
     live.say("KK", "add item late addition")
     assert live.text("KK", "undo") == "Removed item 3."
     unchanged(live, "KK", "undo", "You have added nothing in this meeting that I can undo.")
@@ -439,7 +441,7 @@ def test_actions_lists_open_ones_by_owner(live: Chat) -> None:
     live.say("DG", "action DG call the vote")
     wolf = live.senders["WV"].user_id
     assert live.text("WV", "actions") == (
-        "**Open action items** (2 open; close one with `done A<n>`)\n\n"
+        "**Open action items of Conda Community Meeting** (2 open; close one with `done A<n>`)\n\n"
         "- @**Wolf Vollprecht**\n  - A1: check mirrors (from 2024-11-06)\n"
         f"- @**Dasha Gurova|{live.senders['DG'].user_id}**\n  - A2: call the vote (from 2024-11-06)"
     ).replace("@**Wolf Vollprecht**", f"@**Wolf Vollprecht|{wolf}**")
@@ -629,3 +631,23 @@ def test_the_meeting_ends_even_when_the_next_draft_cannot_be_written(live: Chat)
         f"The notes draft `{following}` has a problem on line 3: front matter is not valid "
         "YAML: while parsing a flow node did not find expected node content"
     )
+
+
+def test_each_meeting_keeps_its_own_action_items(live: Chat) -> None:
+    live.say("DG", "action WV check the mirrors")
+    packaging = Incoming("pk1", 1, live.senders["WV"], "action WV cut the release", "packaging",
+                         "2024-11-05 packaging sync")  # fmt: skip
+    start = Incoming(
+        "pk0", 2, live.senders["WV"], "start", "packaging", "2024-11-05 packaging sync"
+    )
+    item = Incoming("pk2", 3, live.senders["WV"], "add item release", "packaging", "x")
+    open_item = Incoming("pk3", 4, live.senders["WV"], "next", "packaging", "x")
+    when = dt.datetime(2024, 11, 5, 15, 10, tzinfo=dt.UTC)  # 16:10 in Berlin
+    for message in (item, start, open_item, packaging):
+        live.service.handle_message(message, when)
+    assert "A1: check the mirrors" in live.text("DG", "actions")
+    assert "cut the release" not in live.text("DG", "actions")  # the community stream's list
+    mine = live.text("WV", "actions mine")  # a person's list spans meetings
+    assert "A1: check the mirrors" in mine and "A2: cut the release" in mine
+    summary = live.text("JRG", "end")
+    assert "check the mirrors" in summary and "cut the release" not in summary

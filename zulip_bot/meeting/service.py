@@ -124,7 +124,7 @@ class MeetingService:
                 command = c.parse(message.content)
                 if isinstance(command, ANYWHERE):
                     with self.store.savepoint():
-                        effects = self._anywhere(command, message)
+                        effects = self._anywhere(command, message, meeting)
                 elif meeting is None:
                     effects = [self._reply(message, self._where(command))]
                 else:
@@ -551,8 +551,9 @@ class MeetingService:
             ctx.doc.set_head_count(counted)
         return True
 
-    def _anywhere(self, cmd: c.Command, msg: Incoming) -> list[Send]:
-        """Commands about the sender, not a meeting: no notes file is read for them."""
+    def _anywhere(self, cmd: c.Command, msg: Incoming, meeting: MeetingConfig | None) -> list[Send]:
+        """Commands about the sender, not a meeting: no notes file is read for them. In a
+        meeting's stream, `actions` lists that meeting's; elsewhere, every meeting's."""
         if isinstance(cmd, c.Help):
             return [self._reply(msg, self._help(cmd))]
         if isinstance(cmd, c.Iam):
@@ -563,7 +564,7 @@ class MeetingService:
             ]
         person = self.people.identify(msg.sender)
         if isinstance(cmd, c.Actions):
-            return [self._reply(msg, text) for text in self._actions(cmd, person)]
+            return [self._reply(msg, text) for text in self._actions(cmd, person, meeting)]
         assert isinstance(cmd, c.Done)
         return [self._reply(msg, self._done(cmd, msg.sender, person))]
 
@@ -817,9 +818,13 @@ class MeetingService:
             ctx.doc.add_item(ctx.meeting.section("item"), result, checked=True)
         return result
 
-    def _actions(self, cmd: c.Actions, person: Person) -> list[str]:
+    def _actions(self, cmd: c.Actions, person: Person, meeting: MeetingConfig | None) -> list[str]:
+        """Everyone's open items of the meeting whose stream this is (of every meeting in a
+        DM); one person's items from every meeting, since that is their to-do list."""
         if cmd.who == "all":
-            rows, title = self.store.open_actions(), "Open action items"
+            key = meeting.key if meeting else None
+            title = f"Open action items of {meeting.title}" if meeting else "Open action items"
+            rows = self.store.open_actions(meeting=key)
         else:
             if cmd.who == "mine":
                 owner = person.initials
@@ -891,7 +896,9 @@ class MeetingService:
         self.store.set_status(*ctx.key, "ended", None)
         live = self._agenda(ctx)
         carried = [e.item for e in live if not e.item.checked]
-        open_actions = [self._open_action(r) for r in self.store.open_actions()]
+        open_actions = [
+            self._open_action(r) for r in self.store.open_actions(meeting=ctx.meeting.key)
+        ]
         try:
             written = wrapup.next_draft(ctx.meeting, ctx.start, carried, open_actions)
             next_draft = f"`{written}`" if written else None

@@ -325,10 +325,16 @@ class Store:
         )
         return [ActionRow(i, m, d, it, o, t, bool(x)) for i, m, d, it, o, t, x in rows]
 
-    def open_actions(self, owner: str | None = None) -> list[ActionRow]:
-        if owner is None:
-            return self._actions("done=0", ())
-        return self._actions("done=0 AND owner=?", (owner,))
+    def open_actions(self, owner: str | None = None, meeting: str | None = None) -> list[ActionRow]:
+        """Open action items, of one owner and of one recurring meeting when given."""
+        where, args = ["done=0"], []
+        if owner is not None:
+            where.append("owner=?")
+            args.append(owner)
+        if meeting is not None:
+            where.append("meeting=?")
+            args.append(meeting)
+        return self._actions(" AND ".join(where), tuple(args))
 
     def actions_of(self, meeting: str, day: str) -> list[ActionRow]:
         return self._actions("meeting=? AND day=?", (meeting, day))

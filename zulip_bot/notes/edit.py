@@ -31,10 +31,11 @@ from zulip_bot.notes.parse import normalize_title, split_cells
 _OWNER = re.compile(r"@?[A-Za-z][\w.'-]{0,30}")
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # A first character that would open a block of its own: a quote, a list marker (`- x`), a
-# heading (`# x`), a fence (three backticks or tildes), a thematic break, a checkbox or link
-# definition (`[`), or one of the rarer openers. A lone backtick or asterisk is inline markup.
+# heading (`# x`), a fence (three backticks or tildes), a checkbox or link definition (`[`),
+# one of the rarer openers, or a run of one of `-*_` that the item's own marker would make a
+# thematic break (`- --` is a rule, not an item). A lone backtick or asterisk is inline.
 _OPENS_BLOCK = re.compile(
-    r"[>\[(!:=]|[-+*](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|(?:[-*_][ \t]*){3,}$"
+    r"[>\[(!:=]|[-+*](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|([-*_])(?:[ \t]*\1)*[ \t]*$"
 )
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 _NUMBER = re.compile(r"\d+|X+|N")
