@@ -1,8 +1,9 @@
 """Applies chat commands, reactions and poll votes to the notes draft and the store.
 
 Pure of Zulip: it takes `Incoming` values and `now`, and returns `Send` effects. The notes file
-is read afresh for every event (people edit it by hand) and saved atomically; each event runs
-in one store transaction and is skipped if its id was already processed.
+is read afresh for every event (people edit it by hand) and saved atomically; a command is
+redone if someone saved the file in between. Each event runs in one store transaction and is
+skipped if its id was already processed; a refused command is rolled back to a savepoint.
 """
 
 from __future__ import annotations
