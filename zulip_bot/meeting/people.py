@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import replace
 
 from zulip_bot.config import BotConfig, MeetingConfig, Person
@@ -130,7 +131,7 @@ class People:
             return f"@**{person.name}|{stored.user_id}**"
         return f"@**{person.name}**"
 
-    def unknown(self, owners: tuple[str, ...] | list[str]) -> list[str]:
+    def unknown(self, owners: Sequence[str]) -> list[str]:
         """Owners who are neither in the roster nor among the people the bot has met."""
         met = self.store.people_initials()
         return [

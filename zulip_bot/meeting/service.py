@@ -349,7 +349,7 @@ class MeetingService:
     def _draft_items(self, ctx: Context) -> Iterator[tuple[str, AgendaItem]]:
         """The top-level items of the sections chat commands write to (placeholders aside)."""
         for kind, title in ctx.meeting.sections:
-            if kind == "actions" or (kind == "carried" and not wrapup.find_section(ctx.doc, title)):
+            if kind == "actions":
                 continue
             try:
                 items = ctx.doc.items(title)
@@ -385,9 +385,8 @@ class MeetingService:
         )
 
     def _current(self, ctx: Context) -> Live:
-        status, current = self.store.status(*ctx.key)
-        if status != "running":
-            raise Refused("The meeting has not started: an organizer starts it with `start`.")
+        """The open item; only live commands ask, and `_dispatch` has checked that it runs."""
+        _, current = self.store.status(*ctx.key)
         if current is None:
             raise Refused("No item is open yet: an organizer opens one with `next` or `item <n>`.")
         try:
@@ -422,9 +421,7 @@ class MeetingService:
         assert isinstance(cmd, c.Add)
         section = ctx.meeting.section(cmd.kind)
         self._agenda(ctx)
-        if not any(
-            normalize_title(s.title) == normalize_title(section) for s in ctx.doc.sections()
-        ):
+        if ctx.doc.section(section) is None:
             ctx.doc.add_section(section)
         owners, text = self._owned(ctx, cmd.text)
         ctx.doc.add_item(section, text, owners=owners, checked=False)
@@ -451,7 +448,7 @@ class MeetingService:
         return owners or (ctx.person.initials,), rest
 
     def _unknown_note(self, owners: Sequence[str]) -> str:
-        unknown = self.people.unknown(list(owners))
+        unknown = self.people.unknown(owners)
         if not unknown:
             return ""
         return (
@@ -668,23 +665,27 @@ class MeetingService:
         ]
 
     def _add_note(
-        self, ctx: Context, text: str, actions: Sequence[int] = (), owners: Sequence[str] = ()
-    ) -> Live:
+        self,
+        ctx: Context,
+        entry: Live,
+        text: str,
+        actions: Sequence[int] = (),
+        owners: Sequence[str] = (),
+    ) -> None:
         """A sub-bullet under the current item, which `undo` can take back (with the action
         items it registered)."""
-        entry = self._current(ctx)
         ctx.doc.add_child(entry.item, text, owners=owners)
         self._save(ctx)
         undo = {"item": entry.row.number, "text": inline_text(text), "actions": list(actions)}
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "note", undo)
-        return entry
 
     def _cmd_note(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         assert isinstance(cmd, c.Note)
         owners, text = _speaker(cmd.text)
-        entry = self._add_note(ctx, text, owners=owners)
+        entry = self._current(ctx)
+        self._add_note(ctx, entry, text, owners=owners)
         return [
             self._reply(msg, f"Noted under item {entry.row.number}." + self._unknown_note(owners))
         ]
@@ -693,7 +694,8 @@ class MeetingService:
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         assert isinstance(cmd, c.Decided)
-        entry = self._add_note(ctx, cmd.text if is_decision(cmd.text) else f"Decision: {cmd.text}")
+        entry = self._current(ctx)
+        self._add_note(ctx, entry, cmd.text if is_decision(cmd.text) else f"Decision: {cmd.text}")
         return [self._reply(msg, f"Decision recorded under item {entry.row.number}.")]
 
     def _cmd_action(
@@ -711,7 +713,7 @@ class MeetingService:
             self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(cmd.text))
             for owner in owners or [""]
         ]
-        self._add_note(ctx, text, ids)
+        self._add_note(ctx, entry, text, ids)
         listed = ", ".join(f"A{i}" for i in ids)
         reply = f"Action item {listed} recorded under item {entry.row.number}."
         if not owners:

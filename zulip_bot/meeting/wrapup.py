@@ -22,12 +22,6 @@ from zulip_bot.notes.parse import normalize_title
 ACTION_ID = re.compile(r"A(?P<id>[0-9]+)\b")
 
 
-def find_section(doc: NotesDocument, title: str) -> str | None:
-    """The draft's own spelling of a section title, compared as people mean titles."""
-    wanted = normalize_title(title)
-    return next((s.title for s in doc.sections() if normalize_title(s.title) == wanted), None)
-
-
 def _section_kind(meeting: MeetingConfig, doc: NotesDocument, item: AgendaItem) -> str | None:
     for section in doc.sections():
         if item in section.items:
@@ -90,8 +84,8 @@ def next_draft(
     for kind, entries in (("carried", [(i.text, i.owners) for i in carried]),
                           ("actions", open_items)):  # fmt: skip
         title = meeting.section(kind)
-        if entries and find_section(doc, title) is None:
-            doc.add_section(title, after=after if find_section(doc, after) else None)
+        if entries and doc.section(title) is None:
+            doc.add_section(title, after=after if doc.section(after) else None)
         written = {i.text for i in doc.items(title)} if entries else set()
         for text, owners in entries:
             if inline_text(text) not in written:  # a second `end` adds nothing twice

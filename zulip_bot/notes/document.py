@@ -162,6 +162,11 @@ class NotesDocument:
     def sections(self) -> list[Section]:
         return [span.public() for span in self.parsed.sections]
 
+    def section(self, title: str) -> Section | None:
+        """The section with this title (case, emoji and punctuation aside), or None."""
+        span = edit.section_named(self.parsed, title)
+        return span.public() if span is not None else None
+
     def items(self, section: str | Section | None = None) -> list[AgendaItem]:
         """Top-level items of one section, or of every section but the attendees."""
         parsed = self.parsed

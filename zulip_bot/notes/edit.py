@@ -122,13 +122,18 @@ def newline(lines: Sequence[str]) -> str:
     return "\r\n" if first.endswith("\r\n") else "\n"
 
 
+def section_named(parsed: Parsed, title: str) -> SectionSpan | None:
+    """The first section with this title, compared as people mean titles (`normalize_title`)."""
+    wanted = normalize_title(title)
+    return next((span for span in parsed.sections if normalize_title(span.title) == wanted), None)
+
+
 def find_section(parsed: Parsed, section: str | SectionSpan) -> SectionSpan:
     if isinstance(section, SectionSpan):
         return section
-    wanted = normalize_title(section)
-    for span in parsed.sections:
-        if normalize_title(span.title) == wanted:
-            return span
+    span = section_named(parsed, section)
+    if span is not None:
+        return span
     known = ", ".join(f"`{s.title}`" for s in parsed.sections) or "none"
     raise NotesError(f"there is no section `{section}` (sections: {known})")
 
