@@ -1,0 +1,42 @@
+"""A Zulip-compatible HTTP server on 127.0.0.1, so that the bot, its tests and people trying it
+by hand talk to something that answers like a real Zulip 9 server (feature level 266) would.
+
+Where it and `shared/zulip-recordings` differ, the recordings are right: hidden emails
+(`userNN@zulipdev.com`), silently truncated topics and contents, `BAD_EVENT_QUEUE_ID`, 429s with
+`Retry-After`, and the other surprises listed there are reproduced on purpose.
+
+Use it from tests::
+
+    from zulip_bot.sandbox import Sandbox, ManualClock
+
+    with Sandbox.start(heartbeat_seconds=0.5, queue_timeout_seconds=5) as sandbox:
+        bot = sandbox.add_bot("meetbot", owner=alice)       # a generic bot, like Zulip's
+        alice = sandbox.add_user("Alice Example", "alice@example.org", role="admin",
+                                 github="alice-gh")
+        sandbox.add_stream("community", subscribers=[bot, alice])
+        rc = sandbox.zuliprc(tmp_path / "zuliprc", bot.delivery_email)
+        client = zulip.Client(config_file=str(rc))          # or sandbox.client(email)
+        sandbox.faults.next("/messages", "drop")             # the next POST/GET /messages fails
+        sandbox.faults.next("/events", "500", count=3)
+        sandbox.faults.next("/messages", "delay", seconds=2.0)
+        sandbox.faults.next("/messages", "429", retry_after=1.5)
+        sandbox.expire_queues()                              # every event queue is gone
+        sandbox.clock.advance(700)                           # with a ManualClock
+
+- `Sandbox.start(**settings)` starts the server on a free port; `.url` is its address,
+  `.stop()` (or leaving the `with` block) stops it and releases pending long-polls.
+- `.add_user(full_name, email, *, role="member"|"moderator"|"admin"|"owner"|"guest",
+  github=None, email_visible=None, user_id=None) -> User`; `.add_bot(name, owner=None)`
+  (email `<name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
+  subscribers=(), description="") -> Stream`; `.subscribe(user, stream_name)`.
+- `.zuliprc(path, email) -> Path` writes an `[api]` file the `zulip` client reads; the email is
+  the login (delivery) email, as basic auth on a real server needs.
+- `.realm` is the state (users, streams, messages with reactions and submessages) for tests to
+  inspect: `realm.messages_in(stream, topic)`; `.faults` scripts failures (see `faults.py`);
+  `.clock` is the clock used for timestamps, the edit limit, rate-limit windows and queue expiry.
+- Settings (`SandboxSettings`): `rate_limit` (200 per 60 s), `events_rate_limit` (the events
+  endpoint is counted apart, as Tornado does), `heartbeat_seconds` (a blocked GET /events returns
+  a heartbeat after this many real seconds; 50 on a real server), `queue_timeout_seconds` (a queue
+  with no client connected is garbage-collected after this long on the clock; 600),
+  `edit_limit_seconds` (600, plus Zulip's 20 s grace), `hide_emails` (True, as in the recordings).
+"""
