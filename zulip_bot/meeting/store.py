@@ -57,6 +57,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE poll_option (
         poll INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (poll, key));
     """,
+    # 3: when an occurrence ended, so that chat after it can say so and point to its summary.
+    """
+    ALTER TABLE occurrence ADD COLUMN ended_at TEXT;
+    """,
 )
 
 
