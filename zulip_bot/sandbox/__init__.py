@@ -40,3 +40,23 @@ Use it from tests::
   with no client connected is garbage-collected after this long on the clock; 600),
   `edit_limit_seconds` (600, plus Zulip's 20 s grace), `hide_emails` (True, as in the recordings).
 """
+
+from zulip_bot.sandbox.clock import Clock, FastClock, ManualClock, SystemClock
+from zulip_bot.sandbox.faults import Faults
+from zulip_bot.sandbox.model import Message, Stream, User
+from zulip_bot.sandbox.ratelimit import RateLimit
+from zulip_bot.sandbox.sandbox import Sandbox, SandboxSettings
+
+__all__ = [
+    "Clock",
+    "FastClock",
+    "Faults",
+    "ManualClock",
+    "Message",
+    "RateLimit",
+    "Sandbox",
+    "SandboxSettings",
+    "Stream",
+    "SystemClock",
+    "User",
+]

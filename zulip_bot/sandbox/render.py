@@ -1,0 +1,153 @@
+"""What the server does to a message's Markdown, limited to what a bot sends and reads back:
+paragraphs with hard line breaks, emphasis, lists, code, tables, user mentions (`@**Name**`,
+`@**Name|id**`, silent `@_**Name**`, wildcards) and global times (`<time:...>`).
+
+Mentions decide the `mentioned` flags, so rendering also says whom a message mentions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from dateutil import parser as dateparser
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
+STREAM_WILDCARDS: Final = frozenset({"all", "everyone", "stream", "channel"})
+TOPIC_WILDCARD: Final = "topic"
+_MENTION = re.compile(r"@(?P<silent>_?)\*\*(?P<text>[^*]+)\*\*")
+#: Zulip only sees a mention after a space, the start, or one of these characters.
+_BEFORE_MENTION: Final = " \t\n'\"(,:<"
+_TIME = re.compile(r"<time:(?P<time>[^>]*?)>")
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    full_name: str
+
+
+@dataclass
+class Rendering:
+    html: str
+    mentioned_user_ids: set[int] = field(default_factory=set)
+    stream_wildcard: bool = False
+    topic_wildcard: bool = False
+
+
+#: Finds a user by id, or by full name (case-insensitively); None when there is no such user.
+Lookup = Callable[[int | None, str], Person | None]
+
+
+def _mention_target(text: str, lookup: Lookup) -> Person | str | None:
+    """A person, a wildcard name, or None when Zulip would leave the text as it is."""
+    name, bar, given_id = text.partition("|")
+    if bar:
+        if not given_id.isdigit():
+            return None
+        person = lookup(int(given_id), "")
+        if person is None or (name and name != person.full_name):
+            return None
+        return person
+    if text in STREAM_WILDCARDS or text == TOPIC_WILDCARD:
+        return text
+    return lookup(None, text)
+
+
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    pos = state.pos
+    if state.src[pos] != "@" or (pos > 0 and state.src[pos - 1] not in _BEFORE_MENTION):
+        return False
+    found = _MENTION.match(state.src, pos, state.posMax)
+    if found is None:
+        return False
+    target = _mention_target(found["text"], state.env["lookup"])
+    if target is None:
+        return False
+    if not silent:
+        token = state.push("zulip_mention", "span", 0)
+        token.meta = {"target": target, "silent": bool(found["silent"])}
+        rendering: Rendering = state.env["rendering"]
+        if not found["silent"]:
+            if isinstance(target, Person):
+                rendering.mentioned_user_ids.add(target.user_id)
+            elif target == TOPIC_WILDCARD:
+                rendering.topic_wildcard = True
+            else:
+                rendering.stream_wildcard = True
+    state.pos = found.end()
+    return True
+
+
+def _time_rule(state: StateInline, silent: bool) -> bool:
+    found = _TIME.match(state.src, state.pos, state.posMax)
+    if found is None:
+        return False
+    if not silent:
+        token = state.push("zulip_time", "time", 0)
+        token.content = found["time"]
+    state.pos = found.end()
+    return True
+
+
+def global_time(text: str) -> dt.datetime | None:
+    """Zulip reads a UNIX timestamp or anything dateutil parses; a naive time is UTC."""
+    try:
+        if text.strip().lstrip("-").isdigit():
+            return dt.datetime.fromtimestamp(int(text), dt.UTC)
+        moment = dateparser.parse(text)
+    except (ValueError, OverflowError):
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _render_mention(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    target = tokens[idx].meta["target"]
+    silent = tokens[idx].meta["silent"]
+    classes = "user-mention silent" if silent else "user-mention"
+    if isinstance(target, Person):
+        user_id, name = str(target.user_id), target.full_name
+    else:
+        user_id, name = "*", target
+    shown = html.escape(name if silent else "@" + name, quote=False)
+    return f'<span class="{classes}" data-user-id="{user_id}">{shown}</span>'
+
+
+def _render_time(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    text = tokens[idx].content
+    moment = global_time(text)
+    if moment is None:
+        return f'<span class="timestamp-error">Invalid time format: {html.escape(text)}</span>'
+    stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f'<time datetime="{stamp}">{html.escape(text, quote=False)}</time>'
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"breaks": True, "html": False, "xhtmlOut": False})
+    md.enable("table")
+    md.inline.ruler.before("emphasis", "zulip_mention", _mention_rule)
+    md.inline.ruler.before("autolink", "zulip_time", _time_rule)
+    md.add_render_rule("zulip_mention", _render_mention)
+    md.add_render_rule("zulip_time", _render_time)
+    return md
+
+
+_MD: Final = _parser()
+
+
+def render(content: str, lookup: Lookup) -> Rendering:
+    rendering = Rendering("")
+    rendering.html = _MD.render(content, {"lookup": lookup, "rendering": rendering}).rstrip("\n")
+    return rendering
