@@ -99,7 +99,7 @@ def reply_to(text: str) -> str:
         ("action JRG create a PR", c.Action((c.Owner("JRG"),), "create a PR")),
         ("action MvN: review", c.Action((c.Owner("MvN"),), "review")),
         ("action BZ/WV write it up", c.Action((c.Owner("BZ"), c.Owner("WV")), "write it up")),
-        ("action @jaimergp ping", c.Action((c.Owner("jaimergp"),), "ping")),
+        ("action @jaimergp ping", c.Action((c.Owner("jaimergp", handle=True),), "ping")),
         (
             "action @**Ann Bee|12** write the CEP",
             c.Action((c.Owner("Ann Bee", c.Mention("Ann Bee", 12)),), "write the CEP"),

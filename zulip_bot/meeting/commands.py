@@ -12,7 +12,7 @@ import difflib
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from zulip_bot.notes.extract import is_initials
@@ -99,11 +99,12 @@ class Mention:
 
 @dataclass(frozen=True)
 class Owner:
-    """Who owns an action item, as typed: initials or a handle, or a mention the service can
-    resolve against the roster."""
+    """Who owns an action item, as typed: initials, a GitHub handle (`@name`, kept without the
+    `@`), or a mention the service can resolve against the roster."""
 
     text: str
     mention: Mention | None = None
+    handle: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,10 @@ class GoTo:
 
 @dataclass(frozen=True)
 class Note:
+    """`item` is set for `note #n <text>`, a detail under item n rather than the open one."""
+
     text: str
+    item: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,8 @@ class Action:
 
     owners: tuple[Owner, ...]
     text: str
+    # All that followed `action`, for when the owners turn out to be words of the task.
+    said: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -384,7 +390,7 @@ def _owner(token: str) -> Owner | None:
         return Owner(mention.name, mention)
     handle = _HANDLE.fullmatch(token)
     if handle is not None:
-        return Owner(handle["handle"])
+        return Owner(handle["handle"], handle=True)
     return Owner(token) if _is_initials(token) else None
 
 
@@ -534,6 +540,19 @@ def _iam(rest: str, spec: Spec) -> Command:
     )
 
 
+def _note(rest: str, spec: Spec) -> Command:
+    """`note #3 text` is a detail under item 3; a bare number is the note's own first word,
+    as in `note 3 people agreed`."""
+    words = rest.strip().split(None, 1)
+    if words and words[0].startswith("#") and _ITEM_NUMBER.fullmatch(words[0]):
+        text = words[1] if len(words) > 1 else ""
+        if not text.strip():
+            raise CommandError(f"What should I add under item {words[0][1:]}? Usage: "
+                               "`note #<n> <text>`")  # fmt: skip
+        return Note(_spec_text(text, spec), _item_number(words[0], spec))
+    return Note(_spec_text(rest, spec))
+
+
 def _chair(rest: str, spec: Spec) -> Command:
     if not rest.strip():
         raise CommandError("`chair` needs a person, like `chair @**Name**`.")
@@ -550,9 +569,11 @@ def _action(rest: str, spec: Spec) -> Command:
         return Action((), text)
     owners, end = found
     task = text[end:].strip()
+    if task.casefold().startswith("to "):  # `action JRG to review it` says the same
+        task = task[3:].strip()
     if not task:
         raise CommandError(f"What should {_code(text)} do? {_usage_hint(spec)}")
-    return Action(owners, task)
+    return Action(owners, task, text)
 
 
 def _actions(rest: str, spec: Spec) -> Command:
@@ -658,8 +679,10 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "note",
         "note <text>",
-        "add a note under the current item (`XX: ...` says who said it)",
-        _texted(Note),
+        "add a note under the current item (`XX: ...` says who said it); `note #<n> <text>` "
+        "adds a detail under item n at any time (its owners, organizers)",
+        _note,
+        forms=("note #<n> <text>",),
     ),
     Spec("decided", "decided <text>", "record a decision under the current item", _texted(Decided)),
     Spec(

@@ -57,6 +57,15 @@ class Summary:
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
+def noun(count: int, singular: str, plural: str | None = None) -> str:
+    """The word for `count` things: `vote`, `votes`; `person`, `people`."""
+    return singular if count == 1 else plural or singular + "s"
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {noun(count, singular, plural)}"
+
+
 def time_tag(when: dt.datetime) -> str:
     return f"<time:{when.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
 

@@ -78,6 +78,20 @@ class People:
         known = self.config.roster.by_email(stored.email)
         return known if known is not None and not stored.registered else _person(stored)
 
+    def known_initials(self, initials: str) -> bool:
+        """Initials someone in the roster or among the people met goes by."""
+        return (
+            self.config.roster.by_initials(initials) is not None
+            or self.store.person_by_initials(initials) is not None
+        )
+
+    def by_github(self, login: str) -> Person | None:
+        """The roster person, else the person met, with this GitHub username."""
+        wanted = login.casefold()
+        found = next((p for p in self.config.roster.people if p.github.casefold() == wanted), None)
+        stored = self.store.person_by_github(login) if found is None else None
+        return found or (_person(stored) if stored else None)
+
     def new_initials(self, full_name: str, email: str = "") -> str:
         """Initials the notes read back as an owner, unique among everyone the bot knows:
         first and last initial (the first two letters of a one-word name), on a clash a third

@@ -13,7 +13,7 @@ import difflib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zulip_bot import schedule
@@ -33,7 +33,7 @@ from zulip_bot.notes import (
     inline_text,
     new_draft,
 )
-from zulip_bot.notes.extract import is_decision, owner_prefix
+from zulip_bot.notes.extract import NOT_INITIALS, is_decision, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS, Parsed
 from zulip_bot.notes.parse import normalize_title
 
@@ -48,24 +48,36 @@ SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the 
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
 
-def _reworded(rows: list[ItemRow], title: str, item: AgendaItem, rivals: int) -> ItemRow | None:
-    """The stored item that `item` most likely is after a hand edit of its words: same
-    section and owners, and either the only such pair (`rivals` counts the new items that
-    could claim the same rows) or mostly the same words."""
+def _likeness(row: ItemRow, text: str) -> float:
+    """How alike a stored item's words and a line's words are (1.0 when one holds the other)."""
+    old, new = row.text.casefold(), text.casefold()
+    if old in new or new in old:
+        return 1.0
+    return difflib.SequenceMatcher(None, old, new).ratio()
+
+
+def _unstruck(text: str) -> tuple[str, bool]:
+    """`~~words~~` is an item crossed out (withdrawn, its notes kept) and its words."""
+    inner = text[2:-2] if len(text) > 4 and text.startswith("~~") and text.endswith("~~") else None
+    return (inner, True) if inner and not inner.startswith("~") else (text, False)
+
+
+def _claim(
+    rows: list[ItemRow] | None, title: str, owners: tuple[str, ...], struck: bool
+) -> ItemRow | None:
+    """The stored row a line with these words is, among those with the same words: same
+    owners and section first. A withdrawn number comes back only for its crossed-out line."""
+    candidates = [r for r in rows if struck or not r.withdrawn] if rows else []
+    if not rows or not candidates:
+        return None
     section = normalize_title(title)
-    candidates = [
-        row for row in rows if normalize_title(row.section) == section and row.owners == item.owners
-    ]
-    if len(candidates) == 1 and rivals == 1:
-        return candidates[0]
+    best = max(candidates, key=lambda r: (r.owners == owners, normalize_title(r.section) == section))
+    rows.remove(best)
+    return best
 
-    def likeness(row: ItemRow) -> float:
-        if row.text in item.text or item.text in row.text:
-            return 1.0
-        return difflib.SequenceMatcher(None, row.text, item.text).ratio()
 
-    best = max(candidates, key=likeness, default=None)
-    return best if best is not None and likeness(best) >= REWORDED else None
+def _ids(actions: Sequence[int]) -> str:
+    return ", ".join(f"A{action}" for action in actions)
 
 
 def _speaker(text: str) -> tuple[tuple[str, ...], str]:
@@ -87,6 +99,9 @@ class Context:
     path: Path
     # `_agenda` for the parse it was made from: several steps of one command ask for it.
     agenda: tuple[Parsed, list[Live]] | None = None
+    # What `_agenda` found besides: items whose lines are gone (for now), crossed-out items.
+    missing: list[ItemRow] = field(default_factory=list)
+    struck: list[Live] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -313,36 +328,50 @@ class MeetingService:
         return Send(content, stream=message.stream, topic=message.topic, ref=ref)
 
     def _agenda(self, ctx: Context) -> list[Live]:
-        """Store rows matched to the draft's items; items typed by hand get numbers too."""
+        """Store rows matched to the draft's items; items typed by hand get numbers too.
+
+        A line is its item by its words (in any section, so moving it keeps it), else, when
+        its words were corrected by hand, by owners, section and mostly the same words. A row
+        no line claims is missing, not withdrawn: it keeps its number and votes for when its
+        line comes back. Crossed-out lines are withdrawn items, kept for their notes."""
         if ctx.agenda is not None and ctx.agenda[0] is ctx.doc.parsed:
             return ctx.agenda[1]
-        unmatched: dict[tuple[str, str], list[ItemRow]] = {}
+        by_text: dict[str, list[ItemRow]] = {}
         for row in self.store.items(*ctx.key):  # in number order: duplicates match in turn
-            if not row.withdrawn:
-                unmatched.setdefault((normalize_title(row.section), row.text), []).append(row)
+            by_text.setdefault(row.text, []).append(row)
         live: list[Live] = []
+        struck: list[Live] = []
         new: list[tuple[str, AgendaItem]] = []
         for title, item in self._draft_items(ctx):
-            same = unmatched.get((normalize_title(title), item.text))
-            if same:
-                live.append(Live(same.pop(0), item))
-            else:
+            text, crossed = _unstruck(item.text)
+            row = _claim(by_text.get(text), title, item.owners, crossed)
+            if row is None:
                 new.append((title, item))
-        left = [row for rows in unmatched.values() for row in rows]
-        claims = Counter((normalize_title(t), i.owners) for t, i in new)
-        for title, item in new:
-            rivals = claims[normalize_title(title), item.owners]
-            earlier = _reworded(left, title, item, rivals)
-            if earlier is not None:  # its text was corrected by hand: same item, same number
-                left.remove(earlier)
-                self.store.update_item(*ctx.key, earlier.number, text=item.text)
-                row = replace(earlier, text=item.text)
+            elif crossed:
+                if not row.withdrawn:  # crossed out by hand
+                    self.store.update_item(*ctx.key, row.number, withdrawn=True)
+                struck.append(Live(row, item))
             else:
-                number = self.store.add_item(*ctx.key, title, item.text, item.owners, None)
-                row = ItemRow(number, title, item.text, item.owners, None, False, None)
-            live.append(Live(row, item))
-        for row in left:  # removed from the file by hand
-            self.store.update_item(*ctx.key, row.number, withdrawn=True)
+                live.append(Live(row, item))
+        left = [row for rows in by_text.values() for row in rows if not row.withdrawn]
+        for title, item in new:
+            text, crossed = _unstruck(item.text)
+            section = normalize_title(title)
+            earlier = max(
+                (r for r in left if r.owners == item.owners and normalize_title(r.section) == section),
+                key=lambda r: _likeness(r, text),
+                default=None,
+            )
+            if earlier is not None and _likeness(earlier, text) >= REWORDED:
+                left.remove(earlier)  # its words were corrected by hand: same item, same number
+                self.store.update_item(*ctx.key, earlier.number, text=text, withdrawn=crossed)
+                row = replace(earlier, text=text, withdrawn=crossed)
+            else:
+                number = self.store.add_item(*ctx.key, title, text, item.owners, None)
+                row = ItemRow(number, title, text, item.owners, None, crossed, None)
+            (struck if crossed else live).append(Live(row, item))
+        ctx.missing = sorted(left, key=lambda r: r.number)
+        ctx.struck = struck
         ctx.agenda = ctx.doc.parsed, sorted(live, key=lambda entry: entry.item.line)
         return ctx.agenda[1]
 
@@ -366,6 +395,8 @@ class MeetingService:
         rows = {r.number: r for r in self.store.items(*ctx.key)}
         if number in rows and rows[number].withdrawn:
             raise Refused(f"Item {number} was withdrawn.")
+        if number in rows:
+            raise Refused(f"Item {number} is {self._gone(ctx, rows[number])}")
         top = max(rows, default=0)
         raise Refused(
             f"There is no item {number}; the agenda has items 1 to {top}."
@@ -373,15 +404,29 @@ class MeetingService:
             else f"There is no item {number}; the agenda is empty."
         )
 
-    def _may_change(self, ctx: Context, entry: Live, verb: str) -> None:
-        if entry.row.author == ctx.sender.email.casefold() or self.people.is_organizer(
-            ctx.meeting, ctx.sender
-        ):
-            return
-        if entry.row.author is None and ctx.person.initials in entry.item.owners:
+    @staticmethod
+    def _gone(ctx: Context, row: ItemRow) -> str:
+        """Why a missing item cannot be found, and that it is not lost."""
+        why = (
+            f"the section {row.section} is gone from it"
+            if ctx.doc.section(row.section) is None
+            else "its line was removed by hand"
+        )
+        return (
+            f"not in the notes draft now: {why}. It keeps its number and votes and comes back "
+            f"when its line does; `withdraw {row.number}` takes it off for good."
+        )
+
+    def _owns(self, ctx: Context, row: ItemRow, owners: Sequence[str]) -> bool:
+        """The person who added the item, or one of the owners it names."""
+        return row.author == ctx.sender.email.casefold() or ctx.person.initials in owners
+
+    def _may_change(self, ctx: Context, row: ItemRow, owners: Sequence[str], verb: str) -> None:
+        if self._owns(ctx, row, owners) or self.people.is_organizer(ctx.meeting, ctx.sender):
             return
         raise Refused(
-            f"Only the person who added item {entry.row.number} or an organizer can {verb} it."
+            f"Only the owners of item {row.number}, the person who added it, or an organizer "
+            f"can {verb} it."
         )
 
     def _current(self, ctx: Context) -> Live:
@@ -410,27 +455,34 @@ class MeetingService:
         ):
             raise Refused(f"Only organizers and co-chairs of {ctx.meeting.title} can do that.")
         status, _ = self.store.status(*ctx.key)
-        if isinstance(cmd, LIVE_ONLY) and status != "running":
+        if isinstance(cmd, LIVE_ONLY) and status != "running" and not self._any_time(cmd):
             raise Refused("The meeting has not started: an organizer starts it with `start`.")
         handler: Callable[[c.Command, Context, Incoming, dt.datetime], list[Send]] = getattr(
             self, f"_cmd_{type(cmd).__name__.lower()}"
         )
         return handler(cmd, ctx, msg, now)
 
+    @staticmethod
+    def _any_time(cmd: c.Command) -> bool:
+        """`note #n` adds a detail before, during or after the meeting."""
+        return isinstance(cmd, c.Note) and cmd.item is not None
+
     def _cmd_add(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        """An introduction is written about the newcomer, with no owner unless one is named."""
         assert isinstance(cmd, c.Add)
         section = ctx.meeting.section(cmd.kind)
         self._agenda(ctx)
         if ctx.doc.section(section) is None:
             ctx.doc.add_section(section)
-        owners, text = self._owned(ctx, cmd.text)
+        owners, text = self._owned(ctx, cmd.text, mine=cmd.kind != "intro")
         ctx.doc.add_item(section, text, owners=owners, checked=False)
         self._save(ctx)
         text = inline_text(text)
         number = self.store.add_item(*ctx.key, section, text, owners, ctx.sender.email.casefold())
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "add", number)
+        shown = f"{'/'.join(owners)}: {text}" if owners else text
         reply = (
-            f"Added item **{number}** to {section}: {'/'.join(owners)}: {text}\n"
+            f"Added item **{number}** to {section}: {shown}\n"
             f"React with 👍 (or `vote {number}`) to vote for it."
         )
         return [
@@ -441,11 +493,22 @@ class MeetingService:
             )
         ]
 
-    def _owned(self, ctx: Context, text: str) -> tuple[tuple[str, ...], str]:
-        """`add item BZ/WV: text` is owned by BZ and WV, as the notes write shared items;
-        anything else is the sender's own."""
+    def _owned(self, ctx: Context, text: str, mine: bool = True) -> tuple[tuple[str, ...], str]:
+        """`BZ/WV: text` is owned by BZ and WV, as the notes write shared items; anything else
+        is the sender's own (with `mine`) or nobody's. Only an organizer may name owners
+        without being one of them: nobody else's name is put on what they did not write."""
         owners, rest = _speaker(text)
-        return owners or (ctx.person.initials,), rest
+        if not owners:
+            return ((ctx.person.initials,) if mine else ()), text
+        if ctx.person.initials not in owners and not self.people.is_organizer(
+            ctx.meeting, ctx.sender
+        ):
+            named = "/".join(owners)
+            raise Refused(
+                f"Only {named} or an organizer can write in {named}'s name. Name yourself "
+                f"among them (`{ctx.person.initials}/{named}: ...`), or leave the names out."
+            )
+        return owners, rest
 
     def _unknown_note(self, owners: Sequence[str]) -> str:
         unknown = self.people.unknown(owners)
@@ -459,24 +522,62 @@ class MeetingService:
     def _cmd_edit(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
+        """`edit 2 DG: text` names the owners the way `add` does."""
         assert isinstance(cmd, c.Edit)
         entry = self._find(ctx, cmd.number)
-        self._may_change(ctx, entry, "edit")
-        ctx.doc.set_item_text(entry.item, cmd.text)
+        self._may_change(ctx, entry.row, entry.item.owners, "edit")
+        owners, text = _speaker(cmd.text)
+        if owners:
+            owners, text = self._owned(ctx, cmd.text)
+        ctx.doc.set_item_text(entry.item, text)
+        if owners and owners != entry.item.owners:
+            ctx.doc.set_item_owners(ctx.doc.item_at(entry.item.line) or entry.item, owners)
         self._save(ctx)
-        self.store.update_item(*ctx.key, cmd.number, text=inline_text(cmd.text))
-        return [self._reply(msg, f"Item {cmd.number} now reads: {inline_text(cmd.text)}")]
+        self.store.update_item(*ctx.key, cmd.number, text=inline_text(text), owners=owners or None)
+        shown = f"{'/'.join(owners)}: " if owners else ""
+        return [self._reply(msg, f"Item {cmd.number} now reads: {shown}{inline_text(text)}")]
 
     def _cmd_withdraw(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
+        """An item that has been discussed, or has notes under it that its owners did not
+        write, keeps them: only an organizer may withdraw it, and it is crossed out."""
         assert isinstance(cmd, c.Withdraw)
-        entry = self._find(ctx, cmd.number)
-        self._may_change(ctx, entry, "withdraw")
-        ctx.doc.remove_item(entry.item)
+        number = cmd.number
+        self._agenda(ctx)
+        row = next((r for r in ctx.missing if r.number == number), None)
+        if row is not None:  # its line is gone already: only the store knows it
+            self._may_change(ctx, row, row.owners, "withdraw")
+            self.store.update_item(*ctx.key, number, withdrawn=True)
+            return [self._reply(msg, f"Withdrew item {number}: {row.text}")]
+        if any(entry.row.number == number for entry in ctx.struck) or any(
+            r.number == number and r.withdrawn for r in self.store.items(*ctx.key)
+        ):
+            raise Refused(f"Item {number} was already withdrawn.")
+        entry = self._find(ctx, number)
+        self._may_change(ctx, entry.row, entry.item.owners, "withdraw")
+        if self._discussed(ctx, entry):
+            if not self.people.is_organizer(ctx.meeting, ctx.sender):
+                raise Refused(
+                    f"Item {number} has been discussed or has notes under it that others "
+                    "wrote, so I kept it; an organizer can still `withdraw` it, which crosses "
+                    "it out and keeps what was written under it."
+                )
+            ctx.doc.strike_item(entry.item)
+            done = f"Crossed out item {number}: {entry.item.text}. What was written under it stays."
+        else:
+            ctx.doc.remove_item(entry.item)
+            done = f"Withdrew item {number}: {entry.item.text}"
         self._save(ctx)
-        self.store.update_item(*ctx.key, cmd.number, withdrawn=True)
-        return [self._reply(msg, f"Withdrew item {cmd.number}: {entry.item.text}")]
+        self.store.update_item(*ctx.key, number, withdrawn=True)
+        return [self._reply(msg, done)]
+
+    def _discussed(self, ctx: Context, entry: Live) -> bool:
+        """Ticked, or with a sub-bullet that is not one of the details its owners added."""
+        if entry.item.checked:
+            return True
+        details = self.store.details(*ctx.key, entry.row.number)
+        return any(child.text not in details for child in entry.item.children)
 
     def _vote(self, number: int, ctx: Context, msg: Incoming, on: bool) -> list[Send]:
         self._find(ctx, number)
@@ -486,7 +587,8 @@ class MeetingService:
             return [self._reply(msg, f"{already} item {number}.")]
         votes = self.store.vote_counts(*ctx.key).get(number, 0)
         verb = "Voted for" if on else "Took back your vote for"
-        return [self._reply(msg, f"{verb} item {number}; it has {votes} vote(s).")]
+        reply = self._reply(msg, f"{verb} item {number}; it has {messages.counted(votes, 'vote')}.")
+        return [replace(reply, ack_only=True)]
 
     def _cmd_vote(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -523,13 +625,12 @@ class MeetingService:
         if not added:
             return [self._reply(msg, f"{ctx.person.name} is already on the attendee list.")]
         count = ctx.doc.head_count
-        return [
-            self._reply(
-                msg,
-                f"Welcome, {ctx.person.name} ({ctx.person.initials})! "
-                f"{count} {'person' if count == 1 else 'people'} here so far.",
-            )
-        ]
+        welcome = self._reply(
+            msg,
+            f"Welcome, {ctx.person.name} ({ctx.person.initials})! "
+            f"{messages.counted(count, 'person', 'people')} here so far.",
+        )
+        return [replace(welcome, ack_only=True)]
 
     def _attend(self, ctx: Context) -> bool:
         attendees = ctx.doc.attendees()
@@ -671,23 +772,41 @@ class MeetingService:
         text: str,
         actions: Sequence[int] = (),
         owners: Sequence[str] = (),
+        kind: str = "note",
     ) -> None:
-        """A sub-bullet under the current item, which `undo` can take back (with the action
-        items it registered)."""
+        """A sub-bullet under an item, which `undo` can take back (with the action items it
+        registered). A `detail` is one its owners wrote before it was discussed."""
         ctx.doc.add_child(entry.item, text, owners=owners)
         self._save(ctx)
         undo = {"item": entry.row.number, "text": inline_text(text), "actions": list(actions)}
-        self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "note", undo)
+        self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), kind, undo)
 
     def _cmd_note(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
+        """`note #n <text>` adds a detail under item n at any time, without opening it: for
+        its owners and organizers, as people add links under their items days ahead."""
         assert isinstance(cmd, c.Note)
-        owners, text = _speaker(cmd.text)
-        entry = self._current(ctx)
-        self._add_note(ctx, entry, text, owners=owners)
+        owners, text = self._owned(ctx, cmd.text, mine=False)
+        if cmd.item is None:
+            entry = self._current(ctx)
+            self._add_note(ctx, entry, text, owners=owners)
+            return [
+                self._reply(
+                    msg, f"Noted under item {entry.row.number}." + self._unknown_note(owners)
+                )
+            ]
+        entry = self._find(ctx, cmd.item)
+        mine = self._owns(ctx, entry.row, entry.item.owners)
+        if not mine and not self.people.is_organizer(ctx.meeting, ctx.sender):
+            raise Refused(
+                f"Only the owners of item {cmd.item} or an organizer can add details to it; "
+                "`note <text>` notes under the open item while the meeting runs."
+            )
+        kind = "detail" if mine and not entry.item.checked else "note"
+        self._add_note(ctx, entry, text, owners=owners, kind=kind)
         return [
-            self._reply(msg, f"Noted under item {entry.row.number}." + self._unknown_note(owners))
+            self._reply(msg, f"Added under item {cmd.item}." + self._unknown_note(owners))
         ]
 
     def _cmd_decided(
@@ -701,28 +820,41 @@ class MeetingService:
     def _cmd_action(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
+        """The owner is a person; a word that only looks like initials (`CEP to deprecate
+        ...`) starts the text of an action nobody owns yet."""
         assert isinstance(cmd, c.Action)
-        owners = [self._initials(o) for o in cmd.owners]
-        text = (
-            f"Action item: {'/'.join(owners)} to {cmd.text}"
-            if owners
-            else f"Action item: {cmd.text}"
-        )
+        owners = [self._owner(o) for o in cmd.owners]
+        task = cmd.text
+        if None in owners:
+            owners, task = [], cmd.said
+        named = [o for o in owners if o is not None]
+        text = f"Action item: {'/'.join(named)} to {task}" if named else f"Action item: {task}"
         entry = self._current(ctx)
         ids = [
-            self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(cmd.text))
-            for owner in owners or [""]
+            self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(task))
+            for owner in named or [""]
         ]
         self._add_note(ctx, entry, text, ids)
-        listed = ", ".join(f"A{i}" for i in ids)
-        reply = f"Action item {listed} recorded under item {entry.row.number}."
-        if not owners:
+        reply = (
+            f"{messages.noun(len(ids), 'Action item')} {_ids(ids)} recorded under item "
+            f"{entry.row.number}."
+        )
+        if not named:
             reply += " It has no owner: say `action XX <text>` to give one."
-        return [self._reply(msg, reply + self._unknown_note(owners))]
+        return [self._reply(msg, reply + self._unknown_note(named))]
 
-    def _initials(self, owner: c.Owner) -> str:
-        person = self.people.find(owner.mention) if owner.mention else None
-        return person.initials if person else owner.text.replace(" ", "")
+    def _owner(self, owner: c.Owner) -> str | None:
+        """Initials for a mention or a GitHub handle of someone known; initials as typed unless
+        they are a label (CEP, PR) that names nobody; None for such a label."""
+        if owner.mention is not None:
+            person = self.people.find(owner.mention)
+            return person.initials if person else owner.text.replace(" ", "")
+        if owner.handle:
+            person = self.people.by_github(owner.text)
+            return person.initials if person else f"@{owner.text}"
+        if self.people.known_initials(owner.text) or owner.text.upper() not in NOT_INITIALS:
+            return owner.text
+        return None
 
     def _cmd_undo(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -731,32 +863,48 @@ class MeetingService:
         if last is None:
             raise Refused("You have added nothing in this meeting that I can undo.")
         kind, payload = last
-        if kind == "add":
-            assert isinstance(payload, int)
-            entry = self._find(ctx, payload)
-            if entry.item.children or entry.item.checked:
-                raise Refused(
-                    f"Item {payload} has been discussed or has notes under it now, so I left it; "
-                    f"`withdraw {payload}` removes it with them."
-                )
-            ctx.doc.remove_item(entry.item)
-            self.store.update_item(*ctx.key, payload, withdrawn=True)
-            self._save(ctx)
-            return [self._reply(msg, f"Removed item {payload}.")]
+        try:
+            done = self._undo_add(ctx, payload) if kind == "add" else self._undo_note(ctx, payload)
+        except Refused as why:  # used up all the same, so that the next `undo` goes on
+            skipped = "I have skipped that step: `undo` again goes on to the one before it."
+            return [self._reply(msg, f"{why} {skipped}")]
+        self._save(ctx)
+        return [self._reply(msg, done)]
+
+    def _undo_add(self, ctx: Context, payload: object) -> str:
+        assert isinstance(payload, int)
+        entry = self._find(ctx, payload)
+        if entry.item.children or entry.item.checked:
+            raise Refused(
+                f"Item {payload} has been discussed or has notes under it now, so I left it "
+                f"(`withdraw {payload}` takes it off the agenda)."
+            )
+        ctx.doc.remove_item(entry.item)
+        self.store.update_item(*ctx.key, payload, withdrawn=True)
+        return f"Removed item {payload}."
+
+    def _undo_note(self, ctx: Context, payload: object) -> str:
         assert isinstance(payload, dict)
         entry = self._find(ctx, int(payload["item"]))
         child = next(
             (ch for ch in reversed(entry.item.children) if ch.text == payload["text"]), None
         )
         if child is None:
-            raise Refused("What you added is no longer in the notes; nothing to undo.")
+            raise Refused(
+                f"What you added under item {entry.row.number} has been changed or removed "
+                "in the notes since."
+            )
         ctx.doc.remove_item(child)
-        self._save(ctx)
         actions = [int(action) for action in payload.get("actions", [])]
         for action in actions:
             self.store.delete_action(action)
-        what = f"action item {', '.join(f'A{a}' for a in actions)}" if actions else "note"
-        return [self._reply(msg, f"Removed your {what} under item {entry.row.number}.")]
+        return f"Removed your {self._what(actions)} under item {entry.row.number}."
+
+    @staticmethod
+    def _what(actions: Sequence[int]) -> str:
+        if not actions:
+            return "note"
+        return f"{messages.noun(len(actions), 'action item')} {_ids(actions)}"
 
     def _cmd_poll(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -869,7 +1017,7 @@ class MeetingService:
             self._reply(
                 msg,
                 f"The notes draft for {messages.time_tag(ctx.start)} is "
-                f"`{ctx.path}` ({count} agenda items).",
+                f"`{ctx.path}` ({messages.counted(count, 'agenda item')}).",
             )
         ]
 

@@ -61,6 +61,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE occurrence ADD COLUMN ended_at TEXT;
     """,
+    # 4 (runner): replies not yet confirmed by Zulip, the runner's cursor and queue, the 👍
+    # reactions already applied and the `add` commands behind items (for edits and deletions).
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, created REAL NOT NULL,
+        stream TEXT, topic TEXT, recipient TEXT, recipient_id INTEGER, content TEXT NOT NULL,
+        ref TEXT, ack TEXT, source_message INTEGER, source_user INTEGER, source_name TEXT);
+    CREATE TABLE runner_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE runner_reaction (
+        message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL,
+        PRIMARY KEY (message_id, user_id, emoji));
+    CREATE TABLE runner_command (
+        message_id INTEGER PRIMARY KEY, ref TEXT NOT NULL, stream TEXT, topic TEXT);
+    """,
 )
 
 
@@ -136,6 +150,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """Re-entrant: inside another transaction it is a savepoint, so that the runner can
+        store an event's replies in the transaction that the service's changes are made in."""
+        if self.db.in_transaction:
+            with self.savepoint():
+                yield
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -172,12 +192,26 @@ class Store:
         ).fetchone()
         return (row[0], row[1]) if row else ("planned", None)
 
-    def set_status(self, meeting: str, day: str, status: str, current: int | None) -> None:
+    def set_status(
+        self, meeting: str, day: str, status: str, current: int | None, at: str | None = None
+    ) -> None:
+        """`at` is when the status was reached, kept for an occurrence that ended."""
         self.db.execute(
-            "INSERT INTO occurrence VALUES (?, ?, ?, ?) ON CONFLICT (meeting, day) "
-            "DO UPDATE SET status=excluded.status, current_item=excluded.current_item",
-            (meeting, day, status, current),
+            "INSERT INTO occurrence (meeting, day, status, current_item, ended_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting, day) DO UPDATE SET "
+            "status=excluded.status, current_item=excluded.current_item, "
+            "ended_at=excluded.ended_at",
+            (meeting, day, status, current, at),
         )
+
+    def last_ended(self, meeting: str) -> tuple[str, str | None] | None:
+        """The day and end time of the meeting's latest ended occurrence."""
+        row = self.db.execute(
+            "SELECT day, ended_at FROM occurrence WHERE meeting=? AND status='ended' "
+            "ORDER BY day DESC LIMIT 1",
+            (meeting,),
+        ).fetchone()
+        return (str(row[0]), row[1]) if row else None
 
     def running(self, meeting: str) -> str | None:
         row = self.db.execute(
@@ -214,8 +248,12 @@ class Store:
     def update_item(
         self, meeting: str, day: str, number: int, *, text: str | None = None,
         withdrawn: bool | None = None, message_id: int | None = None,
+        owners: tuple[str, ...] | None = None,
     ) -> None:  # fmt: skip
-        for column, value in (("text", text), ("withdrawn", withdrawn), ("message_id", message_id)):
+        listed = json.dumps(list(owners)) if owners is not None else None
+        changes = (("text", text), ("withdrawn", withdrawn), ("message_id", message_id),
+                   ("owners", listed))  # fmt: skip
+        for column, value in changes:
             if value is not None:
                 self.db.execute(
                     f"UPDATE item SET {column}=? WHERE meeting=? AND day=? AND number=?",
@@ -367,6 +405,9 @@ class Store:
     def person_by_name(self, name: str) -> PersonRow | None:
         return self._person("name=? COLLATE NOCASE", (name.strip(),))
 
+    def person_by_github(self, login: str) -> PersonRow | None:
+        return self._person("github = ? COLLATE NOCASE AND github != ''", (login,))
+
     def _person(self, where: str, args: tuple[object, ...]) -> PersonRow | None:
         row = self.db.execute(
             "SELECT email, user_id, name, initials, affiliation, github, registered FROM person "
@@ -408,6 +449,14 @@ class Store:
             (meeting, day, sender, kind, json.dumps(payload)),
         )
 
+    def details(self, meeting: str, day: str, item: int) -> set[str]:
+        """The sub-bullets that an item's own owners wrote under it (`note #n`), as written."""
+        rows = self.db.execute(
+            "SELECT payload FROM undo WHERE meeting=? AND day=? AND kind='detail'", (meeting, day)
+        )
+        payloads = (json.loads(row[0]) for row in rows)
+        return {p["text"] for p in payloads if p["item"] == item}
+
     def pop_undo(self, meeting: str, day: str, sender: str) -> tuple[str, object] | None:
         row = self.db.execute(
             "SELECT id, kind, payload FROM undo WHERE meeting=? AND day=? AND sender=? "
@@ -418,3 +467,100 @@ class Store:
             return None
         self.db.execute("DELETE FROM undo WHERE id=?", (row[0],))
         return str(row[1]), json.loads(row[2])
+
+    # --- runner: outbox and cursor ------------------------------------------------------------
+    # Written by `chat/runner.py` only; the service never reads these tables.
+
+    def outbox_add(self, row: OutboxRow) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO outbox (event, created, stream, topic, recipient, recipient_id, "
+            "content, ref, ack, source_message, source_user, source_name) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.event, row.created, row.stream, row.topic, row.recipient, row.recipient_id,
+                row.content, row.ref, row.ack, row.source_message, row.source_user,
+                row.source_name,
+            ),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def outbox(self) -> list[OutboxRow]:
+        rows = self.db.execute(
+            "SELECT event, created, stream, topic, recipient, recipient_id, content, ref, ack, "
+            "source_message, source_user, source_name, id FROM outbox ORDER BY id"
+        )
+        return [OutboxRow(*row) for row in rows]
+
+    def outbox_delete(self, row_id: int) -> None:
+        self.db.execute("DELETE FROM outbox WHERE id=?", (row_id,))
+
+    def runner_value(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM runner_state WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_runner_value(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO runner_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value=excluded.value",
+            (key, value),
+        )
+
+    def reaction_applied(self, message_id: int, user_id: int, emoji: str, on: bool) -> bool:
+        """Record a reaction as applied (or taken back); False when that was already so."""
+        if on:
+            sql = "INSERT OR IGNORE INTO runner_reaction VALUES (?, ?, ?)"
+        else:
+            sql = "DELETE FROM runner_reaction WHERE message_id=? AND user_id=? AND emoji=?"
+        return self.db.execute(sql, (message_id, user_id, emoji)).rowcount == 1
+
+    def reactions_applied(self, message_id: int) -> set[tuple[int, str]]:
+        rows = self.db.execute(
+            "SELECT user_id, emoji FROM runner_reaction WHERE message_id=?", (message_id,)
+        )
+        return {(int(u), str(e)) for u, e in rows}
+
+    def remember_command(
+        self, message_id: int, ref: str, stream: str | None, topic: str | None
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO runner_command VALUES (?, ?, ?, ?)",
+            (message_id, ref, stream, topic),
+        )
+
+    def command(self, message_id: int) -> tuple[str, str | None, str | None] | None:
+        row = self.db.execute(
+            "SELECT ref, stream, topic FROM runner_command WHERE message_id=?", (message_id,)
+        ).fetchone()
+        return (str(row[0]), row[1], row[2]) if row else None
+
+    def live_message_ids(self) -> list[int]:
+        """The bot's item and poll messages of meetings that have not ended: reactions and
+        ballots given on them while the bot was away are read back from them."""
+        rows = self.db.execute(
+            "SELECT item.message_id FROM item LEFT JOIN occurrence USING (meeting, day) "
+            "WHERE item.message_id IS NOT NULL AND NOT item.withdrawn "
+            "AND COALESCE(occurrence.status, 'planned') != 'ended' "
+            "UNION SELECT message_id FROM poll WHERE message_id IS NOT NULL AND closed=0 "
+            "ORDER BY 1"
+        )
+        return [int(r[0]) for r in rows]
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One reply the service asked for, kept until Zulip confirms it. `ack` is the emoji
+    that may stand for it on the message it answers (`source_message`)."""
+
+    event: str
+    created: float
+    stream: str | None
+    topic: str | None
+    recipient: str | None
+    recipient_id: int | None
+    content: str
+    ref: str | None = None
+    ack: str | None = None
+    source_message: int | None = None
+    source_user: int | None = None
+    source_name: str | None = None
+    id: int | None = None

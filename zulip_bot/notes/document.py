@@ -254,6 +254,13 @@ class NotesDocument:
     def set_item_text(self, item: AgendaItem, text: str) -> None:
         self._apply(edit.set_item_text(self._lines, self.parsed, item, text))
 
+    def set_item_owners(self, item: AgendaItem, owners: Sequence[str]) -> None:
+        self._apply(edit.rewrite_item(self._lines, self.parsed, item, owners=owners))
+
+    def strike_item(self, item: AgendaItem) -> None:
+        """Cross the item out, keeping it and what was written under it."""
+        self._apply(edit.rewrite_item(self._lines, self.parsed, item, strike=True))
+
     def remove_item(self, item: AgendaItem) -> None:
         self._apply(edit.remove_item(self._lines, self.parsed, item))
 
