@@ -301,6 +301,102 @@ def test_roster_is_optional_and_paths_are_relative_to_the_config(tmp_path: Path)
             'roster = "people.toml"', 'roster = "nobody.toml"', "roster",
             "create it or give a path relative to the config file", id="missing roster",
         ),
+        pytest.param(
+            "BYDAY=WE", "BYMONTH=2;BYMONTHDAY=30", "meetings.community.schedule",
+            "check BYMONTH, BYMONTHDAY, COUNT and UNTIL", id="rule that never meets",
+        ),
+        pytest.param(
+            "BYDAY=WE", "BYDAY=WE;UNTIL=20241001T000000Z", "meetings.community.schedule",
+            "never meets on or after 2024-11-06", id="rule that ends before the first",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nskip = [2024-11-13]',
+            "meetings.community.skip[0]", "use the date of an occurrence: 2024-11-06 or 2024-11-20",
+            id="skip on the off week",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nskip = [2024-11-20, "2024-11-21"]',
+            "meetings.community.skip[1]", "2024-11-20 or 2024-12-04", id="skip as a string",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nskip = [2024-11-20T17:00:00]',
+            "meetings.community.skip[0]", "expected a date like 2024-12-25",
+            id="skip with a time",
+        ),
+        pytest.param(
+            'BYDAY=WE"', 'BYDAY=WE;COUNT=2"\nskip = [2024-11-06, 2024-11-20]',
+            "meetings.community.skip", "remove some dates",
+            id="every occurrence skipped",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nagenda_lead = "two days"',
+            "meetings.community.agenda_lead", "write whole numbers of weeks, days, hours",
+            id="duration in words",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nreminder_lead = 15',
+            "meetings.community.reminder_lead", 'expected a duration like "15 minutes"',
+            id="duration without a unit",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nsummary_delay = "10 fortnights"',
+            "meetings.community.summary_delay", "cannot read '10 fortnights'",
+            id="unknown duration unit",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\npublish = "svn"',
+            "meetings.community.publish", 'use "none" or "git"', id="unknown publish mode",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\npublish_remote = "origin"',
+            "meetings.community.publish_remote", 'set publish = "git", or remove it',
+            id="remote without publishing",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nnotes_url = "https://x.org/{file}"',
+            "meetings.community.notes_url", "{path}, {name}, {date}, {meeting}",
+            id="unknown notes_url placeholder",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nnotes_url = "https://x.org/{path"',
+            "meetings.community.notes_url", "is not a pattern", id="unclosed notes_url brace",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nnotes_url = "notes/{path}"',
+            "meetings.community.notes_url", "is not a web address", id="notes_url not a URL",
+        ),
+        pytest.param(
+            'timezone = "UTC"',
+            'timezone = "UTC"\n[[meetings.community.moved]]\nfrom = 2024-11-19\nto = 2024-11-18',
+            "meetings.community.moved[0].from", "2024-11-06 or 2024-11-20",
+            id="move of a day without a meeting",
+        ),
+        pytest.param(
+            'timezone = "UTC"',
+            'timezone = "UTC"\n[[meetings.community.moved]]\nfrom = 2024-11-20\n'
+            "to = 2024-12-04T10:00:00",
+            "meetings.community.moved[0].to", "each day's meeting has its own notes file",
+            id="move onto another meeting's day",
+        ),
+        pytest.param(
+            'timezone = "UTC"',
+            'timezone = "UTC"\nskip = [2024-11-20]\n[[meetings.community.moved]]\n'
+            "from = 2024-11-20\nto = 2024-11-21",
+            "meetings.community.moved[0].from", "also given as meetings.community.skip[0]",
+            id="skipped and moved",
+        ),
+        pytest.param(
+            'timezone = "UTC"',
+            'timezone = "UTC"\n[[meetings.community.moved]]\nfrom = 2024-11-20\n'
+            'to = "2024-11-21T17:00:00+01:00"',
+            "meetings.community.moved[0].to", "write the local time", id="move with an offset",
+        ),
+        pytest.param(
+            'timezone = "UTC"',
+            'timezone = "UTC"\n[[meetings.community.moved]]\nfrom = 2024-11-20\nwhen = 1',
+            "meetings.community.moved[0].when", 'known keys are "from", "to"',
+            id="unknown move key",
+        ),
     ],
 )  # fmt: skip
 def test_config_errors_name_file_key_and_fix(
@@ -309,6 +405,143 @@ def test_config_errors_name_file_key_and_fix(
     message = config_error(tmp_path, old, new)
     assert message.startswith(f"{tmp_path / 'meetbot.toml'}: {key}: ")
     assert fix in message
+
+
+SECOND = """
+[meetings.release]
+title = "Release sync"
+stream = "community"
+topic = "%Y-%m-%d Conda Community Meeting"
+notes_path = "notes/release/%Y%m%d.md"
+template = "template.md"
+schedule = "FREQ=WEEKLY;BYDAY=WE"
+first = 2024-11-06
+start = "17:30"
+timezone = "Europe/Madrid"
+duration_minutes = 30
+"""
+
+
+def test_two_meetings_in_one_topic_at_one_time_are_refused(tmp_path: Path) -> None:
+    # 17:30 in Madrid is 16:30 UTC: the release sync runs 16:30-17:00 and the community meeting
+    # 17:00-18:00, so on their shared topic they touch but do not overlap...
+    assert load_config(write(tmp_path, BASE + SECOND)).meeting("release") is not None
+    # ...until the sync is 31 minutes long.
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, BASE + SECOND.replace("= 30", "= 31")))
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'meetbot.toml'}: meetings.release.topic: ")
+    assert "meetings.community and meetings.release both meet in #community" in message
+    assert "on 2024-11-06" in message
+    assert "give one of them its own topic (or stream), or move one of them" in message
+
+
+def test_two_meetings_in_one_stream_with_their_own_topics(tmp_path: Path) -> None:
+    second = SECOND.replace("= 30", "= 90").replace("Conda Community Meeting", "release sync")
+    config = load_config(write(tmp_path, BASE + second))
+    assert [m.key for m in config.meetings_in_stream("Community")] == ["community", "release"]
+    assert config.meeting_for_stream("community") is config.meeting("community")
+    # In another stream the same topic at the same time is no clash either.
+    other = SECOND.replace("= 30", "= 90").replace('stream = "community"', 'stream = "release"')
+    assert load_config(write(tmp_path, BASE + other)).meetings_in_stream("release")
+
+
+def test_overlap_found_on_the_one_date_that_clashes(tmp_path: Path) -> None:
+    # A monthly meeting on the first Wednesday meets the biweekly one only on shared Wednesdays.
+    second = SECOND.replace("FREQ=WEEKLY;BYDAY=WE", "FREQ=MONTHLY;BYDAY=1WE")
+    second = second.replace("first = 2024-11-06", "first = 2024-12-04").replace("= 30", "= 60")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, BASE + second))
+    assert "on 2024-12-04" in str(caught.value)
+
+
+def test_cycle_settings_and_their_defaults(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path)).meetings[0]
+    assert (default.agenda_lead, default.reminder_lead, default.summary_delay) == (
+        dt.timedelta(days=2),
+        dt.timedelta(minutes=15),
+        dt.timedelta(minutes=15),
+    )
+    assert (default.skip, default.moved, default.notes_url, default.publish) == ((), (), "", "none")
+    assert default.remind_owners is False
+    assert default.notes_url_for(dt.date(2024, 11, 6)) == ""
+    extra = """agenda_lead = "1 week 2 days"
+reminder_lead = "1h 5m"
+summary_delay = "0 minutes"
+skip = [2024-12-18]
+remind_owners = true
+publish = "git"
+publish_remote = "origin"
+notes_url = "https://github.com/conda/communications/blob/main/{path}?d={date:%d.%m.}&m={meeting}"
+
+[[meetings.community.moved]]
+from = 2024-11-20
+to = 2024-11-21T09:30:00
+
+[[meetings.community.moved]]
+from = "2024-12-04"
+to = 2024-12-03
+"""
+    meeting = load_config(write(tmp_path, BASE + extra)).meetings[0]
+    assert meeting.agenda_lead == dt.timedelta(days=9)
+    assert meeting.reminder_lead == dt.timedelta(minutes=65)
+    assert meeting.summary_delay == dt.timedelta(0)
+    assert meeting.skip == (dt.date(2024, 12, 18),)
+    assert (meeting.publish, meeting.publish_remote, meeting.publish_branch) == (
+        "git",
+        "origin",
+        "",
+    )
+    assert meeting.remind_owners is True
+    utc = ZoneInfo("UTC")
+    assert [(m.original, m.to) for m in meeting.moved] == [
+        (dt.date(2024, 11, 20), dt.datetime(2024, 11, 21, 9, 30, tzinfo=utc)),
+        (dt.date(2024, 12, 4), dt.datetime(2024, 12, 3, 17, 0, tzinfo=utc)),  # same start time
+    ]
+    assert meeting.notes_url_for(dt.date(2024, 11, 6)) == (
+        "https://github.com/conda/communications/blob/main/notes/20241106_agenda_and_minutes.md"
+        "?d=06.11.&m=community"
+    )
+    starts = meeting.recurrence().between(
+        dt.datetime(2024, 11, 1, tzinfo=dt.UTC), dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
+    )
+    assert [s.isoformat() for s in starts] == [
+        "2024-11-06T17:00:00+00:00",
+        "2024-11-21T09:30:00+00:00",
+        "2024-12-03T17:00:00+00:00",
+        "2025-01-01T17:00:00+00:00",
+    ]
+
+
+def test_zuliprc_and_zulip_ids(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path)).zuliprc is None
+    people = PEOPLE.replace('initials = "DG"', 'initials = "DG"\nzulip_id = 26')
+    config = load_config(write(tmp_path, 'zuliprc = "bot/zuliprc"\n' + BASE, people))
+    assert config.zuliprc == tmp_path.resolve() / "bot" / "zuliprc"
+    assert config.roster.by_zulip_id(26) == config.roster.by_initials("DG")
+    assert config.roster.by_zulip_id(27) is None
+    assert config.roster.by_initials("JRG") == Person(
+        "Jaime Rodríguez-Guerra", "JRG", email="jaimergp@example.org"
+    )
+
+
+@pytest.mark.parametrize(
+    ("zulip_id", "fix"),
+    [("0", "use the number in their Zulip profile link"), ('"26"', "expected an integer like 8")],
+)
+def test_bad_zulip_id(tmp_path: Path, zulip_id: str, fix: str) -> None:
+    message = roster_error(
+        tmp_path, PEOPLE.replace('initials = "DG"\n', f'initials = "DG"\nzulip_id = {zulip_id}\n')
+    )
+    assert message.startswith(f"{tmp_path / 'people.toml'}: person[1].zulip_id: ")
+    assert fix in message
+
+
+def test_duplicate_zulip_ids(tmp_path: Path) -> None:
+    people = PEOPLE.replace('@example.org"\n', '@example.org"\nzulip_id = 8\n')
+    message = roster_error(tmp_path, people)
+    assert message.startswith(f"{tmp_path / 'people.toml'}: person[1].zulip_id: ")
+    assert "the same zulip_id '8'" in message
 
 
 def test_wrong_type_says_what_was_found(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ checks everything up front, and every error names the file, the key and what to 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import functools
 import itertools
 import re
 import tomllib
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from dateutil.rrule import rrulebase, rrulestr
+from dateutil.rrule import rrulebase, rruleset, rrulestr
 
 from zulip_bot.notes.extract import is_initials
 
@@ -38,15 +40,60 @@ MAX_NAME_LENGTH: Final = 60
 #: on every date.
 _LONGEST_DAY: Final = dt.date(2024, 9, 25)
 
-_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "meetings")
+_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "zuliprc", "meetings")
 _MEETING_KEYS: Final = (
     "title", "stream", "topic", "notes_path", "template", "organizers", "schedule", "start",
     "first", "timezone", "duration_minutes", "video_link", "order_by_votes", "auto_attendance",
-    "sections",
+    "sections", "agenda_lead", "reminder_lead", "summary_delay", "skip", "moved", "notes_url",
+    "publish", "publish_remote", "publish_branch", "remind_owners",
 )  # fmt: skip
+_MOVED_KEYS: Final = ("from", "to")
 _ROSTER_KEYS: Final = ("person", "groups")
-_PERSON_KEYS: Final = ("name", "initials", "affiliation", "github", "email")
+_PERSON_KEYS: Final = ("name", "initials", "affiliation", "github", "email", "zulip_id")
 _MEETING_KEY = re.compile(r"[A-Za-z0-9_-]+")
+#: What `notes_url` may name: `{date:%Y%m%d}` takes any strftime format.
+NOTES_URL_FIELDS: Final = ("path", "name", "date", "meeting")
+PUBLISH_MODES: Final = ("none", "git")
+#: How far ahead `load_config` looks for two meetings sharing a topic at the same time.
+OVERLAP_HORIZON: Final = dt.timedelta(days=3 * 366)
+
+_DURATION_UNITS: Final = {
+    "w": "weeks", "week": "weeks", "weeks": "weeks",
+    "d": "days", "day": "days", "days": "days",
+    "h": "hours", "hour": "hours", "hours": "hours",
+    "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
+}  # fmt: skip
+_DURATION_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*,?", re.I)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """`2 days`, `1 hour 30 minutes`, `15m`: one or more `<whole number> <unit>` parts.
+
+    A grammar this small fits in an error message, which an ISO 8601 `PT15M` would not; units are
+    weeks, days, hours and minutes (singular, plural or w/d/h/m)."""
+    rest, parts = text.strip(), {}
+    if not rest:
+        raise ValueError("is empty")
+    while rest:
+        found = _DURATION_PART.match(rest)
+        unit = _DURATION_UNITS.get(found[2].casefold()) if found else None
+        if found is None or unit is None:
+            raise ValueError(f"cannot read {rest!r}")
+        if unit in parts:
+            raise ValueError(f"names {unit} twice")
+        parts[unit] = int(found[1])
+        rest = rest[found.end() :]
+    return dt.timedelta(**parts)
+
+
+def format_duration(span: dt.timedelta) -> str:
+    """The inverse of `parse_duration`, for check-config and error messages."""
+    minutes = int(span.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    text = " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n)
+    return text or "0 minutes"
 
 
 class ConfigError(Exception):
@@ -68,6 +115,8 @@ class Person:
     affiliation: str = ""
     github: str = ""
     email: str = ""
+    #: Where emails are hidden, the one sure way to know a sender (see issue 9).
+    zulip_id: int | None = None
 
 
 def _fold(text: str) -> str:
@@ -87,6 +136,9 @@ class Roster:
         if not wanted:
             return None
         return next((p for p in self.people if p.email.casefold() == wanted), None)
+
+    def by_zulip_id(self, zulip_id: int) -> Person | None:
+        return next((p for p in self.people if p.zulip_id == zulip_id), None)
 
     def by_initials(self, initials: str) -> Person | None:
         wanted = initials.strip().casefold()
@@ -116,6 +168,15 @@ class Roster:
 
 
 @dataclass(frozen=True)
+class Move:
+    """One occurrence held at another time: the rule's `original` date gives way to `to`."""
+
+    original: dt.date
+    #: Aware, in the meeting's zone.
+    to: dt.datetime
+
+
+@dataclass(frozen=True)
 class MeetingConfig:
     key: str
     title: str
@@ -136,12 +197,43 @@ class MeetingConfig:
     sections: tuple[tuple[str, str], ...] = DEFAULT_SECTIONS
     #: What a relative `notes_path` is relative to: the directory of the config file.
     config_dir: Path = Path()
+    #: The agenda thread opens this long before the start; the reminder comes at `reminder_lead`.
+    agenda_lead: dt.timedelta = dt.timedelta(days=2)
+    reminder_lead: dt.timedelta = dt.timedelta(minutes=15)
+    #: A meeting nobody ends is ended and summarized this long after its planned end.
+    summary_delay: dt.timedelta = dt.timedelta(minutes=15)
+    #: Local dates of occurrences that do not take place.
+    skip: tuple[dt.date, ...] = ()
+    moved: tuple[Move, ...] = ()
+    #: A `str.format` pattern over NOTES_URL_FIELDS; empty: chat shows the file path.
+    notes_url: str = ""
+    publish: str = "none"
+    #: A git remote name or URL; empty: commit without pushing.
+    publish_remote: str = ""
+    #: The remote branch to push to; empty: the working copy's current branch.
+    publish_branch: str = ""
+    remind_owners: bool = False
 
     def topic_for(self, date: dt.date) -> str:
         return date.strftime(self.topic)
 
     def notes_path_for(self, date: dt.date) -> Path:
         return self.config_dir / date.strftime(self.notes_path)
+
+    def notes_url_for(self, date: dt.date) -> str:
+        """Where people in chat can read the notes, or "" when the meeting sets no `notes_url`.
+
+        `{path}` is `notes_path` as written (relative, `/`-separated): in a notes repository whose
+        root is the config's folder, that is the path on the forge."""
+        if not self.notes_url:
+            return ""
+        path = Path(date.strftime(self.notes_path))
+        fields = {"path": path.as_posix(), "name": path.name, "date": date, "meeting": self.key}
+        return self.notes_url.format(**fields)
+
+    def recurrence(self) -> rruleset:
+        """Every start, as aware datetimes in the meeting's zone, skips and moves applied."""
+        return _recurrence(self)
 
     def section(self, kind: str) -> str:
         """Raises KeyError for a kind that is not configured: that is a bug in the caller."""
@@ -155,13 +247,35 @@ class BotConfig:
     meetings: tuple[MeetingConfig, ...]
     roster: Roster = field(default_factory=Roster)
     bot_name: str = "meetbot"
+    #: The bot's zuliprc when the config names one (relative to the config file); `--zuliprc`
+    #: wins over it. Not checked here: `meetbot shell` and `demo` need none.
+    zuliprc: Path | None = None
 
     def meeting(self, key: str) -> MeetingConfig | None:
         return next((m for m in self.meetings if m.key == key), None)
 
     def meeting_for_stream(self, stream: str) -> MeetingConfig | None:
+        found = self.meetings_in_stream(stream)
+        return found[0] if found else None
+
+    def meetings_in_stream(self, stream: str) -> tuple[MeetingConfig, ...]:
+        """Two meetings may share a stream (never a topic at one time: `load_config` checks)."""
         wanted = stream.strip().casefold()
-        return next((m for m in self.meetings if m.stream.casefold() == wanted), None)
+        return tuple(m for m in self.meetings if m.stream.casefold() == wanted)
+
+
+@functools.lru_cache(maxsize=128)
+def _recurrence(meeting: MeetingConfig) -> rruleset:
+    """Cached per meeting, with dateutil's own cache on: the runner asks every few seconds, and
+    an uncached rule walks from `first` each time."""
+    start = dt.datetime.combine(meeting.first, meeting.start, tzinfo=meeting.timezone)
+    rules = rrulestr(meeting.schedule, dtstart=start, forceset=True, cache=True)
+    assert isinstance(rules, rruleset)  # forceset
+    for day in (*meeting.skip, *(move.original for move in meeting.moved)):
+        rules.exdate(dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone))
+    for move in meeting.moved:
+        rules.rdate(move.to)
+    return rules
 
 
 def default_config_path() -> Path:
@@ -298,20 +412,28 @@ def _person(entry: _Table) -> Person:
         )
     if email and "@" not in email:
         raise entry.error("email", f"{email!r} is not an email address", "use their Zulip email")
+    zulip_id: int | None = entry.integer("zulip_id", 8, None)
+    if zulip_id is not None and zulip_id <= 0:
+        raise entry.error("zulip_id", f"{zulip_id} is not a Zulip user id",
+                          "use the number in their Zulip profile link (/#user/<id>)")  # fmt: skip
     return Person(
         name=name,
         initials=initials,
         affiliation=entry.text("affiliation", "Quansight", ""),
         github=entry.text("github", "jaimergp", "").removeprefix("@"),
         email=email,
+        zulip_id=zulip_id,
     )
 
 
 def _check_unique(file: Path, people: list[Person]) -> None:
-    """Initials own agenda items and emails identify senders: a clash silently misattributes."""
+    """Initials own agenda items, emails and ids identify senders: a clash misattributes."""
     seen: dict[tuple[str, str], int] = {}
     for index, person in enumerate(people):
-        for attribute, value in (("initials", person.initials), ("email", person.email)):
+        zulip_id = "" if person.zulip_id is None else str(person.zulip_id)
+        for attribute, value in (
+            ("initials", person.initials), ("email", person.email), ("zulip_id", zulip_id)
+        ):  # fmt: skip
             earlier = seen.setdefault((attribute, value.casefold()), index) if value else index
             if earlier != index:
                 raise ConfigError(
@@ -399,6 +521,9 @@ def _rule(table: _Table, first: dt.date, start: dt.time, zone: ZoneInfo) -> tupl
     text = table.text("schedule", "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE")
     if "DTSTART" in text.upper():
         raise table.error("schedule", "sets DTSTART", "remove it; `first` and `start` set it")
+    if len(text.splitlines()) > 1:
+        raise table.error("schedule", "has more than one line",
+                          "write one RRULE; list exceptions in `skip` and `moved`")  # fmt: skip
     if any(v.lstrip("0") == "" for v in re.findall(r"INTERVAL=(\w*)", text, re.I)):
         raise table.error("schedule", "has INTERVAL=0, which never advances", "use 1 or more")
     dtstart = dt.datetime.combine(first, start, tzinfo=zone)
@@ -411,6 +536,12 @@ def _rule(table: _Table, first: dt.date, start: dt.time, zone: ZoneInfo) -> tupl
         else:
             fix = 'write an RFC 5545 RRULE, e.g. "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"'
         raise table.error("schedule", f"{text!r} is not a valid rule ({error})", fix) from None
+    if found is None:
+        raise table.error(
+            "schedule",
+            f"{text!r} never meets on or after {first}",
+            "check BYMONTH, BYMONTHDAY, COUNT and UNTIL against `first`",
+        )
     if found != dtstart:
         raise table.error(
             "first",
@@ -418,6 +549,103 @@ def _rule(table: _Table, first: dt.date, start: dt.time, zone: ZoneInfo) -> tupl
             "set it to the date of the first meeting of the series",
         )
     return text, rule
+
+
+def _duration(table: _Table, name: str, example: str, default: dt.timedelta) -> dt.timedelta:
+    text: str | None = table.value(name, (str,), "a duration", f'"{example}"', None)
+    if text is None:
+        return default
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise table.error(
+            name,
+            f"{text!r} is not a duration: it {error}",
+            f'write whole numbers of weeks, days, hours or minutes, e.g. "{example}" '
+            'or "1 hour 30 minutes"',
+        ) from None
+
+
+def _date_value(table: _Table, name: str, value: object) -> dt.date:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value.strip())
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise table.error(name, f"got {_shown(value)} ({_toml_type(value)})",
+                      "expected a date like 2024-12-25")  # fmt: skip
+
+
+def _skip(table: _Table) -> tuple[dt.date, ...]:
+    values: list[Any] = list(table.value("skip", (list,), "an array of dates",
+                                         "[2024-12-25, 2025-01-01]", []))  # fmt: skip
+    return tuple(_date_value(table, f"skip[{i}]", value) for i, value in enumerate(values))
+
+
+def _moved(table: _Table, start: dt.time, zone: ZoneInfo) -> tuple[Move, ...]:
+    """`to` is a local date-time, or a date to keep the usual start time."""
+    example = "[[meetings.<name>.moved]] from = 2024-12-25, to = 2024-12-23T17:00:00"
+    entries: list[Any] = list(table.value("moved", (list,), "an array of tables", example, []))
+    moves = []
+    for index, raw in enumerate(entries):
+        if not isinstance(raw, dict):
+            raise table.error(f"moved[{index}]", f"got {_toml_type(raw)}",
+                              f"expected a table: write each as {example}")  # fmt: skip
+        entry = _Table(table.file, table.at(f"moved[{index}]"), raw)
+        entry.check_keys(_MOVED_KEYS)
+        original = _date_value(entry, "from", entry.value("from", (str, dt.date), "a date",
+                                                          "2024-12-25", _REQUIRED))  # fmt: skip
+        to = entry.value("to", (str, dt.date, dt.datetime), "a local date-time",
+                         "2024-12-23T17:00:00", _REQUIRED)  # fmt: skip
+        if isinstance(to, str):
+            try:
+                to = dt.datetime.fromisoformat(to.strip())
+            except ValueError:
+                raise entry.error("to", f"{to!r} is not a date-time",
+                                  "write it like 2024-12-23T17:00:00") from None  # fmt: skip
+        if not isinstance(to, dt.datetime):
+            to = dt.datetime.combine(to, start)
+        if to.tzinfo is not None:
+            raise entry.error("to", "has a UTC offset", "write the local time and set `timezone`")
+        moves.append(Move(original, to.replace(tzinfo=zone)))
+    return tuple(moves)
+
+
+def _notes_url(table: _Table) -> str:
+    url = table.text("notes_url", "https://github.com/conda/communications/blob/main/{path}", "")
+    if not url:
+        return url
+    fix = "use " + ", ".join(f"{{{name}}}" for name in NOTES_URL_FIELDS) + ", e.g. {date:%Y%m%d}"
+    sample = {"path": "notes/a.md", "name": "a.md", "date": _LONGEST_DAY, "meeting": "a"}
+    try:
+        url.format(**sample)  # the one way to know that every placeholder will render
+    except KeyError as error:
+        raise table.error("notes_url", f"has an unknown placeholder {{{error.args[0]}}}",
+                          fix) from None  # fmt: skip
+    except (ValueError, IndexError, AttributeError) as error:
+        raise table.error("notes_url", f"is not a pattern ({error})", fix) from None
+    if not url.startswith(("https://", "http://")):
+        raise table.error(
+            "notes_url",
+            f"{url!r} is not a web address",
+            'use e.g. "https://github.com/conda/communications/blob/main/{path}"',
+        )
+    return url
+
+
+def _publish(table: _Table) -> tuple[str, str, str]:
+    mode = table.text("publish", "git", "none")
+    if mode not in PUBLISH_MODES:
+        raise table.error("publish", f"{mode!r} is not a way to publish",
+                          'use "none" or "git"')  # fmt: skip
+    remote = table.text("publish_remote", "origin", "")
+    branch = table.text("publish_branch", "main", "")
+    if mode == "none":
+        for name, value in (("publish_remote", remote), ("publish_branch", branch)):
+            if value:
+                raise table.error(name, 'is set but publish is "none"',
+                                  'set publish = "git", or remove it')  # fmt: skip
+    return mode, remote, branch
 
 
 def _sections(table: _Table) -> tuple[tuple[str, str], ...]:
@@ -481,6 +709,46 @@ def _notes_path_is_dated(table: _Table, meeting: MeetingConfig, rule: rrulebase)
         )
 
 
+def _near(rule: rrulebase, moment: dt.datetime) -> str:
+    """The occurrences either side of a date that is not one, so the fix can be picked."""
+    around = [rule.before(moment), rule.after(moment)]
+    days = [found.date().isoformat() for found in around if found is not None]
+    return " or ".join(days) if days else "none"
+
+
+def _exceptions_are_occurrences(table: _Table, meeting: MeetingConfig, rule: rrulebase) -> None:
+    """A skip or move that matches no occurrence is a typo that would let the meeting happen."""
+    seen: dict[dt.date, str] = {}
+    named = [(f"skip[{i}]", day) for i, day in enumerate(meeting.skip)]
+    named += [(f"moved[{i}].from", move.original) for i, move in enumerate(meeting.moved)]
+    for name, day in named:
+        moment = dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone)
+        if rule.after(moment, inc=True) != moment:
+            raise table.error(name, f"{day} is not a day the meeting meets",
+                              f"use the date of an occurrence: {_near(rule, moment)}")  # fmt: skip
+        if day in seen:
+            raise table.error(name, f"{day} is also given as {table.at(seen[day])}",
+                              "keep only one of them")  # fmt: skip
+        seen[day] = name
+    starts = meeting.recurrence()
+    for index, move in enumerate(meeting.moved):
+        midnight = dt.datetime.combine(move.to.date(), dt.time.min, tzinfo=meeting.timezone)
+        same_day = [s for s in starts.between(midnight, midnight + dt.timedelta(days=1))
+                    if s.date() == move.to.date()]  # fmt: skip
+        if len(same_day) > 1:
+            raise table.error(
+                f"moved[{index}].to",
+                f"{move.to.date()} already has a meeting",
+                "pick another day: each day's meeting has its own notes file",
+            )
+    if next(iter(starts), None) is None:
+        raise table.error(
+            "skip",
+            "skips every occurrence of the schedule",
+            "remove some dates, or end the series by removing the meeting",
+        )
+
+
 def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
     where = f"meetings.{key}"
     if not isinstance(raw, dict):
@@ -494,6 +762,7 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
     config_dir = file.resolve().parent
     first, start, zone = _first(table), _start(table), _timezone(table)
     schedule, rule = _rule(table, first, start, zone)
+    publish, remote, branch = _publish(table)
     meeting = MeetingConfig(
         key=key,
         title=table.text("title", "Conda Community Meeting"),
@@ -512,10 +781,48 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
         auto_attendance=table.boolean("auto_attendance", False),
         sections=_sections(table),
         config_dir=config_dir,
+        agenda_lead=_duration(table, "agenda_lead", "2 days", dt.timedelta(days=2)),
+        reminder_lead=_duration(table, "reminder_lead", "15 minutes", dt.timedelta(minutes=15)),
+        summary_delay=_duration(table, "summary_delay", "15 minutes", dt.timedelta(minutes=15)),
+        skip=_skip(table),
+        moved=_moved(table, start, zone),
+        notes_url=_notes_url(table),
+        publish=publish,
+        publish_remote=remote,
+        publish_branch=branch,
+        remind_owners=table.boolean("remind_owners", False),
     )
     _validate(table, meeting)
     _notes_path_is_dated(table, meeting, rule)
+    _exceptions_are_occurrences(table, meeting, rule)
     return meeting
+
+
+def _slots(meeting: MeetingConfig, since: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    length = dt.timedelta(minutes=meeting.duration_minutes)
+    starts = meeting.recurrence().between(since, since + OVERLAP_HORIZON, inc=True)
+    return [(start, start + length) for start in starts]
+
+
+def _no_shared_topic_at_one_time(file: Path, meetings: tuple[MeetingConfig, ...]) -> None:
+    """Two meetings in one thread at one time would mix their items, votes and summaries."""
+    for earlier, later in itertools.combinations(meetings, 2):
+        if earlier.stream.casefold() != later.stream.casefold():
+            continue
+        since = max(dt.datetime.combine(m.first, dt.time.min, m.timezone) for m in (earlier, later))
+        taken: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+        for start, end in _slots(earlier, since):
+            taken.setdefault(earlier.topic_for(start.date()), []).append((start, end))
+        for start, end in _slots(later, since):
+            topic = later.topic_for(start.date())
+            if any(s < end and start < e for s, e in taken.get(topic, ())):
+                raise ConfigError(
+                    file,
+                    f"meetings.{later.key}.topic",
+                    f"meetings.{earlier.key} and meetings.{later.key} both meet in "
+                    f"#{later.stream} > {topic} on {start.date()}",
+                    "give one of them its own topic (or stream), or move one of them",
+                )
 
 
 def load_config(path: Path) -> BotConfig:
@@ -530,6 +837,8 @@ def load_config(path: Path) -> BotConfig:
     meetings = tuple(_meeting(path, key, raw) for key, raw in meetings_table.data.items())
     if not meetings:
         raise top.error("meetings", "has no meetings", "add a [meetings.<name>] table")
+    _no_shared_topic_at_one_time(path, meetings)
+    zuliprc = top.text("zuliprc", "zuliprc-bot", "")
     roster = Roster()
     roster_name = top.text("roster", "people.example.toml", "")
     if roster_name:
@@ -544,4 +853,5 @@ def load_config(path: Path) -> BotConfig:
         meetings=meetings,
         roster=roster,
         bot_name=bot_name,
+        zuliprc=config_dir / zuliprc if zuliprc else None,
     )

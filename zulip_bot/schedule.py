@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dateutil.rrule import rrulebase, rrulestr
+from dateutil.rrule import rrulebase
 
 from zulip_bot.config import MeetingConfig
 
 
 def _rule(meeting: MeetingConfig) -> rrulebase:
-    start = dt.datetime.combine(meeting.first, meeting.start, tzinfo=meeting.timezone)
-    return rrulestr(meeting.schedule, dtstart=start)
+    return meeting.recurrence()
 
 
 def _require_aware(moment: dt.datetime) -> None:
@@ -43,7 +42,7 @@ def occurrence_on(meeting: MeetingConfig, day: dt.date) -> dt.datetime | None:
     """`day` is a date in the meeting's zone, as it is written in note file names."""
     midnight = dt.datetime.combine(day, dt.time.min, tzinfo=meeting.timezone)
     found = _rule(meeting).after(midnight, inc=True)
-    return found if found is not None and found.date() == day else None
+    return found.astimezone(meeting.timezone) if found is not None and found.date() == day else None
 
 
 def current_occurrence(meeting: MeetingConfig, now: dt.datetime) -> dt.datetime | None:
