@@ -46,3 +46,6 @@ class Send:
     topic: str | None = None
     to: str | None = None
     ref: str | None = None
+    #: The reply only confirms what the person asked (a vote, `here`, a note): the runner may
+    #: acknowledge it with an emoji reaction on their message instead, or batch it under load.
+    ack_only: bool = False
