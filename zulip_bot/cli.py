@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 
 from zulip_bot import schedule
+from zulip_bot.chat import runner as bot_runner
+from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.shell import Shell, run, sender_for
 from zulip_bot.config import ConfigError, default_config_path, load_config
 from zulip_bot.meeting.service import MeetingService
@@ -119,7 +121,23 @@ def _check_config(args: argparse.Namespace) -> int:
             f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
             f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}"
         )
+    if args.zuliprc is not None or config.zuliprc is not None:
+        _check_people(args.config, args.zuliprc)
     return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    bot_runner.setup_logging(args.log_json)
+    config = load_config(bot_runner.config_path(args.config))
+    zuliprc = bot_runner.zuliprc_for(config, args.zuliprc)
+    return bot_runner.serve(config, zuliprc, health=args.health, linger=args.linger)
+
+
+def _check_people(config_path: Path, zuliprc: Path | None) -> None:
+    config = load_config(config_path)
+    print(f"people on {zuliprc}:")
+    for found in bot_runner.resolve_people(config, bot_runner.zuliprc_for(config, zuliprc)):
+        print(f"- {found.describe()}")
 
 
 def _moment(text: str) -> dt.datetime:
@@ -189,7 +207,22 @@ def parser() -> argparse.ArgumentParser:
 
     check_config = commands.add_parser("check-config", help="load the config, show the meetings")
     check_config.add_argument("config", nargs="?", type=Path, default=default_config_path())
+    check_config.add_argument(
+        "--zuliprc", type=Path, help="also match the roster and organizers to this Zulip's users"
+    )
     check_config.set_defaults(run=_check_config)
+
+    run_bot = commands.add_parser("run", help="run the bot on Zulip until stopped")
+    run_bot.add_argument(
+        "--config", type=Path, help="the TOML config (default: $MEETBOT_CONFIG, ./meetbot.toml)"
+    )
+    run_bot.add_argument("--zuliprc", type=Path, help="the bot's zuliprc (default: the config's)")
+    run_bot.add_argument("--log-json", action="store_true", help="log one JSON object a line")
+    run_bot.add_argument("--health", type=Path, help="keep this file saying when it last worked")
+    run_bot.add_argument(
+        "--linger", type=float, default=1.0, help="under load, post at most once per this many s"
+    )
+    run_bot.set_defaults(run=_run)
     return top
 
 
@@ -197,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except (NotesError, ConfigError) as error:
+    except (NotesError, ConfigError, StartupError) as error:
         print(f"meetbot: {error}", file=sys.stderr)
         return 1
     return code

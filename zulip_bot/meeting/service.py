@@ -791,11 +791,9 @@ class MeetingService:
         if cmd.item is None:
             entry = self._current(ctx)
             self._add_note(ctx, entry, text, owners=owners)
-            return [
-                self._reply(
-                    msg, f"Noted under item {entry.row.number}." + self._unknown_note(owners)
-                )
-            ]
+            unknown = self._unknown_note(owners)
+            reply = self._reply(msg, f"Noted under item {entry.row.number}." + unknown)
+            return [replace(reply, ack_only=not unknown)]
         entry = self._find(ctx, cmd.item)
         mine = self._owns(ctx, entry.row, entry.item.owners)
         if not mine and not self.people.is_organizer(ctx.meeting, ctx.sender):

@@ -1,0 +1,337 @@
+"""Replies kept in SQLite until Zulip confirms them: none lost in a crash, none posted twice.
+
+`add` stores an event's replies in the transaction that holds the event's state change, so a
+crash leaves both or neither. `flush` posts them and deletes each row in the transaction that
+reports the message id to the service. The one gap left, a post that reached Zulip whose
+answer was lost (a dropped connection, a 5xx after the fact, a `kill -9` between the post and
+the commit), is closed by reconciling before anything is sent again: the bot's own messages
+newer than the last one it confirmed (its watermark) are read back with `GET /messages` and
+matched, in order, to the pending rows by destination and content. Rows are posted one at a
+time in id order, so the posts that may have been lost are exactly the bot's messages past
+the watermark, and matching them needs no marker in the visible text. Zulip's `local_id`
+echo (the bot's own message event, in the queue named at send time) confirms most such posts
+even before that look-up is needed. A hidden marker in the content was rejected: Zulip
+renders everything it is sent, and a `local_id` is not stored on the message.
+
+Acknowledgments are cheap: a lone reply that only confirms (`Send.ack_only`) becomes an emoji
+reaction on the person's message, and several replies waiting for the same topic are posted
+as one message, each line naming whom it answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from zulip_bot.chat.client import (
+    MAX_MESSAGE_LENGTH,
+    ApiError,
+    Unavailable,
+    Uncertain,
+    ZulipApi,
+    fit_topic,
+    split_content,
+)
+from zulip_bot.meeting.effects import Send, Sender
+from zulip_bot.meeting.service import MeetingService
+from zulip_bot.meeting.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+#: ✅, the reaction that stands for a reply which only confirms.
+ACK_EMOJI: Final = "check"
+WATERMARK: Final = "watermark"
+#: How many of its own recent messages the bot reads back when reconciling.
+RECONCILE_FETCH: Final = 200
+#: Refusals of a post that will not change on retry: reported once, then the row is dropped.
+_NOT_POSTABLE: Final = ("STREAM_DOES_NOT_EXIST",)
+
+
+def _destination(row: OutboxRow) -> tuple[str, ...]:
+    if row.stream is not None:
+        return ("stream", row.stream.casefold(), fit_topic(row.topic or "").casefold())
+    return ("private", str(row.recipient_id or row.recipient or "").casefold())
+
+
+def _same_place(row: OutboxRow, message: dict[str, Any]) -> bool:
+    if row.stream is not None:
+        return (
+            message.get("type") == "stream"
+            and (
+                str(message.get("display_recipient", "")).casefold(),
+                str(message.get("subject", "")).casefold(),
+            )
+            == _destination(row)[1:]
+        )
+    recipients = message.get("display_recipient")
+    if message.get("type") != "private" or not isinstance(recipients, list):
+        return False
+    return any(
+        r.get("id") == row.recipient_id or str(r.get("email", "")).casefold() == row.recipient
+        for r in recipients
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One API call: a reaction standing for `rows[0]`, or a post of one row."""
+
+    row: OutboxRow
+    react: bool = False
+
+
+@dataclass
+class Outbox:
+    store: Store
+    service: MeetingService
+    bot_user_id: int
+    organizers: Callable[[], list[int]]  # whom a stream the bot cannot post in is reported to
+    wall: Callable[[], float] = time.time
+    #: Rows whose post may have reached Zulip unseen; reconciled before the next flush.
+    uncertain: set[int] = field(default_factory=set)
+    sent_messages: int = 0
+    sent_reactions: int = 0
+    on_posted: Callable[[OutboxRow, int], None] = lambda row, message_id: None
+
+    # --- storing ------------------------------------------------------------------------------
+
+    def add(
+        self,
+        event: str,
+        effects: Iterable[Send],
+        source: tuple[int, Sender] | None = None,
+        recipient_id: Callable[[str], int | None] = lambda email: None,
+    ) -> None:
+        """Inside the transaction of the event's own change. A reply too long for one message
+        becomes several rows, each under Zulip's limit."""
+        message_id, sender = source if source else (None, None)
+        for send in effects:
+            to_id = None
+            if send.stream is None and send.to is not None:
+                to_id = sender.user_id if sender and sender.email == send.to else None
+                to_id = to_id or recipient_id(send.to)
+            parts = split_content(send.content)
+            for index, part in enumerate(parts):
+                self.store.outbox_add(
+                    OutboxRow(
+                        event=event,
+                        created=self.wall(),
+                        stream=send.stream,
+                        topic=fit_topic(send.topic) if send.topic is not None else None,
+                        recipient=send.to.casefold() if send.to else None,
+                        recipient_id=to_id,
+                        content=part,
+                        ref=send.ref if index == 0 else None,
+                        ack=ACK_EMOJI if send.ack_only and len(parts) == 1 else None,
+                        source_message=message_id,
+                        source_user=sender.user_id if sender else None,
+                        source_name=sender.full_name if sender else None,
+                    )
+                )
+
+    def pending(self) -> bool:
+        return bool(self.store.outbox())
+
+    # --- confirming ---------------------------------------------------------------------------
+
+    def confirm(self, row: OutboxRow, message_id: int | None) -> None:
+        """Zulip has the post (or the reaction): tell the service its id, forget the row."""
+        assert row.id is not None
+        with self.store.transaction():
+            if not any(r.id == row.id for r in self.store.outbox()):
+                return  # confirmed already, by the send's answer or by its echo
+            if row.ref is not None and message_id is not None:
+                self.service.message_sent(row.ref, message_id)
+            self.store.outbox_delete(row.id)
+            if message_id is not None:
+                mark = int(self.store.runner_value(WATERMARK) or 0)
+                self.store.set_runner_value(WATERMARK, str(max(mark, message_id)))
+        self.uncertain.discard(row.id)
+        if message_id is not None:
+            self.on_posted(row, message_id)
+
+    def echo(self, local_id: str, message_id: int) -> None:
+        """The bot's own message came back through its queue, carrying the row id."""
+        try:
+            row_id = int(local_id)
+        except ValueError:
+            return
+        row = next((r for r in self.store.outbox() if r.id == row_id), None)
+        if row is not None:
+            self.confirm(row, message_id)
+
+    def set_watermark(self, message_id: int) -> None:
+        """Nothing older than this can be an unconfirmed post (set at the first register)."""
+        if self.store.runner_value(WATERMARK) is None:
+            with self.store.transaction():
+                self.store.set_runner_value(WATERMARK, str(message_id))
+
+    def reconcile(self, api: ZulipApi) -> None:
+        """Match the bot's messages past the watermark to pending rows, in order."""
+        rows = self.store.outbox()
+        if not rows:
+            self.uncertain.clear()
+            return
+        mark = int(self.store.runner_value(WATERMARK) or 0)
+        narrow = [{"operator": "sender", "operand": self.bot_user_id}]
+        body = api.messages(mark, num_after=RECONCILE_FETCH, narrow=narrow)
+        posted = [m for m in body.get("messages", []) if int(m["id"]) > mark]
+        for message in sorted(posted, key=lambda m: int(m["id"])):
+            content = str(message.get("content", "")).strip()
+            row = next(
+                (r for r in rows if r.content.strip() == content and _same_place(r, message)),
+                None,
+            )
+            if row is not None:
+                rows.remove(row)
+                log.info("outbox: row %s was posted before as message %s", row.id, message["id"])
+                self.confirm(row, int(message["id"]))
+        self.uncertain.clear()
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def plan(self, rows: Sequence[OutboxRow]) -> list[Plan]:
+        """Rows with a ref go alone (Zulip's id for them matters); the others are grouped by
+        topic: a lone acknowledgment becomes a reaction, several replies one message."""
+        plans: list[Plan] = []
+        groups: dict[tuple[str, ...], list[OutboxRow]] = {}
+        for row in rows:
+            if row.ref is not None:
+                plans.append(Plan(row))
+            else:
+                groups.setdefault(_destination(row), []).append(row)
+        for group in groups.values():
+            if len(group) == 1:
+                only = group[0]
+                plans.append(
+                    Plan(only, react=only.ack is not None and only.source_message is not None)
+                )
+            else:
+                plans.extend(Plan(row) for row in self._batch(group))
+        return sorted(plans, key=lambda plan: plan.row.id or 0)
+
+    def _batch(self, group: list[OutboxRow]) -> list[OutboxRow]:
+        """Joins the replies to one topic into as few messages as fit, stored as new rows in
+        the place of the ones they stand for before anything is posted."""
+        chunks: list[list[OutboxRow]] = [[]]
+        size = 0
+        for row in group:
+            line = self._line(row)
+            if chunks[-1] and size + len(line) + 2 > MAX_MESSAGE_LENGTH:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(row)
+            size += len(line) + 2
+        batched: list[OutboxRow] = []
+        with self.store.transaction():
+            for chunk in chunks:
+                if len(chunk) == 1:
+                    batched.append(chunk[0])
+                    continue
+                first = chunk[0]
+                combined = replace(
+                    first,
+                    event="batch:" + ",".join(str(r.id) for r in chunk),
+                    content="\n\n".join(self._line(r) for r in chunk),
+                    ack=None,
+                    id=None,
+                )
+                for row in chunk:
+                    assert row.id is not None
+                    self.store.outbox_delete(row.id)
+                batched.append(replace(combined, id=self.store.outbox_add(combined)))
+        return batched
+
+    @staticmethod
+    def _line(row: OutboxRow) -> str:
+        if row.stream is None or row.source_user is None:
+            return row.content
+        return f"@_**{row.source_name}|{row.source_user}** {row.content}"
+
+    def flush(self, api: ZulipApi, queue_id: str | None) -> bool:
+        """Posts what is pending; False when Zulip could not be reached (the rows stay)."""
+        if self.uncertain:
+            try:
+                self.reconcile(api)
+            except (Unavailable, ApiError) as error:
+                log.warning("outbox: cannot check what was posted yet (%s); will retry", error)
+                return False
+        for plan in self.plan(self.store.outbox()):
+            row = plan.row
+            assert row.id is not None
+            try:
+                if plan.react:
+                    assert row.source_message is not None and row.ack is not None
+                    api.react(row.source_message, row.ack)
+                    self.sent_reactions += 1
+                    self.confirm(row, None)
+                    continue
+                message_id = self._post(api, row, queue_id)
+            except Uncertain as error:
+                log.warning("outbox: row %s may or may not be posted (%s)", row.id, error)
+                self.uncertain.add(row.id)
+                return False
+            except Unavailable as error:
+                log.warning("outbox: Zulip unavailable (%s); the replies wait", error)
+                return False
+            except ApiError as error:
+                self._refused(row, error)
+                continue
+            self.sent_messages += 1
+            self.confirm(row, message_id)
+        return True
+
+    def _post(self, api: ZulipApi, row: OutboxRow, queue_id: str | None) -> int:
+        to: list[int | str] = [row.recipient_id or row.recipient or ""]
+        return api.send(
+            row.content,
+            stream=row.stream,
+            topic=row.topic,
+            to=None if row.stream is not None else to,
+            local_id=str(row.id),
+            queue_id=queue_id,
+        )
+
+    def _refused(self, row: OutboxRow, error: ApiError) -> None:
+        """A post Zulip will never take is dropped after saying so once: an ack on a message
+        deleted meanwhile, a stream the bot may not post in, a recipient that is gone."""
+        assert row.id is not None
+        place = f"#{row.stream}" if row.stream else f"a direct message to {row.recipient}"
+        key = f"reported:{place}:{error.code}:{error.msg}"
+        with self.store.transaction():
+            self.store.outbox_delete(row.id)
+            first = self.store.runner_value(key) is None
+            if first:
+                self.store.set_runner_value(key, str(self.wall()))
+        if not first:
+            log.info("outbox: dropped row %s for %s (%s), reported before", row.id, place, error)
+            return
+        log.error("outbox: Zulip refused a reply in %s: %s; it is dropped", place, error)
+        cannot_post = error.code in _NOT_POSTABLE or "not authorized" in error.msg.casefold()
+        if row.stream is not None and cannot_post:
+            self.report(
+                f"I cannot post in #**{row.stream}** ({error.msg}). Subscribe me to the stream, "
+                "or let me post there; until then my replies there are dropped."
+            )
+
+    def report(self, text: str) -> None:
+        """A direct message to the organizers, queued like any reply."""
+        recipients = self.organizers()
+        if not recipients:
+            return
+        with self.store.transaction():
+            for user_id in recipients:
+                self.store.outbox_add(
+                    OutboxRow(
+                        event="report",
+                        created=self.wall(),
+                        stream=None,
+                        topic=None,
+                        recipient=None,
+                        recipient_id=user_id,
+                        content=text,
+                    )
+                )

@@ -1,0 +1,681 @@
+"""`meetbot run`: the long-running bot on its own event queue.
+
+`zulip-run-bot` registers for messages only, drops a queue's lost events and exits on its own
+rate limiter; this loop registers for messages, reactions, poll ballots, edits and deletions,
+hands each to the Zulip-free `MeetingService` with a full `Sender`, and keeps what it must
+remember in the service's SQLite store: the last message it processed (so that after an
+expired queue or a restart it reads what it missed with `GET /messages`, in order, before new
+events), the 👍 reactions it applied, and the outbox (`chat/outbox.py`).
+
+It is single-threaded on purpose: an event's state change, its replies and the id Zulip gives
+a reply are all recorded before the next event is read, so a 👍 on a reply always finds the
+item it votes for. Under load at most one flush per `linger` seconds is made, and whatever
+arrived meanwhile is answered in the same flush (one message per topic).
+
+Test-only hook: with `MEETBOT_TEST_HOLD_FILE=<path>` set, nothing is posted while that file
+exists, so a test can kill the process between an event's commit and its reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, Final
+
+from zulip_bot.chat.client import (
+    ApiError,
+    StartupError,
+    Unavailable,
+    ZulipApi,
+    ZulipFailure,
+    connect,
+)
+from zulip_bot.chat.outbox import Outbox
+from zulip_bot.chat.process import settle_heap
+from zulip_bot.chat.roster import (
+    Directory,
+    Match,
+    ZulipUser,
+    github_field,
+    match,
+    wanted_people,
+    zulip_user,
+)
+from zulip_bot.config import BotConfig
+from zulip_bot.meeting import commands as c
+from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.service import THUMBS_UP, MeetingService
+from zulip_bot.meeting.store import Store
+
+log = logging.getLogger("meetbot.runner")
+
+EVENT_TYPES: Final = ["message", "reaction", "submessage", "update_message", "delete_message"]
+CURSOR: Final = "cursor"  # the last message id processed
+QUEUE: Final = "queue"  # {"queue_id": ..., "last_event_id": ...}, to resume after a restart
+BACKFILL_BATCH: Final = 1000
+HOLD_ENV: Final = "MEETBOT_TEST_HOLD_FILE"
+_MENTION: Final = re.compile(r"\s*@\*\*(?P<name>[^*|]*)(?:\|(?P<id>\d+))?\*\*")
+
+
+class _Stop(BaseException):
+    """Raised by the signal handler only while the loop waits, so no event is cut short."""
+
+
+def strip_mention(content: str, names: set[str], user_id: int) -> tuple[str, bool]:
+    """The text after a leading mention of the bot, and whether there was one."""
+    found = _MENTION.match(content)
+    if found is None:
+        return content.strip(), False
+    if found["name"].strip().casefold() in names or found["id"] == str(user_id):
+        return content[found.end() :].strip(), True
+    return content.strip(), False
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Health:
+    """`--health FILE`: when the last event was handled, rewritten atomically."""
+
+    path: Path | None
+    started: float = field(default_factory=time.time)
+    events: int = 0
+    last_event: float | None = None
+
+    def write(self, pending: int, wall: float) -> None:
+        if self.path is None:
+            return
+        state = {
+            "started": self.started,
+            "events_handled": self.events,
+            "last_event_handled": self.last_event,
+            "last_loop": wall,
+            "outbox_pending": pending,
+        }
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(state) + "\n", encoding="utf-8")
+        os.replace(temporary, self.path)
+
+
+class Runner:
+    def __init__(
+        self,
+        config: BotConfig,
+        api: ZulipApi,
+        me: Mapping[str, Any],
+        store: Store,
+        *,
+        linger: float = 1.0,
+        health: Path | None = None,
+        now: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config, self.api, self.store = config, api, store
+        self.service = MeetingService(config, store)
+        self.bot_id = int(me["user_id"])
+        self.names = {config.bot_name.casefold(), str(me.get("full_name", "")).casefold()}
+        self.linger, self.now, self.clock, self.sleep = linger, now, clock, sleep
+        self.health = Health(health)
+        self.directory = Directory({}, [])
+        self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
+        self.queue_id: str | None = None
+        self.last_event_id = -1
+        self.stopping = False
+        self.ready = False  # start-up done: people loaded, outbox sent, queue, backfill
+        self._waiting = False
+        self._last_flush = float("-inf")
+        hold = os.environ.get(HOLD_ENV)
+        self.hold_file = Path(hold) if hold else None
+
+    # --- start-up -----------------------------------------------------------------------------
+
+    def load_people(self) -> list[Match]:
+        """The organisation's users, and the configured people matched to them."""
+        fields = self.api.call("GET", "realm/profile_fields").get("custom_fields", [])
+        github = github_field(fields)
+        body = self.api.call("GET", "users", {"include_custom_profile_fields": True})
+        users = {u.user_id: u for u in (zulip_user(m, github) for m in body.get("members", []))}
+        matches = [match(w, users) for w in wanted_people(self.config)]
+        self.directory = Directory(users, matches)
+        for found in matches:
+            log.info("people: %s", found.describe())
+        return matches
+
+    def _organizer_ids(self) -> list[int]:
+        emails = {e for m in self.config.meetings for e in m.organizers}
+        ids = {self.directory.user_id_for(e) for e in emails}
+        return sorted(i for i in ids if i is not None)
+
+    def check_subscriptions(self) -> None:
+        """A meeting stream the bot is not in sends it nothing: said once, not every loop."""
+        body = self.api.call("GET", "users/me/subscriptions")
+        mine = {str(s.get("name", "")).casefold() for s in body.get("subscriptions", [])}
+        for meeting in self.config.meetings:
+            if meeting.stream.casefold() in mine:
+                continue
+            key = f"reported:unsubscribed:{meeting.stream.casefold()}"
+            log.error("the bot is not subscribed to #%s: it sees nothing there", meeting.stream)
+            if self.store.runner_value(key) is None:
+                with self.store.transaction():
+                    self.store.set_runner_value(key, str(time.time()))
+                self.outbox.report(
+                    f"I am not subscribed to #**{meeting.stream}**, so I cannot see "
+                    f"{meeting.title}'s messages there. Subscribe me to it (stream settings > "
+                    "Subscribers)."
+                )
+
+    def start(self) -> None:
+        self.load_people()
+        self.check_subscriptions()
+        # What a crash left unconfirmed may have been posted: look before posting it again.
+        self.outbox.uncertain = {r.id for r in self.store.outbox() if r.id is not None}
+        self._flush()
+        self._resume_or_register()
+        self.ready = True
+
+    def _resume_or_register(self) -> None:
+        saved = self.store.runner_value(QUEUE)
+        if saved is not None and self.queue_id is None:
+            state = json.loads(saved)
+            self.queue_id, self.last_event_id = state["queue_id"], int(state["last_event_id"])
+            try:
+                self.api.events(self.queue_id or "", self.last_event_id, dont_block=True)
+            except ApiError as error:
+                log.info("the saved event queue is gone (%s): registering anew", error.code)
+                self.queue_id = None
+            else:
+                log.info("resumed event queue %s after event %s", self.queue_id, self.last_event_id)
+        if self.queue_id is None:
+            self._register()
+        self.backfill()
+
+    def _register(self) -> None:
+        body = self.api.register(EVENT_TYPES)
+        self.queue_id, self.last_event_id = str(body["queue_id"]), int(body["last_event_id"])
+        newest = int(body.get("max_message_id", 0))
+        self.outbox.set_watermark(newest)
+        with self.store.transaction():
+            if self.store.runner_value(CURSOR) is None:  # a first start answers nothing old
+                self.store.set_runner_value(CURSOR, str(newest))
+            self._save_queue()
+        log.info("registered event queue %s", self.queue_id)
+
+    def _save_queue(self) -> None:
+        state = {"queue_id": self.queue_id, "last_event_id": self.last_event_id}
+        self.store.set_runner_value(QUEUE, json.dumps(state))
+
+    # --- backfill -----------------------------------------------------------------------------
+
+    def backfill(self) -> None:
+        """What happened while no queue was listening: votes and ballots on the bot's live
+        item and poll messages first (they were posted before), then every message after the
+        cursor in order, each with the reactions and ballots it carries."""
+        self._backfill_live_messages()
+        cursor = int(self.store.runner_value(CURSOR) or 0)
+        count = 0
+        while True:
+            body = self.api.messages(cursor, num_after=BACKFILL_BATCH)
+            messages = [m for m in body.get("messages", []) if int(m["id"]) > cursor]
+            for message in messages:
+                self._guarded(
+                    "backfill message", message, self._message, message, message.get("flags", [])
+                )
+                self._derive(message)
+                cursor = max(cursor, int(message["id"]))
+                count += 1
+            if not messages or body.get("found_newest", True):
+                break
+        if count:
+            log.info("backfill: %s message(s) after the cursor", count)
+
+    def _backfill_live_messages(self) -> None:
+        wanted = set(self.store.live_message_ids())
+        if not wanted:
+            return
+        narrow = [{"operator": "sender", "operand": self.bot_id}]
+        anchor: int = min(wanted)
+        include = True
+        while wanted:
+            body = self.api.messages(
+                anchor, num_after=BACKFILL_BATCH, narrow=narrow, include_anchor=include
+            )
+            messages = body.get("messages", [])
+            for message in messages:
+                if int(message["id"]) in wanted:
+                    wanted.discard(int(message["id"]))
+                    self._derive(message)
+            if not messages or body.get("found_newest", True):
+                break
+            anchor, include = max(int(m["id"]) for m in messages), False
+
+    def _derive(self, message: Mapping[str, Any]) -> None:
+        """The reaction and submessage events a message's current state implies, applied
+        idempotently: 👍 against those already applied, ballots by their submessage id."""
+        message_id = int(message["id"])
+        if self.store.item_by_message(message_id) is not None:
+            now = {
+                (int(r.get("user_id") or r["user"]["id"]), str(r["emoji_name"]))
+                for r in message.get("reactions", [])
+                if r.get("emoji_name") in THUMBS_UP
+            }
+            applied = self.store.reactions_applied(message_id)
+            tag = f"backfill:{self.queue_id}"
+            for user_id, emoji in sorted(now - applied):
+                self._reaction(
+                    f"{tag}:{message_id}:{user_id}:{emoji}:add", message_id, user_id, emoji, True
+                )
+            for user_id, emoji in sorted(applied - now):
+                self._reaction(
+                    f"{tag}:{message_id}:{user_id}:{emoji}:remove",
+                    message_id,
+                    user_id,
+                    emoji,
+                    False,
+                )
+        for sub in sorted(message.get("submessages", []), key=lambda s: int(s["id"])):
+            self._submessage(message_id, int(sub["id"]), int(sub["sender_id"]), str(sub["content"]))
+
+    # --- events -------------------------------------------------------------------------------
+
+    def _guarded(self, what: str, raw: object, handler: Callable[..., None], *args: Any) -> None:
+        """A malformed event is logged and skipped; the loop goes on."""
+        started = self.clock()
+        try:
+            handler(*args)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            log.warning(
+                "skipped a malformed %s (%s: %s): %.300r", what, type(error).__name__, error, raw
+            )
+            return
+        self.health.events += 1
+        self.health.last_event = time.time()
+        described = self._describe(raw)
+        log.info(
+            "%s %s handled in %.1f ms",
+            what,
+            " ".join(f"{k}={v}" for k, v in described.items()),
+            (self.clock() - started) * 1000,
+            extra={"event": described},
+        )
+
+    @staticmethod
+    def _describe(raw: object) -> dict[str, Any]:
+        if not isinstance(raw, Mapping):
+            return {}
+        keys = ("type", "id", "op", "message_id", "sender_id", "user_id", "submessage_id")
+        inner = raw.get("message") if isinstance(raw.get("message"), Mapping) else {}
+        described = {k: raw[k] for k in keys if k in raw}
+        if inner:
+            described["message_id"] = inner.get("id")
+            described["sender_id"] = inner.get("sender_id")
+        return described
+
+    def handle(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "heartbeat":
+            return
+        if kind == "message":
+            self._guarded("message", event, self._message_event, event)
+        elif kind == "reaction":
+            self._guarded("reaction", event, self._reaction_event, event)
+        elif kind == "submessage":
+            self._guarded(
+                "submessage", event, self._submessage, int(event["message_id"]),
+                int(event["submessage_id"]), int(event["sender_id"]), str(event["content"]),
+            )  # fmt: skip
+        elif kind == "update_message":
+            self._guarded("update_message", event, self._edited, event)
+        elif kind == "delete_message":
+            self._guarded("delete_message", event, self._deleted, event)
+        else:
+            log.info("ignored an event of type %r", kind)
+
+    def _message_event(self, event: Mapping[str, Any]) -> None:
+        message = event["message"]
+        if int(message["sender_id"]) == self.bot_id and event.get("local_message_id"):
+            self.outbox.echo(str(event["local_message_id"]), int(message["id"]))
+        self._message(message, event.get("flags", []))
+
+    def _sender(
+        self, user_id: int, full_name: str = "", email: str = "", realm: str = ""
+    ) -> Sender:
+        if user_id not in self.directory.users and user_id != self.bot_id:
+            self._learn(user_id)
+        return self.directory.sender(user_id, full_name, email, realm)
+
+    def _learn(self, user_id: int) -> None:
+        """Someone the bot has not seen since it started (a new member)."""
+        try:
+            body = self.api.call("GET", f"users/{user_id}", {"include_custom_profile_fields": True})
+        except ZulipFailure as error:
+            log.warning(
+                "cannot look up user %s (%s); using the message's own fields", user_id, error
+            )
+            return
+        user: ZulipUser = zulip_user(body["user"], None)
+        self.directory.users[user_id] = user
+
+    def _message(self, message: Mapping[str, Any], flags: list[str]) -> None:
+        message_id = int(message["id"])
+        if message_id <= int(self.store.runner_value(CURSOR) or 0):
+            return  # read already, by the backfill
+        sender = self._sender(
+            int(message["sender_id"]),
+            str(message.get("sender_full_name", "")),
+            str(message.get("sender_email", "")),
+            str(message.get("sender_realm_str", "")),
+        )
+        if int(message["sender_id"]) == self.bot_id:
+            sender = Sender(sender.email, sender.full_name, self.bot_id, is_bot=True)
+        content, leading = strip_mention(str(message["content"]), self.names, self.bot_id)
+        stream: str | None = None
+        topic: str | None = None
+        if message["type"] == "stream":
+            stream, topic = str(message["display_recipient"]), str(message["subject"])
+            addressed = leading and "mentioned" in flags
+        else:
+            others = {int(r["id"]) for r in message["display_recipient"]} - {self.bot_id}
+            addressed = len(others) == 1 or (leading and "mentioned" in flags)
+        incoming = Incoming(
+            f"message:{message_id}", message_id, sender, content, stream, topic, addressed
+        )
+        with self.store.transaction():
+            effects = self.service.handle_message(incoming, self.now())
+            self._store_replies(incoming.event_id, effects, message_id, sender)
+            self.store.set_runner_value(CURSOR, str(message_id))
+
+    def _store_replies(
+        self, event: str, effects: list[Send], message_id: int, sender: Sender
+    ) -> None:
+        self.outbox.add(event, effects, (message_id, sender), self.directory.user_id_for)
+        for send in effects:
+            if send.ref is not None and send.ref.startswith("item:"):
+                self.store.remember_command(message_id, send.ref, send.stream, send.topic)
+
+    def _reaction_event(self, event: Mapping[str, Any]) -> None:
+        user_id = int(event.get("user_id") or event["user"]["user_id"])
+        emoji = str(event["emoji_name"])
+        event_id = f"reaction:{self.queue_id}:{event['id']}"
+        self._reaction(event_id, int(event["message_id"]), user_id, emoji, event["op"] == "add")
+
+    def _reaction(self, event_id: str, message_id: int, user_id: int, emoji: str, on: bool) -> None:
+        if user_id == self.bot_id or emoji not in THUMBS_UP:
+            return
+        if self.store.item_by_message(message_id) is None:
+            return
+        sender = self._sender(user_id)
+        with self.store.transaction():
+            if not self.store.reaction_applied(message_id, user_id, emoji, on):
+                return  # applied already: live and read back from the message alike
+            effects = self.service.handle_reaction(
+                event_id, sender, message_id, emoji, on, self.now()
+            )
+            self.outbox.add(event_id, effects, None, self.directory.user_id_for)
+
+    def _submessage(
+        self, message_id: int, submessage_id: int, sender_id: int, content: str
+    ) -> None:
+        if sender_id == self.bot_id:
+            return  # the poll's own definition
+        sender = self._sender(sender_id)
+        self.service.handle_submessage(f"submessage:{submessage_id}", sender, message_id, content)
+
+    def _edited(self, event: Mapping[str, Any]) -> None:
+        """An edited `add` edits its item; other edits (and topic moves) change nothing."""
+        if event.get("rendering_only") or "content" not in event:
+            return
+        message_id = int(event["message_id"])
+        known = self.store.command(message_id)
+        if known is None:
+            return
+        ref, stream, topic = known
+        number = int(ref.rsplit(":", 1)[1])
+        sender = self._sender(int(event["user_id"]))
+        content, _ = strip_mention(str(event["content"]), self.names, self.bot_id)
+        try:
+            command = c.parse(content)
+        except c.CommandError:
+            command = None
+        event_id = f"edit:{message_id}:{event.get('edit_timestamp', '')}"
+        if isinstance(command, c.Add):
+            incoming = Incoming(
+                event_id, message_id, sender, f"edit {number} {command.text}", stream, topic
+            )
+            with self.store.transaction():
+                effects = self.service.handle_message(incoming, self.now())
+                self.outbox.add(event_id, effects, (message_id, sender), self.directory.user_id_for)
+            return
+        self._answer(
+            event_id, message_id, sender, stream, topic,
+            f"Your edited message no longer reads as `add ...`, so item {number} stays as it "
+            f"was; `edit {number} <text>` changes it and `withdraw {number}` removes it.",
+        )  # fmt: skip
+
+    def _deleted(self, event: Mapping[str, Any]) -> None:
+        ids = event.get("message_ids") or [event["message_id"]]
+        for message_id in (int(i) for i in ids):
+            known = self.store.command(message_id)
+            if known is None:
+                continue
+            ref, stream, topic = known
+            number = int(ref.rsplit(":", 1)[1])
+            self._answer(
+                f"delete:{message_id}", None, None, stream, topic,
+                f"The message that added item {number} was deleted; the item stays on the "
+                f"agenda. `withdraw {number}` takes it off.",
+            )  # fmt: skip
+
+    def _answer(
+        self, event_id: str, message_id: int | None, sender: Sender | None,
+        stream: str | None, topic: str | None, text: str,
+    ) -> None:  # fmt: skip
+        if stream is None:
+            return
+        with self.store.transaction():
+            if self.store.seen(event_id):
+                return
+            source = (message_id, sender) if message_id is not None and sender else None
+            self.outbox.add(event_id, [Send(text, stream=stream, topic=topic)], source)
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        self._waiting = True
+        try:
+            if self.stopping:
+                raise _Stop
+            yield
+        finally:
+            self._waiting = False
+
+    def _on_signal(self, number: int, frame: FrameType | None) -> None:
+        log.info("signal %s: finishing the current event, then stopping", number)
+        self.stopping = True
+        if self._waiting:
+            raise _Stop
+
+    def install_signals(self) -> None:
+        """Only the main thread may; a runner in a test's thread is stopped with `stop()`."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+
+    def stop(self) -> None:
+        """From another thread: the loop ends after its current wait (a heartbeat at most)."""
+        self.stopping = True
+
+    def _held(self) -> bool:
+        return self.hold_file is not None and self.hold_file.exists()
+
+    def _flush(self) -> None:
+        if self._held():
+            return
+        self.outbox.flush(self.api, self.queue_id)
+        self._last_flush = self.clock()
+
+    def _poll(self) -> list[Any]:
+        """Long-polls when nothing waits to be sent; otherwise collects what arrives until
+        the next flush is due, so that a busy minute costs one flush per `linger`."""
+        assert self.queue_id is not None
+        due = self._last_flush + self.linger - self.clock()
+        pending = self.outbox.pending() and not self._held()
+        with self._interruptible():
+            if pending and due <= 0:
+                return []
+            if pending or self._held():
+                self.sleep(max(due, 0.05) if pending else self.linger)
+                return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
+            return self.api.events(self.queue_id, self.last_event_id)
+
+    def step(self) -> None:
+        """One round: read events, handle each, post what is due."""
+        try:
+            events = self._poll()
+        except ApiError as error:
+            if error.code != "BAD_EVENT_QUEUE_ID":
+                raise
+            log.warning("event queue %s expired: registering anew and reading back", self.queue_id)
+            self.queue_id = None
+            self._register()
+            self.backfill()
+            return
+        for event in events:
+            self.handle(event)
+            self.last_event_id = max(self.last_event_id, int(event.get("id", -1)))
+            if self.stopping:
+                break
+        if events:
+            with self.store.transaction():
+                self._save_queue()
+        if self.clock() >= self._last_flush + self.linger and self.outbox.pending():
+            self._flush()
+        self.health.write(len(self.store.outbox()), time.time())
+
+    def run(self) -> int:
+        """Until SIGTERM or SIGINT: then the current event is finished, the outbox flushed."""
+        self.install_signals()
+        while True:
+            try:
+                if not self.ready:
+                    self.start()
+                self.step()
+            except _Stop:
+                pass
+            except Unavailable as error:
+                log.warning("Zulip is unreachable (%s); trying again", error)
+                self._pause(5.0)
+            except ApiError as error:
+                log.error("Zulip refused a request (%s); trying again", error)
+                self._pause(5.0)
+            if self.stopping:
+                break
+        self._final_flush()
+        log.info("stopped")
+        return 0
+
+    def _pause(self, seconds: float) -> None:
+        try:
+            with self._interruptible():
+                self.sleep(seconds)
+        except _Stop:
+            pass
+
+    def _final_flush(self) -> None:
+        if not self.outbox.pending() or self._held():
+            return
+        try:
+            self.outbox.flush(self.api, self.queue_id)
+        except ZulipFailure as error:
+            log.warning("could not post everything before stopping (%s); it waits", error)
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+class JsonFormatter(logging.Formatter):
+    """`--log-json`: one JSON object a line, the handled event's fields included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        event = getattr(record, "event", None)
+        if event:
+            line["event"] = event
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def setup_logging(as_json: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def config_path(given: Path | None) -> Path:
+    """`--config`, else `$MEETBOT_CONFIG`, else `./meetbot.toml`."""
+    if given is not None:
+        return given
+    from_env = os.environ.get("MEETBOT_CONFIG")
+    return Path(from_env) if from_env else Path("meetbot.toml")
+
+
+def zuliprc_for(config: BotConfig, given: Path | None) -> Path:
+    if given is not None:
+        return given
+    if config.zuliprc is not None:
+        return config.zuliprc
+    raise StartupError(
+        f'{config.path}: no zuliprc: pass --zuliprc FILE, or add zuliprc = "zuliprc" to the '
+        "config (the file Zulip gives you for the bot, Settings > Personal > Bots)"
+    )
+
+
+def resolve_people(config: BotConfig, zuliprc: Path) -> list[Match]:
+    """For `check-config --zuliprc`: whom the bot would recognise, and how."""
+    api, me = connect(zuliprc)
+    runner = Runner(config, api, me, Store(":memory:"))
+    return runner.load_people()
+
+
+def serve(
+    config: BotConfig, zuliprc: Path, *, health: Path | None = None, linger: float = 1.0
+) -> int:
+    api, me = connect(zuliprc)
+    store = Store(config.state_path)
+    runner = Runner(config, api, me, store, linger=linger, health=health)
+    settle_heap()
+    log.info(
+        "meetbot runs as %s (user %s) on %s",
+        me.get("full_name"),
+        me.get("user_id"),
+        api.client.base_url,
+    )
+    try:
+        return runner.run()
+    finally:
+        store.close()
