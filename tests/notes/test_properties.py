@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from zulip_bot.notes import AgendaItem, NotesDocument, NotesError, inline_text
 
@@ -60,9 +61,25 @@ def structure(doc: NotesDocument) -> dict[str, Any]:
     }
 
 
+# What the bot writes before the text on each line these tests add to: the BASE file's own style.
+ITEM_HEADS = {(): "- [ ] ", ("ZZ",): "- [ ] (ZZ) ", ("BZ", "WV"): "- [ ] (BZ/WV) "}
+CHILD_HEAD = "- "
+ITEM_LINE_HEADS = ["- [x] (JK) ", "- [ ] WV: "]
+_GFM = MarkdownIt("commonmark").enable("table")
+
+
+def raw_html_and_rows(doc: NotesDocument) -> tuple[int, int]:
+    """Raw HTML (block or inline) and table rows, as markdown-it-py sees the whole file."""
+    tokens = _GFM.parse(doc.render())
+    inline = [child for token in tokens for child in token.children or ()]
+    html = sum(t.type in ("html_block", "html_inline") for t in [*tokens, *inline])
+    return html, sum(t.type == "tr_open" for t in tokens)
+
+
 def reparsed(doc: NotesDocument) -> NotesDocument:
     again = NotesDocument.parse(doc.render())
     assert again.render() == doc.render()
+    assert raw_html_and_rows(again) == raw_html_and_rows(NotesDocument.parse(BASE))
     return again
 
 
@@ -79,7 +96,7 @@ def test_add_item_adds_exactly_one_item(text: str, owners: tuple[str, ...]) -> N
             doc.add_item("New Agenda Items", text, owners=owners)
         return
     doc.add_item("New Agenda Items", text, owners=owners)
-    expected["sections"][2][2].append((inline_text(text), owners, False, ()))
+    expected["sections"][2][2].append((inline_text(text, ITEM_HEADS[owners]), owners, False, ()))
     assert structure(reparsed(doc)) == expected
 
 
@@ -95,7 +112,7 @@ def test_add_child_adds_exactly_one_child(text: str, index: int) -> None:
         return
     doc.add_child(parent, text)
     text_, owners, checked, children = expected["sections"][2][2][index]
-    new_children = (*children, (inline_text(text), (), None, ()))
+    new_children = (*children, (inline_text(text, CHILD_HEAD), (), None, ()))
     expected["sections"][2][2][index] = (text_, owners, checked, new_children)
     assert structure(reparsed(doc)) == expected
 
@@ -112,7 +129,8 @@ def test_set_item_text_changes_only_that_text(text: str, index: int) -> None:
         return
     doc.set_item_text(item, text)
     _, owners, checked, children = expected["sections"][2][2][index]
-    expected["sections"][2][2][index] = (inline_text(text), owners, checked, children)
+    written = inline_text(text, ITEM_LINE_HEADS[index])
+    expected["sections"][2][2][index] = (written, owners, checked, children)
     assert structure(reparsed(doc)) == expected
 
 
@@ -120,3 +138,27 @@ def test_set_item_text_changes_only_that_text(text: str, index: int) -> None:
 @given(text=TEXT)
 def test_any_text_survives_parse_and_render(text: str) -> None:
     assert NotesDocument.parse(text).render() == text
+
+
+# Text with nothing structural where it would count: it starts with a lower-case letter (no
+# marker, heading, quote, fence, checkbox, owner or HTML block can start so) and has no `<`
+# (raw HTML) anywhere; links, emphasis, code, pipes, numbers and punctuation are all allowed.
+HARMLESS = st.builds(
+    lambda first, rest: " ".join((first + rest).split()),
+    st.sampled_from("abcxyzéø"),
+    st.text(
+        st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"], exclude_characters="<"),
+        max_size=40,
+    ),
+)
+
+
+@SETTINGS
+@given(text=HARMLESS, owners=st.sampled_from([(), ("ZZ",)]))
+def test_harmless_text_is_written_byte_for_byte(text: str, owners: tuple[str, ...]) -> None:
+    doc = NotesDocument.parse(BASE)
+    doc.add_item("New Agenda Items", text, owners=owners)
+    assert f"\n{ITEM_HEADS[owners]}{text}\n" in doc.render()
+    line = doc.add_child(doc.items("New Agenda Items")[1], text)
+    assert doc.render().splitlines()[line - 1] == f"    {CHILD_HEAD}{text}"
+    assert inline_text(text) == text

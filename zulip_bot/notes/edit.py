@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from zulip_bot.notes.extract import format_owner_prefix, owner_prefix
+from zulip_bot.notes import escape
+from zulip_bot.notes.extract import format_owner_prefix
 from zulip_bot.notes.model import (
     PLACEHOLDER_TEXTS,
     AgendaItem,
@@ -29,15 +29,6 @@ from zulip_bot.notes.model import (
 from zulip_bot.notes.parse import normalize_title, split_cells
 
 _OWNER = re.compile(r"@?[A-Za-z][\w.'-]{0,30}")
-_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-# A first character that would open a block of its own: a quote, a list marker (`- x`), a
-# heading (`# x`), a fence (three backticks or tildes), a checkbox or link definition (`[`),
-# one of the rarer openers, or a run of one of `-*_` that the item's own marker would make a
-# thematic break (`- --` is a rule, not an item). A lone backtick or asterisk is inline.
-_OPENS_BLOCK = re.compile(
-    r"[>\[(!:=]|[-+*](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|`{3}|~{3}|([-*_])(?:[ \t]*\1)*[ \t]*$"
-)
-_ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 _NUMBER = re.compile(r"\d+|X+|N")
 
 
@@ -53,51 +44,18 @@ class Splice:
 # --- untrusted text -------------------------------------------------------------------------
 
 
-def _flat(text: str) -> str:
-    """One line of inline text: no control characters, no raw HTML, no table pipes."""
-    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
-    joined = " ".join(cleaned.split())
-    out: list[str] = []
-    for index, ch in enumerate(joined):
-        following = joined[index + 1 : index + 2]
-        if ch == "\\" and following and following in _ASCII_PUNCT:
-            out.append("\\\\")
-        elif ch in "<|":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+def inline_text(text: str, head: str = "- ") -> str:
+    """Chat text as the bot writes it after `head`, its own start of the line (list marker,
+    checkbox, owner prefix), on one line: as typed, escaped only where it would create a block,
+    a checkbox, an owner or raw HTML there (see `escape`). The result, written after `head`,
+    parses back to exactly this string as the item's text. The default head is the strictest,
+    a bare list marker, where the text is the first thing in the item."""
+    return escape.fit(text, escape.item_slot(head))
 
 
-def inline_text(text: str) -> str:
-    """Chat text made safe to sit on one markdown line: it can create no block of its own.
-
-    Line breaks and runs of white space become one space; control characters go; `<` and `|`
-    are escaped everywhere (raw HTML, table rows), and the first character is escaped when it
-    could open a heading, list, quote, fence, checkbox, link definition or owner prefix. The
-    result, written after a list marker, parses back to exactly this string as the item's text.
-    """
-    safe = _flat(text)
-    if not safe:
-        return safe
-    if _OPENS_BLOCK.match(safe):
-        safe = "\\" + safe
-    ordered = _ORDERED_START.match(safe)
-    if ordered:
-        safe = f"{ordered[1]}\\{ordered[2]}{safe[ordered.end() :]}"
-    prefix = owner_prefix(safe)
-    if prefix is not None:
-        cut = len(prefix.written.rstrip()) - 1
-        safe = safe[:cut] + "\\" + safe[cut:]
-    return safe
-
-
-def heading_text(text: str) -> str:
-    """Like `inline_text`, and a trailing `#` is escaped so that it is not a closing sequence."""
-    safe = inline_text(text)
-    if safe.endswith("#"):
-        safe = safe[:-1] + "\\#"
-    return safe
+def heading_text(text: str, level: int = 2) -> str:
+    """A section title: a trailing `#` is escaped so that it does not close the heading."""
+    return escape.fit(text, escape.Slot(before="#" * level + " "))
 
 
 def _owners(owners: Sequence[str]) -> tuple[str, ...]:
@@ -107,8 +65,8 @@ def _owners(owners: Sequence[str]) -> tuple[str, ...]:
     return tuple(owners)
 
 
-def _text(text: str) -> str:
-    safe = inline_text(text)
+def _text(text: str, head: str) -> str:
+    safe = inline_text(text, head)
     if not safe:
         raise NotesError("the text is empty")
     return safe
@@ -209,7 +167,6 @@ def add_item(
 ) -> tuple[Splice, int]:
     """A new last item in `section`; an empty template placeholder (`- [ ]`) is replaced."""
     span = find_section(parsed, section)
-    safe = _text(text)
     nl = newline(lines)
     tops = span.items
     prefix = format_owner_prefix(_owners(owners), _owner_style(parsed, tops)) if owners else ""
@@ -220,16 +177,18 @@ def add_item(
     )
     if placeholder is not None:
         lay = layout_of(parsed, placeholder)
-        line = f"{lay.indent}{lay.marker}{lay.gap}{_box(checked, case)}{prefix}{safe}{nl}"
+        head = f"{lay.marker}{lay.gap}{_box(checked, case)}{prefix}"
+        line = f"{lay.indent}{head}{_text(text, head)}{nl}"
         return Splice(lay.start, lay.end, (line,)), lay.start
     if tops:
         layouts = [parsed.layouts[i.line - 1] for i in tops]
         last = layouts[-1]
-        marker = _next_marker(layouts)
-        line = f"{last.indent}{marker}{last.gap}{_box(checked, case)}{prefix}{safe}{nl}"
+        head = f"{_next_marker(layouts)}{last.gap}{_box(checked, case)}{prefix}"
+        line = f"{last.indent}{head}{_text(text, head)}{nl}"
         block = (nl, line) if last.loose_before and len(layouts) > 1 else (line,)
         return Splice(last.end, last.end, block), last.end + len(block) - 1
-    line = f"-{' '}{_box(checked, case)}{prefix}{safe}{nl}"
+    head = f"- {_box(checked, case)}{prefix}"
+    line = f"{head}{_text(text, head)}{nl}"
     splice = _append_block(lines, span.start, span.end, [line], nl)
     return splice, splice.start + 1
 
@@ -244,7 +203,6 @@ def add_child(
 ) -> tuple[Splice, int]:
     """A new last sub-item under `item`, indented and bulleted like its siblings."""
     parent = layout_of(parsed, item)
-    safe = _text(text)
     nl = newline(lines)
     children = item.children
     style = _owner_style(parsed, children) if children else "colon"
@@ -258,7 +216,8 @@ def add_child(
         indent = _child_indent(parent, parsed.indent_step)
         marker = parent.marker if parent.marker[-1] not in ".)" else "-"
         gap = " "
-    line = f"{indent}{marker}{gap}{_box(checked, case)}{prefix}{safe}{nl}"
+    head = f"{marker}{gap}{_box(checked, case)}{prefix}"
+    line = f"{indent}{head}{_text(text, head)}{nl}"
     return Splice(parent.end, parent.end, (line,)), parent.end
 
 
@@ -309,7 +268,32 @@ def set_item_text(lines: Sequence[str], parsed: Parsed, item: AgendaItem, text: 
     lay = layout_of(parsed, item)
     last = lines[lay.para_end - 1]
     ending = last[len(last.rstrip()) :]
-    return Splice(lay.start, lay.para_end, (lay.head + _text(text) + ending,))
+    return Splice(lay.start, lay.para_end, (lay.head + _text(text, lay.head) + ending,))
+
+
+def rewrite_item(
+    lines: Sequence[str],
+    parsed: Parsed,
+    item: AgendaItem,
+    owners: Sequence[str] | None = None,
+    strike: bool = False,
+) -> Splice:
+    """The item's first paragraph with other owners or struck through (`~~...~~`), its words
+    kept byte for byte: they were escaped when written, and escaping them again would show."""
+    lay = layout_of(parsed, item)
+    para = list(lines[lay.start : lay.para_end])
+    head = lay.head
+    if owners is not None:
+        bare = head[: len(head) - len(lay.owner_prefix)]
+        style = lay.owner_style or _owner_style(parsed, _siblings(parsed, item))
+        head = bare + (format_owner_prefix(_owners(owners), style) if owners else "")
+    para[0] = head + para[0][len(lay.head) :]
+    if strike:
+        last = para[-1]
+        ending = last[len(last.rstrip()) :]
+        para[-1] = last.rstrip() + "~~" + ending
+        para[0] = head + "~~" + para[0][len(head) :]
+    return Splice(lay.start, lay.para_end, tuple(para))
 
 
 def remove_item(lines: Sequence[str], parsed: Parsed, item: AgendaItem) -> Splice:
@@ -374,33 +358,48 @@ def add_attendee(lines: Sequence[str], parsed: Parsed, attendee: Attendee) -> Sp
     roster = parsed.attendee_list
     if roster is not None and roster.items:
         layouts = [parsed.layouts[i.line - 1] for i in roster.items]
-        text = _list_entry(attendee, roster.detailed)
         if roster.placeholders:
             lay = parsed.layouts[roster.placeholders[0]]
-            return Splice(lay.start, lay.end, (f"{lay.indent}{lay.marker}{lay.gap}{text}{nl}",))
+            lead = f"{lay.marker}{lay.gap}"
+            text = _list_entry(attendee, roster.detailed, lead)
+            return Splice(lay.start, lay.end, (f"{lay.indent}{lead}{text}{nl}",))
         last = layouts[-1]
-        line = f"{last.indent}{_next_marker(layouts)}{last.gap}{text}{nl}"
+        lead = f"{_next_marker(layouts)}{last.gap}"
+        line = f"{last.indent}{lead}{_list_entry(attendee, roster.detailed, lead)}{nl}"
         return Splice(last.end, last.end, (line,))
     if parsed.attendee_names_end is not None:
         at = parsed.attendee_names_end
-        return Splice(at, at, (inline_text(attendee.name) + nl,))
+        name = escape.fit(attendee.name, escape.Slot(above=_block_above(lines, at)))
+        if not name:
+            raise NotesError("an attendee needs a name")
+        return Splice(at, at, (name + nl,))
     if parsed.attendee_section is None:
         raise NotesError("the notes have no `## Attendees` section to add attendees to")
     span = parsed.attendee_section
-    line = f"- {_list_entry(attendee, True)}{nl}"
+    line = f"- {_list_entry(attendee, True, '- ')}{nl}"
     return _append_block(lines, span.start, span.end, [line], nl)
 
 
-def _list_entry(attendee: Attendee, detailed: bool) -> str:
-    """`XX: Full Name (@github), Affiliation`, the 2026 template's form, or a bare name."""
+def _block_above(lines: Sequence[str], at: int) -> str:
+    """The lines of the block a line inserted at `at` continues: they decide how it reads."""
+    start = at
+    while start > 0 and lines[start - 1].strip() and at - start < 20:
+        start -= 1
+    return "".join(line.rstrip("\r\n") + "\n" for line in lines[start:at])
+
+
+def _list_entry(attendee: Attendee, detailed: bool, lead: str) -> str:
+    """What follows the list marker `lead`: `XX: Full Name (@github), Affiliation`, the 2026
+    template's form, or a bare name."""
     if not detailed or not attendee.initials:
-        return inline_text(attendee.name)
+        return _text(attendee.name, lead)
     text = attendee.name
     if attendee.github:
         text += f" (@{attendee.github})"
     if attendee.affiliation:
         text += f", {attendee.affiliation}"
-    return f"{_owners([attendee.initials])[0]}: {_flat(text)}"
+    prefix = f"{_owners([attendee.initials])[0]}: "
+    return prefix + _text(text, lead + prefix)
 
 
 def _table_row(lines: Sequence[str], table: TableLayout, attendee: Attendee, nl: str) -> Splice:
@@ -424,7 +423,7 @@ def _table_row(lines: Sequence[str], table: TableLayout, attendee: Attendee, nl:
         at = end = table.end
         widths, outer = table.widths, table.outer_pipes
     row = [
-        " " + _flat(values.get(column or "", "")).ljust(width) + " "
+        " " + escape.fit(values.get(column or "", ""), escape.TABLE_CELL).ljust(width) + " "
         for column, width in zip(table.columns, widths, strict=False)
     ]
     pipe = "|" if outer else ""
