@@ -3,19 +3,86 @@
 Time is always an argument here: only the runner reads the clock, so tests can stand anywhere in
 time. The rule runs on aware datetimes in the meeting's zone: dateutil then keeps the wall-clock
 time (17:00 stays 17:00 across a DST change) while comparisons with `after` are by instant.
+
+A local start that does not exist (02:30 on the night clocks spring forward) or exists twice
+(01:30 on the night they fall back) is read with `fold=0`, as RFC 5545 and so every calendar
+reads it: with the UTC offset in force before the change. The first is then 03:30 summer time, the
+second the earlier of the two 01:30s.
+
+`due_jobs` turns occurrences into keyed jobs for the runner: open the agenda, remind owners,
+remind the topic, start, end and summarize.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import enum
+import functools
+from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Final
 
 from dateutil.rrule import rrulebase
 
 from zulip_bot.config import MeetingConfig
 
+_Near = dt.datetime | None
 
-def _rule(meeting: MeetingConfig) -> rrulebase:
-    return meeting.recurrence()
+
+class _Timeline:
+    """One meeting's starts, generated once, in order, as far as asked, and found by bisection:
+    dateutil's own `between` walks from `first` on every call, which a runner ticking every few
+    seconds for years should not."""
+
+    def __init__(self, rule: rrulebase) -> None:
+        self._more: Iterator[dt.datetime] = iter(rule)
+        self._starts: list[dt.datetime] = []
+        self._instants: list[dt.datetime] = []
+        self._exhausted = False
+
+    def _cover(self, moment: dt.datetime) -> None:
+        """Generate starts until one lies past `moment`, or the series ends."""
+        while not self._exhausted and (not self._instants or self._instants[-1] <= moment):
+            start = next(self._more, None)
+            if start is None:
+                self._exhausted = True
+            else:
+                self._starts.append(start)
+                self._instants.append(_utc(start))
+
+    def around(self, low: dt.datetime, high: dt.datetime) -> list[tuple[_Near, dt.datetime, _Near]]:
+        """Each start in [low, high] with the one before it and the one after it (or None)."""
+        low, high = _utc(low), _utc(high)
+        self._cover(high)
+        first = bisect.bisect_left(self._instants, low)
+        last = bisect.bisect_right(self._instants, high)
+        before = self._starts[first - 1] if first else None
+        after = self._starts[last] if last < len(self._starts) else None
+        near = [before, *self._starts[first:last], after]
+        return list(zip(near[:-2], self._starts[first:last], near[2:], strict=True))
+
+    def after(self, moment: dt.datetime, count: int, inclusive: bool = False) -> list[dt.datetime]:
+        moment = _utc(moment)
+        found: list[dt.datetime] = []
+        while len(found) < count:
+            self._cover(moment)
+            search = bisect.bisect_left if inclusive and not found else bisect.bisect_right
+            index = search(self._instants, moment)
+            if index == len(self._starts):
+                break
+            found.append(self._starts[index])
+            moment = self._instants[index]
+        return found
+
+
+@functools.lru_cache(maxsize=128)
+def _timeline(meeting: MeetingConfig) -> _Timeline:
+    return _Timeline(meeting.recurrence())
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
 
 
 def _require_aware(moment: dt.datetime) -> None:
@@ -29,7 +96,7 @@ def occurrences(meeting: MeetingConfig, after: dt.datetime, count: int = 1) -> l
     _require_aware(after)
     if count < 0:
         raise ValueError(f"count must be 0 or more, not {count}")
-    found = _rule(meeting).xafter(after, count=count) if count else ()
+    found = _timeline(meeting).after(after, count)
     return [start.astimezone(meeting.timezone) for start in found]
 
 
@@ -41,8 +108,8 @@ def next_occurrence(meeting: MeetingConfig, after: dt.datetime) -> dt.datetime |
 def occurrence_on(meeting: MeetingConfig, day: dt.date) -> dt.datetime | None:
     """`day` is a date in the meeting's zone, as it is written in note file names."""
     midnight = dt.datetime.combine(day, dt.time.min, tzinfo=meeting.timezone)
-    found = _rule(meeting).after(midnight, inc=True)
-    return found.astimezone(meeting.timezone) if found is not None and found.date() == day else None
+    found = _timeline(meeting).after(midnight, 1, inclusive=True)
+    return found[0].astimezone(meeting.timezone) if found and found[0].date() == day else None
 
 
 def current_occurrence(meeting: MeetingConfig, now: dt.datetime) -> dt.datetime | None:
@@ -50,3 +117,150 @@ def current_occurrence(meeting: MeetingConfig, now: dt.datetime) -> dt.datetime 
     _require_aware(now)
     ended = now.astimezone(dt.UTC) - dt.timedelta(minutes=meeting.duration_minutes)
     return next_occurrence(meeting, ended)
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+class JobKind(enum.StrEnum):
+    """What the runner does for one occurrence, in the order it happens."""
+
+    AGENDA = "agenda"  # make the draft and post the agenda in the meeting's topic
+    OWNERS = "owners"  # direct-message each owner of an open action item (remind_owners)
+    REMIND = "remind"  # remind the topic, mentioning the organizers
+    START = "start"  # start the meeting, unless started by hand
+    END = "end"  # end and summarize, unless ended by hand
+
+
+_ORDER: Final = {kind: rank for rank, kind in enumerate(JobKind)}
+#: A summary nobody could post (the bot was down) is still worth posting this long after it was
+#: due, unless the next occurrence has started: a week-old summary beats none.
+SUMMARY_GRACE: Final = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True, order=True)
+class JobKey:
+    """What the runner stores once a job is done, so that no job is ever done twice.
+
+    `occurrence` is the start's wall-clock time in the meeting's zone, as the rule gives it, so a
+    key does not change with the UTC offset a tzdata update might give that day."""
+
+    meeting: str
+    occurrence: dt.datetime
+    kind: JobKind
+
+    def __post_init__(self) -> None:
+        if self.occurrence.tzinfo is not None:
+            raise ValueError(f"{self.occurrence.isoformat()}: a job key holds a local time")
+
+    def __str__(self) -> str:
+        return f"{self.meeting}/{self.occurrence.isoformat()}/{self.kind}"
+
+    @property
+    def day(self) -> dt.date:
+        """The occurrence's date, as the store and the notes file name it."""
+        return self.occurrence.date()
+
+    @classmethod
+    def parse(cls, text: str) -> JobKey:
+        """The inverse of `str()`: keys come back from SQLite as text."""
+        parts = text.split("/")
+        try:
+            meeting, moment, kind = parts
+            return cls(meeting, dt.datetime.fromisoformat(moment), JobKind(kind))
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a job key like 'community/2024-11-06T17:00:00/agenda'"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job and the span in which doing it still makes sense: `due <= now < until`.
+
+    The schedule cannot see the store, so "unless started (ended) by hand" is the runner's
+    check: it marks the START (END) key done when an organizer does it first."""
+
+    key: JobKey
+    meeting: MeetingConfig
+    #: The occurrence's start, aware, in the meeting's zone.
+    start: dt.datetime
+    #: Both in UTC.
+    due: dt.datetime
+    until: dt.datetime
+
+    def is_due(self, now: dt.datetime) -> bool:
+        return self.due <= now < self.until
+
+
+def _jobs(
+    meeting: MeetingConfig, previous: _Near, start: dt.datetime, following: _Near
+) -> list[Job]:
+    """Leads and delays are exact lengths of time, taken in UTC: "2 days" before a Monday 17:00
+    meeting just after a DST change is 16:00 or 18:00 local on the Saturday."""
+    begin = _utc(start)
+    over = begin + dt.timedelta(minutes=meeting.duration_minutes)
+    summary = over + meeting.summary_delay
+    summary_until = summary + SUMMARY_GRACE
+    if following is not None and summary < _utc(following) < summary_until:
+        summary_until = _utc(following)
+    spans = [
+        (JobKind.AGENDA, begin - meeting.agenda_lead, over),
+        (JobKind.REMIND, begin - meeting.reminder_lead, begin),
+        (JobKind.START, begin, over),
+        (JobKind.END, summary, summary_until),
+    ]
+    if meeting.remind_owners:
+        # After the previous meeting's summary, so that its new action items are in it.
+        since = begin - meeting.agenda_lead
+        if previous is not None:
+            previous_over = _utc(previous) + dt.timedelta(minutes=meeting.duration_minutes)
+            since = max(since, previous_over + meeting.summary_delay)
+        spans.append((JobKind.OWNERS, since, begin))
+    local = start.replace(tzinfo=None)
+    jobs = [
+        Job(
+            JobKey(meeting.key, local, kind),
+            meeting,
+            start.astimezone(meeting.timezone),
+            due,
+            until,
+        )
+        for kind, due, until in spans
+    ]
+    return sorted(jobs, key=lambda job: (job.due, _ORDER[job.key.kind]))
+
+
+def _reach(meeting: MeetingConfig) -> tuple[dt.timedelta, dt.timedelta]:
+    """How far before and after `now` an occurrence can start and still have a job due now."""
+    after = max(meeting.agenda_lead, meeting.reminder_lead)
+    length = dt.timedelta(minutes=meeting.duration_minutes)
+    return length + meeting.summary_delay + SUMMARY_GRACE, after
+
+
+def jobs_for(meeting: MeetingConfig, start: dt.datetime) -> list[Job]:
+    """Every job of the occurrence that starts at `start` (one of the meeting's starts)."""
+    _require_aware(start)
+    found = _timeline(meeting).around(start, start)
+    if not found:
+        raise ValueError(f"{start.isoformat()} is not a start of meetings.{meeting.key}")
+    return _jobs(meeting, *found[0])
+
+
+def due_jobs(
+    meetings: Iterable[MeetingConfig], now: dt.datetime, done: Container[JobKey]
+) -> list[Job]:
+    """The jobs to do at `now` that are not in `done`, the earliest due first.
+
+    A job missed while the bot was down stays due until its `until`; past that it is dropped
+    for good. Only the occurrences near `now` are looked at, so a tick costs the same in a
+    series' tenth year as in its first."""
+    _require_aware(now)
+    found: list[Job] = []
+    for meeting in meetings:
+        before, after = _reach(meeting)
+        for near in _timeline(meeting).around(now - before, now + after):
+            for job in _jobs(meeting, *near):
+                if job.is_due(now) and job.key not in done:
+                    found.append(job)
+    return sorted(found, key=lambda job: (job.due, _ORDER[job.key.kind], job.key.meeting))
