@@ -243,7 +243,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if fault is not None and fault.kind.isdigit():
+        if fault is not None and fault.kind.isdigit() and fault.kind != "429":
             status = int(fault.kind)
             self._send(Answer(status, _SERVER_ERROR.format(status=status).encode(), "text/html"))
             return
