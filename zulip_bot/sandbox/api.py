@@ -469,7 +469,6 @@ def _state_realm(call: Call) -> Payload:
         "max_topic_length": MAX_TOPIC_LENGTH,
         "realm_message_retention_days": -1,
         "realm_wildcard_mention_policy": 5,
-        "realm_email_address_visibility": 3 if settings.hide_emails else 1,
     }
 
 

@@ -222,6 +222,8 @@ class App:
 class Handler(BaseHTTPRequestHandler):
     server: SandboxHTTPServer
     server_version = "ZulipSandbox/1"
+    #: A client that opens a connection and sends nothing must not keep `stop()` waiting.
+    timeout = 30
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -281,8 +283,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+    """`server_close()` waits for every request thread, so a stopped sandbox leaves none."""
+
+    daemon_threads = False
+    block_on_close = True
 
     def __init__(self, app: App, port: int = 0) -> None:
         self.app = app
@@ -291,6 +295,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 def serve(app: App, port: int = 0) -> tuple[SandboxHTTPServer, threading.Thread]:
     server = SandboxHTTPServer(app, port)
-    thread = threading.Thread(target=server.serve_forever, name="zulip-sandbox", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="zulip-sandbox",
+        daemon=True,
+    )
     thread.start()
     return server, thread

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -118,6 +118,15 @@ class Realm:
         self._ids[kind] += 1
         return self._ids[kind]
 
+    def _claim(self, kind: str, wanted: int | None, taken: Mapping[int, object]) -> int:
+        """A given id (tests mirror the recordings' ids), or the next free one."""
+        if wanted is None:
+            return self._next(kind)
+        if wanted in taken:
+            raise ValueError(f"{kind} id {wanted} is taken")
+        self._ids[kind] = max(self._ids[kind], wanted)
+        return wanted
+
     # --- users ---------------------------------------------------------------------------
 
     def add_user(
@@ -139,14 +148,8 @@ class Realm:
         with self.condition:
             if self.user_by_login(email) is not None:
                 raise ValueError(f"{email} already has an account")
-            if user_id is None:
-                user_id = self._next("user")
-            elif user_id in self.users:
-                raise ValueError(f"user id {user_id} is taken")
-            else:
-                self._ids["user"] = max(self._ids["user"], user_id)
             user = User(
-                user_id=user_id,
+                user_id=self._claim("user", user_id, self.users),
                 full_name=full_name,
                 delivery_email=email.casefold(),
                 api_key=api_key or secrets.token_urlsafe(24),
@@ -161,8 +164,8 @@ class Realm:
             )
             if github:
                 user.profile_data[self.github_field().id] = github
-            self.users[user_id] = user
-            self._personal_recipient(user_id)
+            self.users[user.user_id] = user
+            self._personal_recipient(user.user_id)
             return user
 
     def github_field(self) -> ProfileField:
@@ -244,12 +247,13 @@ class Realm:
         invite_only: bool = False,
         creator: User | None = None,
         subscribers: Iterable[User] = (),
+        stream_id: int | None = None,
     ) -> Stream:
         with self.condition:
             if self.stream_by_name(name) is not None:
                 raise ValueError(f"a stream named {name!r} exists already")
             stream = Stream(
-                stream_id=self._next("stream"),
+                stream_id=self._claim("stream", stream_id, self.streams),
                 name=name,
                 recipient_id=self._next("recipient"),
                 description=description,

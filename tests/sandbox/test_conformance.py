@@ -1,0 +1,473 @@
+"""Every endpoint the bot calls, through the real `zulip.Client` over HTTP, each answer checked
+against zulip.yaml by the `world` fixture; the assertions here check what the answers say."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import zulip
+
+from tests.sandbox.conftest import World
+from zulip_bot.sandbox.server import ROUTES, Route
+
+POLL = "/poll Which slot?\n10:00\n11:00"
+
+
+def _send(client: zulip.Client, content: str, topic: str = "standup") -> int:
+    result = client.send_message(
+        {"type": "stream", "to": "community", "topic": topic, "content": content}
+    )
+    assert result["result"] == "success", result
+    message_id: int = result["id"]
+    return message_id
+
+
+def _route_of(method: str, path: str) -> Route:
+    tail = path.removeprefix("/api/v1")
+    return next(r for r in ROUTES if r.method == method and r.pattern.match(tail))
+
+
+def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
+    bot, alice = world.client(world.bot), world.client(world.alice)
+    bot.get_server_settings()
+    bot.get_profile()
+    bot.get_members({"include_custom_profile_fields": True})
+    bot.get_user_by_id(world.alice.user_id)
+    bot.call_endpoint("realm/profile_fields", method="GET")
+    bot.get_streams()
+    stream_id = bot.get_stream_id("community")["stream_id"]
+    bot.call_endpoint(f"streams/{stream_id}", method="GET")
+    bot.call_endpoint(f"streams/{stream_id}/members", method="GET")
+    bot.get_subscriptions()
+    bot.add_subscriptions([{"name": "community"}])
+    bot.remove_subscriptions(["community"])
+    queue = bot.register(
+        event_types=["message", "reaction", "submessage", "update_message", "delete_message"]
+    )
+    poll_id = _send(bot, POLL)
+    alice.call_endpoint(
+        "submessage",
+        method="POST",
+        request={
+            "message_id": poll_id,
+            "msg_type": "widget",
+            "content": json.dumps({"type": "vote", "key": "canned,0", "vote": 1}),
+        },
+    )
+    note_id = _send(bot, "Meeting started.")
+    bot.update_message(
+        {"message_id": note_id, "content": "Meeting started at <time:2024-11-06T17:00:00Z>."}
+    )
+    alice.add_reaction({"message_id": note_id, "emoji_name": "+1"})
+    alice.remove_reaction({"message_id": note_id, "emoji_name": "+1"})
+    bot.get_messages({"anchor": "newest", "num_before": 10, "num_after": 0})
+    bot.get_raw_message(note_id)
+    bot.delete_message(note_id)
+    bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
+    bot.deregister(queue["queue_id"])
+    checked = world.checker.check()
+    exercised = {_route_of(c.method, c.path) for c in checked}
+    exercised.add(_route_of("POST", "/submessage"))  # not in the spec: see test_recordings
+    assert exercised == set(ROUTES)
+
+
+def test_users_show_roles_and_hide_emails_as_the_recorded_realm_does(world: World) -> None:
+    bot = world.client(world.bot)
+    members = {m["user_id"]: m for m in bot.get_members()["members"]}
+    alice, guest, me = (
+        members[world.alice.user_id],
+        members[world.guest.user_id],
+        members[world.bot.user_id],
+    )
+    assert (alice["role"], alice["is_admin"], guest["role"], guest["is_guest"]) == (
+        200,
+        True,
+        600,
+        True,
+    )
+    assert alice["email"] == f"user{world.alice.user_id}@zulipdev.com"
+    assert alice["delivery_email"] is None
+    assert me["email"] == me["delivery_email"] == "meetbot-bot@zulipdev.com"
+    assert (me["is_bot"], me["bot_type"], me["bot_owner_id"]) == (True, 1, world.alice.user_id)
+    # an admin sees real emails; people see their own
+    admin_view = world.client(world.alice).get_members()["members"]
+    assert {m["delivery_email"] for m in admin_view} >= {"bob@example.org", "alice@example.org"}
+    assert world.client(world.bob).get_profile()["delivery_email"] == "bob@example.org"
+
+
+def test_a_hidden_email_cannot_be_looked_up_but_the_visible_one_can(world: World) -> None:
+    bot = world.client(world.bot)
+    hidden = f"user{world.alice.user_id}@zulipdev.com"
+    assert (
+        bot.call_endpoint(f"users/{hidden}", method="GET")["user"]["full_name"] == "Alice Example"
+    )
+    refused = bot.call_endpoint("users/alice@example.org", method="GET")
+    assert (refused["result"], refused["msg"]) == ("error", "No such user")
+    assert bot.get_user_by_id(99999)["msg"] == "No such user"
+
+
+def test_the_github_profile_field_is_how_a_bot_can_find_a_hidden_person(world: World) -> None:
+    bot = world.client(world.bot)
+    fields = bot.call_endpoint("realm/profile_fields", method="GET")["custom_fields"]
+    github = next(f for f in fields if f["type"] == 7)
+    assert json.loads(github["field_data"]) == {"subtype": "github"}
+    user = bot.get_user_by_id(world.alice.user_id, include_custom_profile_fields=True)["user"]
+    assert user["profile_data"] == {str(github["id"]): {"value": "alice-gh"}}
+
+
+def test_streams_and_subscriptions(world: World) -> None:
+    bot = world.client(world.bot)
+    assert [s["name"] for s in bot.get_streams()["streams"]] == ["community"]  # not the private one
+    assert [s["name"] for s in bot.get_subscriptions()["subscriptions"]] == ["community"]
+    again = bot.add_subscriptions([{"name": "community"}])
+    assert again["already_subscribed"] == {"meetbot-bot@zulipdev.com": ["community"]}
+    created = bot.add_subscriptions([{"name": "packaging"}])
+    assert created["subscribed"] == {"meetbot-bot@zulipdev.com": ["packaging"]}
+    refused = bot.add_subscriptions([{"name": "leadership"}])
+    assert refused["msg"] == "Unable to access channel (leadership)."
+    assert bot.get_stream_id("nowhere")["msg"] == "Invalid channel name 'nowhere'"
+    subscribers = bot.call_endpoint(
+        f"streams/{bot.get_stream_id('community')['stream_id']}/members", method="GET"
+    )["subscribers"]
+    assert set(subscribers) == {world.bot.user_id, world.alice.user_id, world.bob.user_id}
+
+
+def test_sends_to_streams_and_people_as_the_client_addresses_them(world: World) -> None:
+    bot, bob = world.client(world.bot), world.client(world.bob)
+    stream_id = bot.get_stream_id("community")["stream_id"]
+    for to in ("community", "COMMUNITY", stream_id, ["community"]):
+        assert (
+            bot.send_message({"type": "stream", "to": to, "topic": "t", "content": "x"})["result"]
+            == "success"
+        )
+    by_id = bob.send_message({"type": "private", "to": [world.bot.user_id], "content": "hi"})
+    by_email = bob.send_message(
+        {"type": "direct", "to": ["meetbot-bot@zulipdev.com"], "content": "hi"}
+    )
+    dm = bot.get_raw_message(by_id["id"])["message"]
+    assert dm["type"] == "private" and dm["subject"] == ""
+    assert [p["id"] for p in dm["display_recipient"]] == sorted(
+        [world.bob.user_id, world.bot.user_id]
+    )
+    assert bot.get_raw_message(by_email["id"])["message"]["type"] == "private"
+    real = bot.send_message({"type": "private", "to": ["bob@example.org"], "content": "x"})
+    assert real["msg"] == "Invalid email 'bob@example.org'"
+    missing = bot.send_message({"type": "stream", "to": "nowhere", "topic": "t", "content": "x"})
+    assert (missing["code"], missing["stream"]) == ("STREAM_DOES_NOT_EXIST", "nowhere")
+    private = world.client(world.bob).send_message(
+        {"type": "stream", "to": "leadership", "topic": "t", "content": "x"}
+    )
+    assert private["msg"] == "Not authorized to send to channel 'leadership'"
+    # the bot's owner is in the private stream, so the bot may post there (#088)
+    assert (
+        bot.send_message({"type": "stream", "to": "leadership", "topic": "t", "content": "x"})[
+            "result"
+        ]
+        == "success"
+    )
+
+
+def test_long_topics_and_contents_are_cut_silently(world: World) -> None:
+    bot = world.client(world.bot)
+    topic = "Weekly planning meeting for the infrastructure and platform team Q4"
+    long_id = _send(bot, "0123456789" * 1000 + "X", topic=topic)
+    stored = bot.get_raw_message(long_id)
+    assert stored["message"]["subject"] == topic[:57] + "..."
+    assert len(stored["raw_content"]) == 10_000
+    assert stored["raw_content"].endswith("\n[message truncated]")
+    exact_id = _send(bot, "y" * 10_000, topic="x" * 60)
+    exact = bot.get_raw_message(exact_id)
+    assert (len(exact["raw_content"]), exact["message"]["subject"]) == (10_000, "x" * 60)
+    padded = bot.get_raw_message(_send(bot, "p", topic="  padded topic "))
+    assert padded["message"]["subject"] == "padded topic"
+    for content, problem in (
+        ("", "Message must not be empty"),
+        ("  \n ", "Message must not be empty"),
+    ):
+        answer = bot.send_message(
+            {"type": "stream", "to": "community", "topic": "t", "content": content}
+        )
+        assert answer["msg"] == problem
+    empty_topic = bot.send_message(
+        {"type": "stream", "to": "community", "topic": "", "content": "x"}
+    )
+    assert empty_topic["msg"] == "Topic can't be empty!"
+
+
+def test_mentions_set_flags_and_render_like_zulip(world: World) -> None:
+    bot, bob = world.client(world.bot), world.client(world.bob)
+    queue = bot.register(event_types=["message"], apply_markdown=True)
+    contents = [
+        "@**Meetbot** start",
+        f"@**Meetbot|{world.bot.user_id}** next",
+        "@_**Meetbot** quiet",
+        "@**all** soon",
+        "@**Nobody Here** hm",
+        "at <time:2024-11-06T17:00:00+01:00>",
+    ]
+    for content in contents:
+        _send(bob, content)
+    events = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)["events"]
+    flags = [e["flags"] for e in events]
+    assert flags == [
+        ["mentioned"],
+        ["mentioned"],
+        [],
+        ["stream_wildcard_mentioned", "wildcard_mentioned"],
+        [],
+        [],
+    ]
+    html = [e["message"]["content"] for e in events]
+    mention = f'<span class="user-mention" data-user-id="{world.bot.user_id}">@Meetbot</span>'
+    assert html[0] == f"<p>{mention} start</p>"
+    assert html[2].startswith('<p><span class="user-mention silent"')
+    assert html[4] == "<p>@<strong>Nobody Here</strong> hm</p>"
+    assert (
+        html[5]
+        == '<p>at <time datetime="2024-11-06T16:00:00Z">2024-11-06T17:00:00+01:00</time></p>'
+    )
+
+
+def test_get_messages_with_narrows_and_anchors(world: World) -> None:
+    bot, bob = world.client(world.bot), world.client(world.bob)
+    ids = [_send(bob, f"m{i}", topic="a" if i % 2 else "b") for i in range(6)]
+    dm = bob.send_message({"type": "private", "to": [world.bot.user_id], "content": "dm"})["id"]
+
+    def get(**request: object) -> dict[str, object]:
+        answer: dict[str, object] = bot.get_messages({"apply_markdown": False, **request})
+        assert answer["result"] == "success", answer
+        return answer
+
+    newest = get(anchor="newest", num_before=3, num_after=0)
+    assert [m["id"] for m in newest["messages"]] == [ids[4], ids[5], dm]
+    assert (newest["found_newest"], newest["found_oldest"], newest["anchor"]) == (
+        True,
+        False,
+        10**16,
+    )
+    topic = get(
+        anchor="oldest",
+        num_before=0,
+        num_after=10,
+        narrow=[
+            {"operator": "stream", "operand": "community"},
+            {"operator": "topic", "operand": "A"},
+        ],
+    )
+    assert [m["id"] for m in topic["messages"]] == [ids[1], ids[3], ids[5]]
+    around = get(anchor=ids[2], num_before=1, num_after=1, narrow=[["stream", "community"]])
+    assert [m["id"] for m in around["messages"]] == ids[1:4] and around["found_anchor"]
+    after = get(anchor=ids[2], num_before=0, num_after=2, include_anchor=False)
+    assert [m["id"] for m in after["messages"]] == ids[3:5]
+    unread = get(anchor="first_unread", num_before=0, num_after=1)
+    assert unread["anchor"] == ids[0]
+    dms = get(
+        anchor="newest",
+        num_before=5,
+        num_after=0,
+        narrow=[{"operator": "dm", "operand": [world.bob.user_id]}],
+    )
+    assert [m["id"] for m in dms["messages"]] == [dm]
+    assert (
+        bot.get_messages({"anchor": "newest", "num_before": 6000, "num_after": 0})["msg"]
+        == "Too many messages requested (maximum 5000)."
+    )
+    bad = bot.get_messages(
+        {
+            "anchor": "newest",
+            "num_before": 1,
+            "num_after": 0,
+            "narrow": [{"operator": "bogus", "operand": "x"}],
+        }
+    )
+    assert (bad["code"], bad["desc"]) == ("BAD_NARROW", "unknown operator bogus")
+    both = bot.get_messages(
+        {"anchor": ids[2], "num_before": 1, "num_after": 1, "include_anchor": False}
+    )
+    assert both["msg"] == "The anchor can only be excluded at an end of the range"
+
+
+def test_edits_respect_the_time_limit_and_deletes_their_permissions(world: World) -> None:
+    bot, bob = world.client(world.bot), world.client(world.bob)
+    mine = _send(bot, "Agenda: 1. intro")
+    assert (
+        bot.update_message({"message_id": mine, "content": "Agenda: 1. intro 2. budget"})["result"]
+        == "success"
+    )
+    edited = bot.get_raw_message(mine)
+    assert edited["raw_content"] == "Agenda: 1. intro 2. budget"
+    assert edited["message"]["edit_history"][0]["prev_content"] == "Agenda: 1. intro"
+    assert (
+        bob.update_message({"message_id": mine, "content": "bob was here"})["msg"]
+        == "You don't have permission to edit this message"
+    )
+    assert bot.update_message({"message_id": mine})["msg"] == "Nothing to change"
+    world.clock.advance(600 + 20 + 1)
+    late = bot.update_message({"message_id": mine, "content": "too late"})
+    assert late["msg"] == "The time limit for editing this message has passed"
+    moved = bob.update_message(
+        {"message_id": mine, "topic": "x" * 70, "propagate_mode": "change_one"}
+    )
+    assert moved["result"] == "success"
+    assert bot.get_raw_message(mine)["message"]["subject"] == "x" * 57 + "..."
+    blanked = _send(bot, "soon gone")
+    bot.update_message({"message_id": blanked, "content": ""})
+    assert bot.get_raw_message(blanked)["raw_content"] == "(deleted)"
+    bobs = _send(bob, "bob's")
+    assert bot.delete_message(bobs)["msg"] == "You don't have permission to delete this message"
+    assert world.client(world.alice).delete_message(bobs)["result"] == "success"
+    assert bot.get_raw_message(bobs)["msg"] == "Invalid message(s)"
+    poll = _send(bot, POLL)
+    assert (
+        bot.update_message({"message_id": poll, "content": "/poll other"})["msg"]
+        == "Widgets cannot be edited."
+    )
+
+
+def test_reactions_use_zulip_names_and_codes(world: World) -> None:
+    bot, bob = world.client(world.bot), world.client(world.bob)
+    item = _send(bot, "add item: budget")
+    assert bob.add_reaction({"message_id": item, "emoji_name": "thumbs_up"})["result"] == "success"
+    duplicate = bob.add_reaction({"message_id": item, "emoji_name": "+1"})
+    assert duplicate["code"] == "REACTION_ALREADY_EXISTS"
+    assert (
+        bob.add_reaction({"message_id": item, "emoji_name": "not_an_emoji"})["msg"]
+        == "Emoji 'not_an_emoji' does not exist"
+    )
+    bot.add_reaction({"message_id": item, "emoji_name": "check"})
+    reactions = bot.get_raw_message(item)["message"]["reactions"]
+    assert [(r["emoji_name"], r["emoji_code"], r["user_id"]) for r in reactions] == [
+        ("+1", "1f44d", world.bob.user_id),
+        ("check", "2705", world.bot.user_id),
+    ]
+    assert reactions[0]["user"] == {
+        "email": f"user{world.bob.user_id}@zulipdev.com",
+        "id": world.bob.user_id,
+        "full_name": "Bob Example",
+    }
+    removed = bob.remove_reaction(
+        {"message_id": item, "emoji_code": "1f44d", "reaction_type": "unicode_emoji"}
+    )
+    assert removed["result"] == "success"
+    again = bob.remove_reaction({"message_id": item, "emoji_name": "+1"})
+    assert again["code"] == "REACTION_DOES_NOT_EXIST"
+
+
+def test_a_poll_stores_its_widget_and_every_ballot(world: World) -> None:
+    bot, bob, alice = world.client(world.bot), world.client(world.bob), world.client(world.alice)
+    poll = _send(bot, "/poll Which slot?\n- 10:00\n* 11:00\n\n12:00")
+
+    def submit(client: zulip.Client, content: dict[str, object]) -> dict[str, object]:
+        answer: dict[str, object] = client.call_endpoint(
+            "submessage",
+            method="POST",
+            request={"message_id": poll, "msg_type": "widget", "content": json.dumps(content)},
+        )
+        return answer
+
+    assert submit(bob, {"type": "vote", "key": "canned,1", "vote": 1})["result"] == "success"
+    assert (
+        submit(alice, {"type": "vote", "key": "canned,1", "vote": 2})["msg"]
+        == 'Invalid poll data["vote"]'
+    )
+    assert (
+        submit(alice, {"type": "question", "question": "Mine?"})["msg"]
+        == "You can't edit a question unless you are the author."
+    )
+    assert (
+        submit(alice, {"type": "vote", "key": "x", "vote": 1, "extra": True})["msg"]
+        == "Unexpected arguments: extra"
+    )
+    submessages = bot.get_raw_message(poll)["message"]["submessages"]
+    widget = json.loads(submessages[0]["content"])
+    assert widget == {
+        "widget_type": "poll",
+        "extra_data": {"question": "Which slot?", "options": ["10:00", "11:00", "12:00"]},
+    }
+    assert submessages[0]["content"].startswith('{"widget_type": "poll", ')  # Python's json spacing
+    assert [(s["sender_id"], s["content"]) for s in submessages[1:]] == [
+        (world.bob.user_id, '{"type": "vote", "key": "canned,1", "vote": 1}')
+    ]
+    plain = _send(bot, "no widget here")
+    refused = bob.call_endpoint(
+        "submessage",
+        method="POST",
+        request={
+            "message_id": plain,
+            "msg_type": "widget",
+            "content": '{"type":"vote","key":"canned,0","vote":1}',
+        },
+    )
+    assert refused["msg"] == "You cannot attach a submessage to this message."
+
+
+def test_event_queues_deliver_in_order_and_expire(world: World) -> None:
+    bot, bob = world.client(world.bot), world.client(world.bob)
+    queue = bot.register(
+        event_types=["message", "reaction", "submessage", "update_message", "delete_message"],
+        client_capabilities={"notification_settings_null": True, "bulk_message_deletion": True},
+    )
+    assert queue["last_event_id"] == -1
+    said = _send(bob, "Kickoff at 10:00")
+    bob.update_message({"message_id": said, "content": "Kickoff at 10:30"})
+    bot.add_reaction({"message_id": said, "emoji_name": "+1"})
+    bob.delete_message(said)
+    events = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1)["events"]
+    assert [e["type"] for e in events] == [
+        "message",
+        "update_message",
+        "reaction",
+        "delete_message",
+    ]
+    assert [e["id"] for e in events] == [0, 1, 2, 3]
+    assert events[3]["message_ids"] == [said]
+    heartbeat = bot.get_events(queue_id=queue["queue_id"], last_event_id=3)
+    assert heartbeat["events"] == [{"type": "heartbeat", "id": 4}]
+    assert heartbeat["queue_id"] == queue["queue_id"]
+    stale = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
+    assert stale["msg"] == "An event newer than -1 has already been pruned!"
+    world.clock.advance(601)
+    gone = bot.get_events(queue_id=queue["queue_id"], last_event_id=4, dont_block=True)
+    assert (gone["code"], gone["queue_id"]) == ("BAD_EVENT_QUEUE_ID", queue["queue_id"])
+    assert re.fullmatch(r"Bad event queue ID: [-0-9a-f]+", gone["msg"])
+    assert bot.deregister(queue["queue_id"])["code"] == "BAD_EVENT_QUEUE_ID"
+
+
+def test_register_returns_the_initial_state_the_runner_reads(world: World) -> None:
+    bot = world.client(world.bot)
+    state = bot.register(
+        event_types=["message"],
+        fetch_event_types=[
+            "message",
+            "realm_user",
+            "realm",
+            "subscription",
+            "custom_profile_fields",
+        ],
+    )
+    people = {u["user_id"]: u for u in state["realm_users"]}
+    assert people[world.alice.user_id]["profile_data"] == {"1": {"value": "alice-gh"}}
+    assert people[world.alice.user_id]["role"] == 200
+    assert state["max_message_length"] == 10_000 and state["max_topic_length"] == 60
+    assert state["realm_message_content_edit_limit_seconds"] == 600
+    assert [s["name"] for s in state["subscriptions"]] == ["community"]
+    narrowed = bot.register(event_types=["message"], narrow=[["stream", "community"]])
+    assert narrowed["result"] == "success"
+    dict_form = bot.register(
+        event_types=["message"], narrow=[{"operator": "stream", "operand": "community"}]
+    )
+    assert dict_form["msg"] == "narrow[0] is not a list"
+    guest = world.client(world.guest).register(event_types=["message"], all_public_streams=True)
+    assert guest["msg"] == "User not authorized for this query"
+
+
+@pytest.mark.parametrize("capabilities", [{"bulk_message_deletion": True}])
+def test_client_capabilities_need_notification_settings_null(
+    world: World, capabilities: dict[str, bool]
+) -> None:
+    answer = world.client(world.bot).register(
+        event_types=["message"], client_capabilities=capabilities
+    )
+    assert answer["msg"] == "notification_settings_null key is missing from client_capabilities"
