@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLE, REPO, needs_corpus
 from zulip_bot.config import (
@@ -15,8 +17,10 @@ from zulip_bot.config import (
     Person,
     Roster,
     default_config_path,
+    format_duration,
     load_config,
     load_roster,
+    parse_duration,
 )
 
 BASE = """\
@@ -648,3 +652,51 @@ def test_loading_the_examples_from_a_copy(tmp_path: Path) -> None:
         shutil.copy(REPO / "config" / name, tmp_path / name)
     config = load_config(tmp_path / "meetbot.example.toml")
     assert {m.template for m in config.meetings} == {tmp_path.resolve() / "notes-template.md"}
+
+
+# --- durations --------------------------------------------------------------------------------
+
+
+@given(
+    st.integers(0, 60), st.integers(0, 23), st.integers(0, 59),
+    st.sampled_from([" ", "", ", "]), st.sampled_from(["long", "short"]),
+)  # fmt: skip
+def test_durations_read_back_what_they_say(
+    days: int, hours: int, minutes: int, gap: str, style: str
+) -> None:
+    span = dt.timedelta(days=days, hours=hours, minutes=minutes)
+    assert parse_duration(format_duration(span)) == span
+    units = ("d", "h", "m") if style == "short" else ("days", "hours", "minutes")
+    text = gap.join(f"{n}{u}" for n, u in zip((days, hours, minutes), units, strict=True))
+    assert parse_duration(text) == span
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("", "is empty"), ("2", "cannot read '2'"), ("-5 minutes", "cannot read '-5 minutes'"),
+     ("1.5 hours", "cannot read '1.5 hours'"), ("1 hour 2 hours", "names hours twice"),
+     ("3 months", "cannot read '3 months'"), ("1 hour and 5 minutes", "cannot read 'and")],
+)  # fmt: skip
+def test_durations_that_cannot_be_read(text: str, problem: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_duration(text)
+    assert str(caught.value).startswith(problem)
+
+
+def test_duration_spelling() -> None:
+    assert parse_duration("1 week") == dt.timedelta(days=7)
+    assert parse_duration("1W 1D 1H 1MIN") == dt.timedelta(days=8, minutes=61)
+    assert format_duration(dt.timedelta(days=1, minutes=1)) == "1 day 1 minute"
+    assert format_duration(dt.timedelta(0)) == "0 minutes"
+
+
+def test_example_sets_the_cycle() -> None:
+    config = load_config(default_config_path())
+    community, packaging = config.meetings
+    assert community.agenda_lead == dt.timedelta(days=2) and community.remind_owners
+    assert community.publish == "none"
+    assert packaging.reminder_lead == dt.timedelta(minutes=10)
+    assert [(m.original, m.to.isoformat()) for m in packaging.moved] == [
+        (dt.date(2026, 12, 22), "2026-12-21T16:00:00+01:00")
+    ]
+    assert config.zuliprc is None

@@ -1,15 +1,26 @@
-"""Meeting occurrences: the recurrence rule in the meeting's zone, with time passed in."""
+"""Meeting occurrences and the jobs due on them: the rule in the meeting's zone, time passed in."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from zulip_bot.config import MeetingConfig, default_config_path, load_config
-from zulip_bot.schedule import current_occurrence, next_occurrence, occurrence_on, occurrences
+from zulip_bot.config import MeetingConfig, Move, default_config_path, load_config
+from zulip_bot.schedule import (
+    Job,
+    JobKey,
+    JobKind,
+    current_occurrence,
+    due_jobs,
+    jobs_for,
+    next_occurrence,
+    occurrence_on,
+    occurrences,
+)
 
 UTC = dt.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -138,3 +149,345 @@ def test_naive_time_is_refused(community: MeetingConfig, call: object) -> None:
     assert callable(call)
     with pytest.raises(ValueError, match="no time zone"):
         call(community, dt.datetime(2024, 11, 1, 12, 0))
+
+
+# --- skips and moves --------------------------------------------------------------------------
+
+
+def test_skips_and_moves_are_honoured_everywhere(community: MeetingConfig) -> None:
+    moved_to = dt.datetime(2024, 12, 3, 9, 30, tzinfo=ZoneInfo("UTC"))
+    changed = replace(
+        community, skip=(dt.date(2024, 11, 20),), moved=(Move(dt.date(2024, 12, 4), moved_to),)
+    )
+    start = dt.datetime(2024, 11, 6, 17, 0, tzinfo=UTC)
+    assert next_occurrence(changed, start) == moved_to
+    assert occurrences(changed, start, count=2) == [
+        moved_to,
+        dt.datetime(2024, 12, 18, 17, 0, tzinfo=UTC),
+    ]
+    assert occurrence_on(changed, dt.date(2024, 11, 20)) is None
+    assert occurrence_on(changed, dt.date(2024, 12, 4)) is None
+    assert occurrence_on(changed, dt.date(2024, 12, 3)) == moved_to
+    # The unchanged meeting's cached timeline is not the changed one's.
+    assert next_occurrence(community, start) == dt.datetime(2024, 11, 20, 17, 0, tzinfo=UTC)
+
+
+# --- DST --------------------------------------------------------------------------------------
+
+NEW_YORK = ZoneInfo("America/New_York")
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+def weekly(
+    tmp_path: Path, zone: str, day: str, first: str, start: str, extra: str = ""
+) -> MeetingConfig:
+    """A meeting loaded through the config, so that what the schedule gets passed its checks."""
+    (tmp_path / "template.md").write_text("# {{ date }}\n", encoding="utf-8")
+    path = tmp_path / "meetbot.toml"
+    path.write_text(
+        f"""[meetings.sync]
+title = "Sync"
+stream = "sync"
+topic = "%Y-%m-%d sync"
+notes_path = "notes/%Y-%m-%d.md"
+template = "template.md"
+schedule = "FREQ=WEEKLY;BYDAY={day}"
+first = {first}
+start = "{start}"
+timezone = "{zone}"
+{extra}""",
+        encoding="utf-8",
+    )
+    return load_config(path).meetings[0]
+
+
+def utc_hours(starts: list[dt.datetime]) -> list[str]:
+    return [s.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for s in starts]
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "first", "after", "local", "in_utc"),
+    [
+        # New York springs forward on 2026-03-08 and falls back on 2026-11-01.
+        ("America/New_York", "MO", "2026-01-05", "2026-03-01", "09:00",
+         ["2026-03-02 14:00", "2026-03-09 13:00", "2026-03-16 13:00"]),
+        ("America/New_York", "MO", "2026-01-05", "2026-10-25", "09:00",
+         ["2026-10-26 13:00", "2026-11-02 14:00", "2026-11-09 14:00"]),
+        # Madrid on 2026-03-29 and 2026-10-25, weeks after New York in spring, one before in fall.
+        ("Europe/Madrid", "TH", "2026-01-01", "2026-03-20", "17:00",
+         ["2026-03-26 16:00", "2026-04-02 15:00", "2026-04-09 15:00"]),
+        ("Europe/Madrid", "TH", "2026-01-01", "2026-10-16", "17:00",
+         ["2026-10-22 15:00", "2026-10-29 16:00", "2026-11-05 16:00"]),
+    ],
+)  # fmt: skip
+def test_wall_clock_kept_across_both_transitions(
+    tmp_path: Path, zone: str, day: str, first: str, after: str, local: str, in_utc: list[str]
+) -> None:
+    meeting = weekly(tmp_path, zone, day, first, local)
+    found = occurrences(meeting, dt.datetime.fromisoformat(after).replace(tzinfo=UTC), count=3)
+    assert utc_hours(found) == in_utc
+    assert {s.strftime("%H:%M") for s in found} == {local}
+    assert all(s.tzinfo == ZoneInfo(zone) for s in found)
+
+
+def test_leads_are_exact_lengths_of_time_across_a_transition(tmp_path: Path) -> None:
+    meeting = weekly(tmp_path, "America/New_York", "MO", "2026-01-05", "09:00")
+    start = dt.datetime(2026, 3, 9, 9, 0, tzinfo=NEW_YORK)  # the Monday after springing forward
+    due = {job.key.kind: job.due for job in jobs_for(meeting, start)}
+    # 48 hours before 09:00 EDT is 08:00 EST on the Saturday: the documented choice.
+    assert due[JobKind.AGENDA] == dt.datetime(2026, 3, 7, 13, 0, tzinfo=UTC)
+    assert due[JobKind.AGENDA].astimezone(NEW_YORK).hour == 8
+    assert due[JobKind.REMIND] == dt.datetime(2026, 3, 9, 12, 45, tzinfo=UTC)
+    assert due[JobKind.START] == dt.datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+    assert due[JobKind.END] == dt.datetime(2026, 3, 9, 14, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "start", "in_utc", "local"),
+    [
+        # 02:30 does not exist on 2026-03-08 in New York: read with EST, it is 03:30 EDT.
+        ("America/New_York", "2026-03-08", "02:30",
+         ["2026-03-08 07:30", "2026-03-15 06:30"], ["03:30-04:00", "02:30-04:00"]),
+        # 01:30 happens twice on 2026-11-01: the first, in EDT, is the meeting.
+        ("America/New_York", "2026-11-01", "01:30",
+         ["2026-11-01 05:30", "2026-11-08 06:30"], ["01:30-04:00", "01:30-05:00"]),
+        ("Europe/Madrid", "2026-03-29", "02:30",
+         ["2026-03-29 01:30", "2026-04-05 00:30"], ["03:30+02:00", "02:30+02:00"]),
+        ("Europe/Madrid", "2026-10-25", "02:30",
+         ["2026-10-25 00:30", "2026-11-01 01:30"], ["02:30+02:00", "02:30+01:00"]),
+    ],
+)  # fmt: skip
+def test_first_in_a_skipped_or_repeated_hour(
+    tmp_path: Path, zone: str, first: str, start: str, in_utc: list[str], local: list[str]
+) -> None:
+    meeting = weekly(tmp_path, zone, "SU", first, start)
+    found = occurrences(meeting, dt.datetime.fromisoformat(first).replace(tzinfo=UTC), count=2)
+    assert utc_hours(found) == in_utc
+    assert [s.strftime("%H:%M%z")[:5] + s.isoformat()[-6:] for s in found] == local
+    assert occurrence_on(meeting, dt.date.fromisoformat(first)) == found[0]
+    # The job key keeps the configured wall-clock time, so it reads the same in every zone file.
+    keys = {job.key for job in jobs_for(meeting, found[0])}
+    assert {key.occurrence.strftime("%H:%M") for key in keys} == {start}
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+CYCLE = """\
+[meetings.community]
+title = "Conda Community Meeting"
+stream = "community"
+topic = "%Y-%m-%d community"
+notes_path = "notes/community/%Y%m%d.md"
+template = "template.md"
+schedule = "FREQ=WEEKLY;BYDAY=WE"
+first = 2026-01-07
+start = "17:00"
+timezone = "UTC"
+agenda_lead = "2 days"
+reminder_lead = "15 minutes"
+summary_delay = "15 minutes"
+remind_owners = true
+skip = [2026-03-18]
+
+[meetings.release]
+title = "Release sync"
+stream = "community"
+topic = "%Y-%m-%d release sync"
+notes_path = "notes/release/%Y%m%d.md"
+template = "template.md"
+schedule = "FREQ=WEEKLY;BYDAY=WE"
+first = 2026-01-07
+start = "18:00"
+timezone = "Europe/Madrid"
+duration_minutes = 30
+agenda_lead = "1 day"
+reminder_lead = "10 minutes"
+summary_delay = "0 minutes"
+
+[[meetings.release.moved]]
+from = 2026-03-25
+to = 2026-03-26T12:00:00
+
+[meetings.packaging]
+title = "Packaging Sync"
+stream = "packaging"
+topic = "%Y-%m-%d packaging sync"
+notes_path = "notes/packaging/%Y%m%d.md"
+template = "template.md"
+schedule = "FREQ=WEEKLY;BYDAY=TU"
+first = 2026-01-06
+start = "16:00"
+timezone = "America/New_York"
+duration_minutes = 30
+"""
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory: pytest.TempPathFactory) -> tuple[MeetingConfig, ...]:
+    folder = tmp_path_factory.mktemp("cycle")
+    (folder / "template.md").write_text("# {{ date }}\n", encoding="utf-8")
+    (folder / "meetbot.toml").write_text(CYCLE, encoding="utf-8")
+    return load_config(folder / "meetbot.toml").meetings
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def keys(jobs: list[Job]) -> list[str]:
+    return [str(job.key) for job in jobs]
+
+
+def test_each_job_is_due_exactly_once_as_time_goes_by(cycle: tuple[MeetingConfig, ...]) -> None:
+    step = dt.timedelta(minutes=10)
+    now, end = at("2026-02-28T00:00"), at("2026-04-20T00:00")
+    done: set[JobKey] = set()
+    seen: dict[JobKey, tuple[dt.datetime, Job]] = {}
+    while now < end:
+        for job in due_jobs(cycle, now, done):
+            assert job.key not in seen, f"{job.key} due again at {now}"
+            assert job.due <= now < job.until
+            seen[job.key] = (now, job)
+            done.add(job.key)
+        now += step
+    # Every job of every occurrence well inside the span, each on time (within one tick).
+    for meeting in cycle:
+        starts = meeting.recurrence().between(at("2026-03-04T00:00"), at("2026-04-08T00:00"))
+        kinds = set(JobKind) if meeting.remind_owners else set(JobKind) - {JobKind.OWNERS}
+        for start in starts:
+            for kind in kinds:
+                key = JobKey(meeting.key, start.replace(tzinfo=None), kind)
+                ran, job = seen[key]
+                assert job.meeting is meeting and job.start == start
+                assert dt.timedelta(0) <= ran - job.due < step
+    on_day = {(key.meeting, key.day) for key in seen}
+    assert ("community", dt.date(2026, 3, 18)) not in on_day  # skipped
+    assert ("community", dt.date(2026, 3, 25)) in on_day
+    assert ("release", dt.date(2026, 3, 25)) not in on_day  # moved to the Thursday
+    ran, job = seen[JobKey("release", dt.datetime(2026, 3, 26, 12, 0), JobKind.START)]
+    assert ran == at("2026-03-26T11:00")  # 12:00 in Madrid, still winter time
+    # After Madrid's change on 2026-03-29, 18:00 there is 16:00 UTC, and New York's 16:00 is
+    # 20:00 UTC from 2026-03-08 on.
+    assert seen[JobKey("release", dt.datetime(2026, 4, 1, 18, 0), JobKind.START)][0] == at(
+        "2026-04-01T16:00"
+    )
+    assert seen[JobKey("packaging", dt.datetime(2026, 3, 10, 16, 0), JobKind.START)][0] == at(
+        "2026-03-10T20:00"
+    )
+    assert seen[JobKey("packaging", dt.datetime(2026, 3, 3, 16, 0), JobKind.START)][0] == at(
+        "2026-03-03T21:00"
+    )
+
+
+def test_two_meetings_in_one_stream_in_due_order(cycle: tuple[MeetingConfig, ...]) -> None:
+    # Wednesday 2026-03-04: community at 17:00 UTC, release at 18:00 Madrid = 17:00 UTC.
+    stream = cycle[:2]
+    done = {job.key for job in due_jobs(stream, at("2026-03-02T00:00"), set())}
+    assert keys(due_jobs(stream, at("2026-03-04T16:50"), done)) == [
+        "community/2026-03-04T17:00:00/agenda",
+        "community/2026-03-04T17:00:00/owners",
+        "release/2026-03-04T18:00:00/agenda",
+        "community/2026-03-04T17:00:00/remind",
+        "release/2026-03-04T18:00:00/remind",
+    ]
+    assert keys(due_jobs(stream, at("2026-03-04T17:40"), done)) == [
+        "community/2026-03-04T17:00:00/agenda",
+        "community/2026-03-04T17:00:00/start",
+        "release/2026-03-04T18:00:00/end",  # 30 minutes, no delay
+    ]
+
+
+def test_owners_are_reminded_after_the_previous_summary(tmp_path: Path) -> None:
+    # Daily meetings with a 2-day agenda lead: the DM waits for yesterday's summary.
+    extra = 'remind_owners = true\nagenda_lead = "2 days"\nsummary_delay = "30 minutes"'
+    meeting = replace(weekly(tmp_path, "UTC", "MO", "2026-03-02", "09:00", extra),
+                      schedule="FREQ=DAILY")  # fmt: skip
+    jobs = {job.key.kind: job for job in jobs_for(meeting, at("2026-03-04T09:00"))}
+    assert jobs[JobKind.OWNERS].due == at("2026-03-03T10:30")
+    assert jobs[JobKind.OWNERS].until == at("2026-03-04T09:00")
+    assert jobs[JobKind.AGENDA].due == at("2026-03-02T09:00")
+    first = {job.key.kind: job for job in jobs_for(meeting, at("2026-03-02T09:00"))}
+    assert first[JobKind.OWNERS].due == at("2026-02-28T09:00")
+
+
+@pytest.fixture(scope="module")
+def community_only(cycle: tuple[MeetingConfig, ...]) -> tuple[MeetingConfig, ...]:
+    return cycle[:1]
+
+
+@pytest.mark.parametrize(
+    ("back", "late"),
+    [
+        # Down from Sunday until 20 minutes into Wednesday's meeting: the agenda is still worth
+        # opening and the meeting starting; the reminder and the owners' DMs are not.
+        ("2026-03-04T17:20", ["agenda", "start"]),
+        # Back after the meeting: only the summary.
+        ("2026-03-04T18:20", ["end"]),
+        ("2026-03-11T16:00", ["end", "agenda", "owners"]),  # and the next one's agenda
+        # Past the next start the old summary is dropped: the new meeting has begun.
+        ("2026-03-11T17:05", ["agenda", "start"]),
+    ],
+)
+def test_missed_jobs_after_downtime(
+    community_only: tuple[MeetingConfig, ...], back: str, late: list[str]
+) -> None:
+    done = {job.key for job in due_jobs(community_only, at("2026-03-01T00:00"), set())}
+    found = due_jobs(community_only, at(back), done)
+    assert [job.key.kind for job in found] == late
+    assert all(job.due < at(back) for job in found)
+
+
+def test_a_summary_is_not_posted_weeks_late(cycle: tuple[MeetingConfig, ...]) -> None:
+    # The 2026-03-18 community meeting is skipped, so 2026-03-11's summary waits 7 days at most.
+    community = cycle[0]
+    later = due_jobs([community], at("2026-03-18T18:14"), set())
+    assert "community/2026-03-11T17:00:00/end" in keys(later)
+    assert "community/2026-03-11T17:00:00/end" not in keys(
+        due_jobs([community], at("2026-03-18T18:15"), set())
+    )
+
+
+def test_done_jobs_stay_done(cycle: tuple[MeetingConfig, ...]) -> None:
+    now = at("2026-03-04T17:40")
+    first = due_jobs(cycle, now, set())
+    done = {first[0].key}
+    assert keys(due_jobs(cycle, now, done)) == keys(first)[1:]
+    assert due_jobs(cycle, now, {job.key for job in first}) == []
+
+
+def test_a_finished_series_has_no_jobs(community: MeetingConfig) -> None:
+    short = replace(community, schedule="FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;COUNT=2")
+    assert due_jobs([short], dt.datetime(2030, 1, 1, tzinfo=UTC), set()) == []
+    assert keys(due_jobs([short], dt.datetime(2024, 11, 20, 18, 30, tzinfo=UTC), set())) == [
+        "community/2024-11-20T17:00:00/end"
+    ]
+
+
+def test_jobs_for_needs_a_start(cycle: tuple[MeetingConfig, ...]) -> None:
+    with pytest.raises(ValueError, match=r"is not a start of meetings\.community"):
+        jobs_for(cycle[0], at("2026-03-04T17:01"))
+    with pytest.raises(ValueError, match="no time zone"):
+        due_jobs(cycle, dt.datetime(2026, 3, 4), set())
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        JobKey("community", dt.datetime(2026, 3, 4, 17, 0), JobKind.AGENDA),
+        JobKey("release-2", dt.datetime(2026, 12, 31, 23, 59, 30), JobKind.END),
+    ],
+)
+def test_job_keys_round_trip_through_text(key: JobKey) -> None:
+    assert JobKey.parse(str(key)) == key
+    assert str(JobKey.parse(str(key))) == str(key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["community/2026-03-04T17:00:00", "community/2026-03-04T17:00:00/lunch",
+     "community/tomorrow/agenda", "a/b/2026-03-04T17:00:00/end",
+     "community/2026-03-04T17:00:00+00:00/end"],
+)  # fmt: skip
+def test_bad_job_keys_are_refused_clearly(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a job key like 'community/2024-11-06T17:00:00"):
+        JobKey.parse(text)

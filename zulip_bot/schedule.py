@@ -85,6 +85,12 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+def _local(meeting: MeetingConfig, moment: dt.datetime) -> dt.datetime:
+    """Through UTC: `astimezone` to a datetime's own zone returns it as it is, so a start in the
+    spring-forward gap would keep a wall-clock time that never shows."""
+    return _utc(moment).astimezone(meeting.timezone)
+
+
 def _require_aware(moment: dt.datetime) -> None:
     """A naive time is ambiguous by up to a day; guessing its zone would shift meetings."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -97,7 +103,7 @@ def occurrences(meeting: MeetingConfig, after: dt.datetime, count: int = 1) -> l
     if count < 0:
         raise ValueError(f"count must be 0 or more, not {count}")
     found = _timeline(meeting).after(after, count)
-    return [start.astimezone(meeting.timezone) for start in found]
+    return [_local(meeting, start) for start in found]
 
 
 def next_occurrence(meeting: MeetingConfig, after: dt.datetime) -> dt.datetime | None:
@@ -109,7 +115,7 @@ def occurrence_on(meeting: MeetingConfig, day: dt.date) -> dt.datetime | None:
     """`day` is a date in the meeting's zone, as it is written in note file names."""
     midnight = dt.datetime.combine(day, dt.time.min, tzinfo=meeting.timezone)
     found = _timeline(meeting).after(midnight, 1, inclusive=True)
-    return found[0].astimezone(meeting.timezone) if found and found[0].date() == day else None
+    return _local(meeting, found[0]) if found and found[0].date() == day else None
 
 
 def current_occurrence(meeting: MeetingConfig, now: dt.datetime) -> dt.datetime | None:
@@ -222,7 +228,7 @@ def _jobs(
         Job(
             JobKey(meeting.key, local, kind),
             meeting,
-            start.astimezone(meeting.timezone),
+            _local(meeting, start),
             due,
             until,
         )
