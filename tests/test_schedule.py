@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from zulip_bot.cli import main
 from zulip_bot.config import MeetingConfig, Move, default_config_path, load_config
 from zulip_bot.schedule import (
     Job,
@@ -491,3 +492,31 @@ def test_job_keys_round_trip_through_text(key: JobKey) -> None:
 def test_bad_job_keys_are_refused_clearly(text: str) -> None:
     with pytest.raises(ValueError, match="is not a job key like 'community/2024-11-06T17:00:00"):
         JobKey.parse(text)
+
+
+# --- meetbot check-config ---------------------------------------------------------------------
+
+
+def test_check_config_lists_occurrences_in_both_zones_and_due_jobs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check-config", str(default_config_path()), "--now", "2026-12-14T16:00Z"]) == 0
+    out = capsys.readouterr().out
+    packaging = out[out.index("- packaging:") : out.index("Jobs due")].splitlines()
+    # The moved occurrence on Monday the 21st; the 29th skipped.
+    assert packaging[1:] == [
+        f"    {day} 15:00 UTC = {day} 16:00 Europe/Berlin  > {day[4:]} packaging sync"
+        for day in ("Tue 2026-12-15", "Mon 2026-12-21", "Tue 2027-01-05")
+    ]
+    community = out[out.index("- community:") : out.index("- packaging:")].splitlines()
+    assert community[1].startswith("    Wed 2026-12-16 17:00 UTC = Wed 2026-12-16 17:00 UTC  > ")
+    assert community[2].startswith("    Wed 2027-01-13 17:00 UTC")  # 2026-12-30 skipped
+    berlin = "= Tue 2026-12-08 16:35 Europe/Berlin"
+    assert out[out.index("Jobs due") :].splitlines() == [
+        "Jobs due at 2026-12-14T16:00:00+00:00 unless the runner has done them:",
+        f"    packaging/2026-12-08T16:00:00/end  due Tue 2026-12-08 15:35 UTC {berlin}",
+        "    packaging/2026-12-15T16:00:00/agenda  due Mon 2026-12-14 15:00 UTC"
+        " = Mon 2026-12-14 16:00 Europe/Berlin",
+    ]
+    assert main(["check-config", str(default_config_path()), "--now", "2024-01-01T00:00Z"]) == 0
+    assert "unless the runner has done them: none" in capsys.readouterr().out

@@ -112,7 +112,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _check_config(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    now = dt.datetime.now(dt.UTC)
+    now = args.now or dt.datetime.now(dt.UTC)
     print(f"{config.path}: ok, {len(config.roster.people)} people in the roster")
     for meeting in config.meetings:
         upcoming = schedule.next_occurrence(meeting, now)
@@ -121,9 +121,20 @@ def _check_config(args: argparse.Namespace) -> int:
             f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
             f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}"
         )
+        for start in schedule.occurrences(meeting, now, count=3):
+            print(f"    {_both_zones(start)}  > {meeting.topic_for(start.date())}")
+    due = schedule.due_jobs(config.meetings, now, ())
+    print(f"Jobs due at {now.isoformat()} unless the runner has done them:{'' if due else ' none'}")
+    for job in due:
+        print(f"    {job.key}  due {_both_zones(job.due.astimezone(job.meeting.timezone))}")
     if args.zuliprc is not None or config.zuliprc is not None:
         _check_people(args.config, args.zuliprc)
     return 0
+
+
+def _both_zones(moment: dt.datetime) -> str:
+    utc = moment.astimezone(dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+    return f"{utc} = {moment.strftime('%a %Y-%m-%d %H:%M')} {moment.tzinfo}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -210,6 +221,7 @@ def parser() -> argparse.ArgumentParser:
     check_config.add_argument(
         "--zuliprc", type=Path, help="also match the roster and organizers to this Zulip's users"
     )
+    check_config.add_argument("--now", type=_moment, help="pretend it is, e.g. 2024-11-06T17:05Z")
     check_config.set_defaults(run=_check_config)
 
     run_bot = commands.add_parser("run", help="run the bot on Zulip until stopped")
