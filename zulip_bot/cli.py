@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from zulip_bot import schedule
+from zulip_bot import ics, schedule
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.shell import Shell, run, sender_for
@@ -132,6 +132,21 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ics(args: argparse.Namespace) -> int:
+    config = load_config(bot_runner.config_path(args.config))
+    feed = ics.calendar(config, dt.datetime.now(dt.UTC)).to_ical()
+    if args.out is None or str(args.out) == "-":
+        sys.stdout.buffer.write(feed)
+        return 0
+    # Atomic, as a web server may be serving the file that people subscribe to.
+    with tempfile.NamedTemporaryFile(dir=args.out.parent, prefix=".ics-", delete=False) as part:
+        part.write(feed)
+    Path(part.name).chmod(0o644)  # a temporary file is private; a feed is for everyone
+    Path(part.name).replace(args.out)
+    print(f"wrote {args.out}: {len(config.meetings)} meetings")
+    return 0
+
+
 def _both_zones(moment: dt.datetime) -> str:
     utc = moment.astimezone(dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
     return f"{utc} = {moment.strftime('%a %Y-%m-%d %H:%M')} {moment.tzinfo}"
@@ -223,6 +238,13 @@ def parser() -> argparse.ArgumentParser:
     )
     check_config.add_argument("--now", type=_moment, help="pretend it is, e.g. 2024-11-06T17:05Z")
     check_config.set_defaults(run=_check_config)
+
+    feed = commands.add_parser("ics", help="write the meetings as an iCalendar feed")
+    feed.add_argument(
+        "--config", type=Path, help="the TOML config (default: $MEETBOT_CONFIG, ./meetbot.toml)"
+    )
+    feed.add_argument("out", nargs="?", type=Path, help="the .ics file to write (default: stdout)")
+    feed.set_defaults(run=_ics)
 
     run_bot = commands.add_parser("run", help="run the bot on Zulip until stopped")
     run_bot.add_argument(

@@ -1,0 +1,92 @@
+"""The meetings as an iCalendar feed, so that people can subscribe to them.
+
+One VEVENT series per meeting carries the rule as it is configured (RRULE, DTSTART in the
+meeting's zone, with its VTIMEZONE), skips as EXDATE and each moved occurrence as an override
+with RECURRENCE-ID: calendar apps then show the same starts `schedule.py` computes, DST included,
+and a later change to the config updates the subscribed series in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import icalendar
+
+from zulip_bot.config import BotConfig, MeetingConfig
+
+PRODID: Final = "-//meetbot//meeting schedule//EN"
+
+
+def _uid(meeting: MeetingConfig, config: BotConfig) -> str:
+    """Stable across exports, so a subscribed calendar updates the series instead of doubling it."""
+    return f"{meeting.key}-{meeting.first:%Y%m%d}@{config.bot_name}.meetbot"
+
+
+def _description(meeting: MeetingConfig, day: dt.date | None) -> str:
+    """`day` is given for a single occurrence, whose topic and notes are known."""
+    example = day or meeting.first
+    topic = meeting.topic_for(example)
+    where = (
+        f"Zulip: #{meeting.stream} > {topic}"
+        if day
+        else f"Zulip: #{meeting.stream}, in the topic of the day, e.g. {topic}"
+    )
+    lines = [where]
+    if meeting.video_link:
+        lines.append(f"Video: {meeting.video_link}")
+    if day and meeting.notes_url:
+        lines.append(f"Notes: {meeting.notes_url_for(day)}")
+    return "\n".join(lines)
+
+
+def _event(
+    meeting: MeetingConfig, uid: str, start: dt.datetime, stamp: dt.datetime, day: dt.date | None
+) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("summary", meeting.title)
+    event.add("dtstart", start)
+    event.add("duration", dt.timedelta(minutes=meeting.duration_minutes))
+    event.add("description", _description(meeting, day))
+    if meeting.video_link:
+        event.add("location", meeting.video_link)
+        event.add("url", meeting.video_link)
+    return event
+
+
+def _local(meeting: MeetingConfig, day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone)
+
+
+def meeting_events(
+    meeting: MeetingConfig, config: BotConfig, stamp: dt.datetime
+) -> list[icalendar.Event]:
+    """The series, then one override per moved occurrence."""
+    uid = _uid(meeting, config)
+    series = _event(meeting, uid, _local(meeting, meeting.first), stamp, None)
+    series.add("rrule", icalendar.vRecur.from_ical(meeting.schedule.removeprefix("RRULE:")))
+    if meeting.skip:
+        series.add("exdate", [_local(meeting, day) for day in meeting.skip])
+    events = [series]
+    for move in meeting.moved:
+        override = _event(meeting, uid, move.to, stamp, move.to.date())
+        override.add("recurrence-id", _local(meeting, move.original))
+        events.append(override)
+    return events
+
+
+def calendar(config: BotConfig, stamp: dt.datetime) -> icalendar.Calendar:
+    """`stamp` (DTSTAMP) is when the feed was made: an argument, as the clock is everywhere."""
+    if stamp.tzinfo is None:
+        raise ValueError(f"{stamp.isoformat()} has no time zone; pass an aware datetime")
+    feed = icalendar.Calendar()
+    feed.add("prodid", PRODID)
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", f"{config.bot_name} meetings")
+    for meeting in config.meetings:
+        for event in meeting_events(meeting, config, stamp.astimezone(dt.UTC)):
+            feed.add_component(event)
+    feed.add_missing_timezones()
+    return feed
