@@ -17,8 +17,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from zulip_bot.notes import edit, incremental
-from zulip_bot.notes.extract import find_action, is_decision
+from zulip_bot.notes import edit, extract, incremental
 from zulip_bot.notes.model import (
     ActionItem,
     AgendaItem,
@@ -183,25 +182,10 @@ class NotesDocument:
         ]
 
     def action_items(self) -> list[ActionItem]:
-        names = self._first_names()
-        found = []
-        for block in self.parsed.texts:
-            action = find_action(block.text, names)
-            if action is not None:
-                found.append(ActionItem(action[0], action[1], block.top_item, block.line))
-        return found
+        return extract.action_items(self.parsed, self._lines)
 
     def decisions(self) -> list[Decision]:
-        return [
-            Decision(block.text, block.top_item, block.line)
-            for block in self.parsed.texts
-            if is_decision(block.text)
-        ]
-
-    def _first_names(self) -> frozenset[str]:
-        return frozenset(
-            a.name.split()[0].casefold() for a in self.parsed.attendees if a.name.split()
-        )
+        return extract.decisions(self.parsed, self._lines)
 
     def item_at(self, line: int) -> AgendaItem | None:
         """The item that starts on 1-based `line`, nested or not."""

@@ -53,12 +53,20 @@ class Section:
     line: int = 0
 
 
+# `explicit`: written with a label or under a heading that says what it is ("Action item:",
+# "Consensus:", a `## Action items` list); `inferred`: read from prose ("JRG will ...", "we
+# agreed ..."), for a person to confirm.
+Confidence = Literal["explicit", "inferred"]
+
+
 @dataclass(frozen=True)
 class ActionItem:
-    text: str
+    text: str  # the sentence as written, without its label ("JRG to create the PR")
     owners: tuple[str, ...] = ()
     item: AgendaItem | None = None
     line: int = 0
+    task: str = ""  # what is to be done, without label or owner ("create the PR")
+    confidence: Confidence = "explicit"
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class Decision:
     text: str
     item: AgendaItem | None = None
     line: int = 0
+    confidence: Confidence = "explicit"
 
 
 # Template leftovers that stand for "no item yet": `- [ ]`, `- [ ] ...`, `- [ ] ( )`.

@@ -55,6 +55,21 @@ _ATTENDEE_ITEM = re.compile(
     r"^(?:(?P<ini>[A-Za-z]{1,4})\.?\s*[:,]\s+)?(?P<name>[^(),:@]+?)\s*"
     r"(?:\((?P<gh>[^)]*)\))?\s*(?:,\s*(?P<aff>.*?))?\s*$"
 )
+# `Name Surname XX @handle`, the initials optional.
+_ATTENDEE_HANDLE = re.compile(
+    r"^(?P<name>[^\W\d_][^(),:@]*?)(?:\s+(?P<ini>[A-Z][a-zA-Z]?[A-Z]{1,2}))?\s+@(?P<gh>[\w.-]+)"
+    r"\s*(?:,\s*(?P<aff>.*?))?\s*$"
+)
+_INITIALS_ONLY = re.compile(r"[A-Z][a-zA-Z]?[A-Z]{1,3}")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# "**Attendees**", "Attendees:", "Attendees (github handle in parens):", with names after it.
+_ROSTER_LEAD_IN = re.compile(
+    r"^(?:(?P<bold>\*\*|__)\s*)?(?:attendees|attendance|participants|present)"
+    r"(?:\s*\([^)]*\))?\s*:?\s*(?(bold)(?:\*\*|__))\s*:?(?P<rest>(?<=[:*_])\s.*|\s*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_BOLD_LABEL = re.compile(r"^(?:\*\*|__)[^*_]+(?:\*\*|__):?$")
+_ABSENT = re.compile(r"^\W*(?:apologies|regrets|absent|not\s+present|excused)\b", re.IGNORECASE)
 
 
 def split_lines(text: str) -> list[str]:
@@ -358,6 +373,8 @@ def _attendees(tables: list[Token], lines: list[str], offset: int, parsed: Parse
         elif section is not None:
             _truncated_table_warning(section, lines, parsed)
             _name_lines(section, lines, parsed)
+        else:
+            _lead_in_roster(parsed)
     head_count(section, lines, parsed)
 
 
@@ -442,8 +459,9 @@ def _attendee_list(items: list[AgendaItem], parsed: Parsed) -> None:
         if item.text in PLACEHOLDER_TEXTS and not item.owners:
             placeholders.append(item.line - 1)
             continue
-        attendee = _list_attendee(raw)
-        if attendee is not None:
+        if _ABSENT.match(raw):
+            break  # those listed from here on sent their apologies
+        for attendee in _item_attendees(raw):
             detailed += bool(attendee.initials)
             parsed.attendees.append(attendee)
     parsed.attendee_list = AttendeeListLayout(
@@ -451,18 +469,85 @@ def _attendee_list(items: list[AgendaItem], parsed: Parsed) -> None:
     )
 
 
+def _item_attendees(raw: str) -> list[Attendee]:
+    """The people one roster line names: `XX: Name (@gh), Org`, `Name (XX)`, `Name XX @gh`,
+    or several at once (`Jonathan, Phil, John`, `MS, ED, Matt B, Uwe`)."""
+    raw = _LINK.sub(r"\1", raw).strip()
+    if raw.startswith(("**", "__")) or "(Initials)" in raw:
+        return []  # a header row such as `**Name (Initials) (githubid)**`
+    parts = [part.strip() for part in raw.split(",")]
+    if (
+        len(parts) >= 3
+        and not re.search(r"[():@]", raw)
+        and all(0 < len(part.split()) <= 3 for part in parts)
+    ):
+        return [Attendee(name=part.lstrip("@").rstrip(".")) for part in parts]
+    attendee = _list_attendee(raw)
+    return [attendee] if attendee is not None else []
+
+
 def _list_attendee(raw: str) -> Attendee | None:
+    handle = _ATTENDEE_HANDLE.match(raw)
+    if handle is not None:
+        return Attendee(
+            name=handle["name"].strip(),
+            initials=handle["ini"] or "",
+            affiliation=(handle["aff"] or "").strip().rstrip("."),
+            github=handle["gh"],
+        )
     match = _ATTENDEE_ITEM.match(raw)
-    if match is None or match["name"].strip() in ("Initials", "Full Name"):
+    if match is None or match["name"].strip() in ("Initials", "Full Name", "Name"):
         return None
     github = (match["gh"] or "").strip()
     github = github.removeprefix("gh:").strip().lstrip("@")
+    initials = (match["ini"] or "").strip()
+    if not initials and _INITIALS_ONLY.fullmatch(github):
+        initials, github = github, ""  # `Megan Yancy (MCY)`
     return Attendee(
-        name=match["name"].strip(),
-        initials=(match["ini"] or "").strip(),
+        name=match["name"].strip().lstrip("@"),
+        initials=initials,
         affiliation=(match["aff"] or "").strip().rstrip("."),
         github=github,
     )
+
+
+def _lead_in_roster(parsed: Parsed) -> None:
+    """Attendees under a lead-in paragraph instead of a heading (`**Attendees**`, then a
+    list, a line of names or one name a paragraph), up to the next label or heading."""
+    blocks = sorted(parsed.texts, key=lambda b: b.line)
+    lead = next((i for i, b in enumerate(blocks) if _ROSTER_LEAD_IN.match(b.text)), None)
+    if lead is None:
+        return
+    heading_lines = {span.start + 1 for span in parsed.sections}
+    rest = _ROSTER_LEAD_IN.match(blocks[lead].text)
+    names = _names_paragraph(rest["rest"] if rest else "")
+    listed = False
+    for block in blocks[lead + 1 :]:
+        if any(blocks[lead].line < line <= block.line for line in heading_lines):
+            break
+        item = parsed.items_at.get(block.line - 1)
+        if item is not None and item.line == block.line and block.top_item is None:
+            if _ABSENT.match(block.text):
+                break
+            listed = True
+            names.extend(_item_attendees(block.text))
+        elif block.top_item is None:
+            if listed or _BOLD_LABEL.match(block.text) or _ROSTER_LEAD_IN.match(block.text):
+                break
+            found = _names_paragraph(block.text)
+            if not found:
+                break
+            names.extend(found)
+    parsed.attendees.extend(names)
+
+
+def _names_paragraph(text: str) -> list[Attendee]:
+    """`Ray, Matt, [Bjorn Gruning](...), Jan` or one name: short comma-separated names."""
+    text = _LINK.sub(r"\1", text).strip()
+    parts = [part.strip().lstrip("@").rstrip(".") for part in text.split(",")]
+    if not text or not all(0 < len(part.split()) <= 4 for part in parts):
+        return []
+    return [Attendee(name=part) for part in parts]
 
 
 def _name_lines(section: SectionSpan, lines: list[str], parsed: Parsed) -> None:
