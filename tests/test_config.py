@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLE, REPO, needs_corpus
+from zulip_bot.cli import parser as cli_parser
 from zulip_bot.config import (
     ConfigError,
     Person,
@@ -700,3 +702,48 @@ def test_example_sets_the_cycle() -> None:
         (dt.date(2026, 12, 22), "2026-12-21T16:00:00+01:00")
     ]
     assert config.zuliprc is None
+
+
+# --- the systemd unit -------------------------------------------------------------------------
+
+
+def unit_settings(text: str) -> dict[str, list[str]]:
+    """systemd's own syntax: repeated keys add up, so a dict of lists, not configparser."""
+    settings: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def test_the_systemd_unit_runs_the_bot_as_the_cli_expects() -> None:
+    unit = unit_settings((REPO / "config" / "meetbot.service").read_text(encoding="utf-8"))
+    environment = dict(value.split("=", 1) for value in unit["Environment"])
+    assert environment["MEETBOT_CONFIG"].endswith(".toml")
+    state = f"/var/lib/{unit['StateDirectory'][0]}"
+    assert unit["WorkingDirectory"] == [state] and environment["HOME"] == state
+    (command,) = unit["ExecStart"]
+    program, *args = command.replace("${MEETBOT_CONFIG}", environment["MEETBOT_CONFIG"]).split()
+    assert program.endswith("/bin/meetbot")
+    parsed = cli_parser().parse_args(args)
+    assert parsed.command == "run"
+    assert str(parsed.config) == environment["MEETBOT_CONFIG"]
+    assert str(parsed.health).startswith(state + "/")
+    assert unit["Restart"] == ["on-failure"]
+    assert unit["User"] != ["root"] and unit["User"]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_systemd_accepts_the_unit() -> None:
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(REPO / "config" / "meetbot.service")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    complaints = [
+        line for line in (done.stdout + done.stderr).splitlines()
+        if line.strip() and "is not executable" not in line  # meetbot is not installed there
+    ]  # fmt: skip
+    assert complaints == []
