@@ -23,6 +23,10 @@ from zulip_bot.sandbox.state import (
 )
 
 ZULIP_VERSION: Final = "9.0-dev+git"
+#: Clients whose own messages start out read (recording #288); API clients' do not (#043).
+UI_CLIENTS: Final = frozenset({"website", "ZulipMobile", "ZulipElectron", "ZulipDesktop"})
+#: `automatic_new_visibility_policy` in a human's send that starts a topic: FOLLOWED.
+FOLLOWED: Final = 3
 FEATURE_LEVEL: Final = 266
 Payload = dict[str, Any]
 
@@ -68,7 +72,20 @@ def _user_arg(call: Call) -> User:
 def server_settings(call: Call) -> Payload:
     realm = call.realm
     return {
-        "authentication_methods": {"password": True, "dev": False, "email": True},
+        "authentication_methods": {
+            "password": True,
+            "dev": False,
+            "email": True,
+            "ldap": False,
+            "remoteuser": False,
+            "github": False,
+            "azuread": False,
+            "gitlab": False,
+            "google": False,
+            "apple": False,
+            "saml": False,
+            "openid connect": False,
+        },
         "zulip_version": ZULIP_VERSION,
         "zulip_merge_base": "",
         "zulip_feature_level": FEATURE_LEVEL,
@@ -168,6 +185,7 @@ def subscribe(call: Call) -> Payload:
     realm, me = call.realm, call.me
     wanted = call.params.json("subscriptions")
     principals = call.params.json("principals", None)
+    invite_only = call.params.boolean("invite_only", False)
     if not isinstance(wanted, list) or not all(isinstance(w, dict) and "name" in w for w in wanted):
         raise ApiError('subscriptions[0] is not a dict with a "name"')
     with realm.condition:
@@ -176,8 +194,9 @@ def subscribe(call: Call) -> Payload:
         already: dict[str, list[str]] = {}
         for entry in wanted:
             found, created = realm.stream_for_subscribe(me, str(entry["name"]))
-            if created and entry.get("description"):
-                found.description = str(entry["description"])
+            if created:
+                found.description = str(entry.get("description", ""))
+                found.invite_only = invite_only
             for person in people:
                 bucket = subscribed if realm.subscribe(person, found) else already
                 bucket.setdefault(realm.api_email(person), []).append(found.name)
@@ -229,7 +248,8 @@ def send_message(call: Call) -> Payload:
     topic = params.text("topic", None)
     subject = params.text("subject", None)
     content = params.text("content")
-    read_by_sender = params.boolean("read_by_sender", False)
+    client = client_name(call.user_agent)
+    read_by_sender = params.boolean("read_by_sender", client in UI_CLIENTS)
     queue_id, local_id = params.text("queue_id", None), params.text("local_id", None)
     if kind in ("stream", "channel"):
         topic = topic if topic is not None else subject
@@ -246,14 +266,12 @@ def send_message(call: Call) -> Payload:
     else:
         raise ApiError("Invalid type")
     echo = (queue_id, local_id) if queue_id and local_id else None
+    starts_topic = target.stream is not None and not realm.messages_in(target.stream.name, topic)
     message = realm.send(
-        me,
-        target,
-        content,
-        client=client_name(call.user_agent),
-        read_by_sender=read_by_sender,
-        local_echo=echo,
+        me, target, content, client=client, read_by_sender=read_by_sender, local_echo=echo
     )
+    if starts_topic and not me.is_bot:
+        return {"id": message.id, "automatic_new_visibility_policy": FOLLOWED}
     return {"id": message.id}
 
 

@@ -297,7 +297,7 @@ class Realm:
         visible = (
             s for s in self.streams.values() if not s.invite_only or user.user_id in s.subscribers
         )
-        return sorted(visible, key=lambda s: s.name.casefold())
+        return sorted(visible, key=lambda s: s.name)
 
     def subscriptions_of(self, user: User) -> list[Stream]:
         return [s for s in self.streams_for(user) if user.user_id in s.subscribers]
@@ -389,7 +389,8 @@ class Realm:
             if target.stream is not None:
                 stream = target.stream
                 recipient_id = stream.recipient_id
-                receivers = [*stream.subscribers, sender.user_id]
+                # a sender who is not subscribed gets no copy (recordings #087, #088)
+                receivers = list(stream.subscribers)
             else:
                 recipient_id = self._dm_recipient(target.dm_user_ids, sender.user_id)
                 receivers = list(target.dm_user_ids)
@@ -593,7 +594,7 @@ class Realm:
             return Fetched(
                 messages=[*before, *at, *after],
                 anchor=anchor,
-                found_anchor=any(m.id == anchor for m in matching),
+                found_anchor=bool(at),
                 found_oldest=anchor == 0 or len(before) < num_before,
                 found_newest=anchor >= NEWEST or len(after) < num_after,
             )
@@ -634,26 +635,40 @@ class Realm:
             if propagate_mode not in ("change_one", "change_later", "change_all"):
                 raise ApiError("Invalid propagate_mode")
             stamp = int(now)
-            events = []
+            event: dict[str, Any] = {
+                "type": "update_message",
+                "user_id": editor.user_id,
+                "edit_timestamp": stamp,
+                "message_id": message.id,
+                "rendering_only": False,
+                **self._stream_fields(message),
+            }
+            entry: dict[str, Any] = {"user_id": editor.user_id, "timestamp": stamp}
+            moved = [message]
+            if new_topic is not None and new_topic != message.topic:
+                moved = self._moved(message, propagate_mode)
+                event.update(
+                    propagate_mode=propagate_mode,
+                    orig_subject=message.topic,
+                    subject=new_topic,
+                    topic_links=[],
+                )
+                entry.update(prev_topic=message.topic, topic=new_topic)
             if content is not None:
-                events.append(self._edit_content(editor, message, content or "(deleted)", stamp))
-            if new_topic is not None:
-                events.append(self._move_topic(editor, message, new_topic, propagate_mode, stamp))
-            for event, moved in events:
-                self._publish_update(event, moved)
+                event.update(self._edit_content(message, content or "(deleted)", entry))
+            for each in moved:
+                each.topic = new_topic if "topic" in entry else each.topic
+                each.last_edit_timestamp = stamp
+                each.edit_history.insert(0, dict(entry))
+            self._publish_update(event, moved)
 
     def _edit_content(
-        self, editor: User, message: Message, content: str, stamp: int
-    ) -> tuple[dict[str, Any], list[Message]]:
+        self, message: Message, content: str, entry: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Changes the content; returns the update event's fields for it."""
         content = truncate_content(content)
         rendering = render(content, self._lookup)
-        event: dict[str, Any] = {
-            "type": "update_message",
-            "user_id": editor.user_id,
-            "edit_timestamp": stamp,
-            "message_id": message.id,
-            "rendering_only": False,
-            **self._stream_fields(message),
+        event = {
             "orig_content": message.content,
             "orig_rendered_content": message.rendered,
             "content": content,
@@ -661,59 +676,32 @@ class Realm:
             "prev_rendered_content_version": 1,
             "is_me_message": content.startswith("/me "),
         }
-        message.edit_history.insert(
-            0,
-            {
-                "user_id": editor.user_id,
-                "timestamp": stamp,
-                "prev_content": message.content,
-                "prev_rendered_content": message.rendered,
-                "prev_rendered_content_version": 1,
-            },
+        entry.update(
+            prev_content=message.content,
+            prev_rendered_content=message.rendered,
+            prev_rendered_content_version=1,
         )
         message.content, message.rendered = content, rendering.html
-        message.last_edit_timestamp = stamp
         for user_id, flags in message.user_flags.items():
             mentioned = user_id in rendering.mentioned_user_ids
             if mentioned and "mentioned" not in flags:
                 flags.append("mentioned")
             if not mentioned and "mentioned" in flags:
                 flags.remove("mentioned")
-        return event, [message]
+        return event
 
-    def _move_topic(
-        self, editor: User, message: Message, topic: str, mode: str, stamp: int
-    ) -> tuple[dict[str, Any], list[Message]]:
-        old = message.topic
-        same_topic = [
-            m for m in self.messages.values() if m.stream_id == message.stream_id and m.topic == old
-        ]
-        if mode == "change_one":
-            moved = [message]
-        elif mode == "change_later":
-            moved = [m for m in same_topic if m.id >= message.id]
-        else:
-            moved = same_topic
-        event: dict[str, Any] = {
-            "type": "update_message",
-            "user_id": editor.user_id,
-            "edit_timestamp": stamp,
-            "message_id": message.id,
-            "rendering_only": False,
-            **self._stream_fields(message),
-            "propagate_mode": mode,
-            "orig_subject": old,
-            "subject": topic,
-            "topic_links": [],
-        }
-        for each in moved:
-            each.topic = topic
-            each.last_edit_timestamp = stamp
-            each.edit_history.insert(
-                0,
-                {"user_id": editor.user_id, "timestamp": stamp, "prev_topic": old, "topic": topic},
-            )
-        return event, moved
+    def _moved(self, message: Message, mode: str) -> list[Message]:
+        same_topic = sorted(
+            (
+                m
+                for m in self.messages.values()
+                if m.stream_id == message.stream_id and m.topic == message.topic
+            ),
+            key=lambda m: m.id,
+        )
+        if mode == "change_later":
+            return [m for m in same_topic if m.id >= message.id]
+        return same_topic if mode == "change_all" else [message]
 
     def _stream_fields(self, message: Message) -> dict[str, Any]:
         if message.stream_id is None:
