@@ -14,7 +14,7 @@ from tests.sandbox.replay import BOT, EXCHANGES, Case, Replay, dev_realm, run, s
 from zulip_bot.sandbox import ManualClock, Sandbox
 
 H: Final = "hamlet@zulip.com"
-I: Final = "iago@zulip.com"
+IAGO: Final = "iago@zulip.com"
 QUEUE: Final = "11e90cf7-f883-41e6-9173-c85ce632ee14"
 SEND_QUEUE: Final = "a3c124a5-3bea-4a49-b22a-440f9da7b759"
 
@@ -38,7 +38,7 @@ def history(r: Replay) -> None:
     r.given(160, H, "@**all** meeting in 5 minutes")
     r.given(170, H, "rendering", topic="rendering")
     r.given(171, H, "more rendering", topic="rendering")
-    r.given(182, I, "secret", to="leadership", topic="x")
+    r.given(182, IAGO, "secret", to="leadership", topic="x")
     r.given(179, BOT, "sent with read_by_sender=false")
     r.given(180, BOT, "sent with read_by_sender=true", read_by_sender="true")
 
@@ -98,7 +98,7 @@ def deactivated(email: str) -> Callable[[Replay], None]:
 
 
 def temp_bot(r: Replay) -> None:
-    bot = r.sandbox.add_bot("Temp Bot", short_name="tempbot", owner=r.people[I])
+    bot = r.sandbox.add_bot("Temp Bot", short_name="tempbot", owner=r.people[IAGO])
     bot.is_active = False
     r.people[bot.delivery_email] = bot
 

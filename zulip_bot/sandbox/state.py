@@ -657,7 +657,7 @@ class Realm:
             if content is not None:
                 event.update(self._edit_content(message, content or "(deleted)", entry))
             for each in moved:
-                each.topic = new_topic if "topic" in entry else each.topic
+                each.topic = entry.get("topic", each.topic)
                 each.last_edit_timestamp = stamp
                 each.edit_history.insert(0, dict(entry))
             self._publish_update(event, moved)
