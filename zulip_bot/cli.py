@@ -20,6 +20,7 @@ from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import NotesDocument, NotesError, new_draft
 from zulip_bot.notes.report import as_json, as_text
+from zulip_bot.sandbox.cli import run_sandbox
 
 #: What `meetbot demo` copies into a scratch folder and plays: a meeting from chat to summary.
 DEMO_FILES = ("meetbot.example.toml", "people.example.toml", "notes-template.md")
@@ -257,6 +258,22 @@ def parser() -> argparse.ArgumentParser:
         "--linger", type=float, default=1.0, help="under load, post at most once per this many s"
     )
     run_bot.set_defaults(run=_run)
+
+    sandbox = commands.add_parser("sandbox", help="a Zulip-like server on 127.0.0.1 to try it")
+    sandbox.add_argument(
+        "--config",
+        type=Path,
+        default=default_config_path(),
+        help="seed its streams and people (default: config/meetbot.example.toml)",
+    )
+    sandbox.add_argument(
+        "--dir", default=".", help="where to write zuliprc-bot and zuliprc-<email> (default: .)"
+    )
+    sandbox.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    sandbox.add_argument(
+        "--show-emails", action="store_true", help="let everyone see real emails (default: hidden)"
+    )
+    sandbox.set_defaults(run=run_sandbox)
     return top
 
 
