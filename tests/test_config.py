@@ -482,7 +482,7 @@ notes_url = "https://github.com/conda/communications/blob/main/{path}?d={date:%d
 
 [[meetings.community.moved]]
 from = 2024-11-20
-to = 2024-11-21T09:30:00
+to = "2024-11-21T09:30"
 
 [[meetings.community.moved]]
 from = "2024-12-04"
