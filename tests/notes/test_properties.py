@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from zulip_bot.notes import AgendaItem, NotesDocument, NotesError, inline_text
+from zulip_bot.notes import AgendaItem, Attendee, NotesDocument, NotesError, inline_text
+from zulip_bot.notes.escape import flat
 
 BASE = """---
 tags: [meeting-notes]
@@ -162,3 +163,39 @@ def test_harmless_text_is_written_byte_for_byte(text: str, owners: tuple[str, ..
     line = doc.add_child(doc.items("New Agenda Items")[1], text)
     assert doc.render().splitlines()[line - 1] == f"    {CHILD_HEAD}{text}"
     assert inline_text(text) == text
+
+
+ROSTERS = {
+    "table": BASE,
+    "names": "## Attendees\n\nJannis Leidel\nWolf Vollprecht\n\n## Agenda\n\n- [ ] JL: x\n",
+    "list": "## Attendees\n\n- JL: Jannis Leidel (@jezdez), Anaconda\n\n## Agenda\n\n- [ ] x\n",
+}
+
+
+@SETTINGS
+@given(
+    name=TEXT,
+    roster=st.sampled_from(sorted(ROSTERS)),
+    initials=st.sampled_from(["", "ZZ"]),
+    affiliation=TEXT,
+)
+def test_add_attendee_adds_one_line_and_nothing_else(
+    name: str, roster: str, initials: str, affiliation: str
+) -> None:
+    doc = NotesDocument.parse(ROSTERS[roster])
+    before = structure(doc)
+    html, rows = raw_html_and_rows(doc)
+    attendee = Attendee(name, initials, affiliation)
+    if not flat(name):
+        with pytest.raises(NotesError):
+            doc.add_attendee(attendee)
+        return
+    doc.add_attendee(attendee)
+    again = NotesDocument.parse(doc.render())
+    after = structure(again)
+    assert doc.render().count("\n") == ROSTERS[roster].count("\n") + 1
+    assert [s[:2] for s in after["sections"]] == [s[:2] for s in before["sections"]]
+    assert after["sections"][1:] == before["sections"][1:]  # only the attendees change
+    assert raw_html_and_rows(again) == (html, rows + (roster == "table"))
+    if roster == "table":
+        assert len(again.attendees()) == len(doc.attendees()) == len(before["attendees"]) + 1

@@ -349,7 +349,7 @@ def reorder_items(
 
 def add_attendee(lines: Sequence[str], parsed: Parsed, attendee: Attendee) -> Splice:
     """A table row (in the first blank filler row, if any), or a list line."""
-    if not attendee.name.strip():
+    if not escape.flat(attendee.name):
         raise NotesError("an attendee needs a name")
     nl = newline(lines)
     table = parsed.attendee_table
@@ -370,8 +370,6 @@ def add_attendee(lines: Sequence[str], parsed: Parsed, attendee: Attendee) -> Sp
     if parsed.attendee_names_end is not None:
         at = parsed.attendee_names_end
         name = escape.fit(attendee.name, escape.Slot(above=_block_above(lines, at)))
-        if not name:
-            raise NotesError("an attendee needs a name")
         return Splice(at, at, (name + nl,))
     if parsed.attendee_section is None:
         raise NotesError("the notes have no `## Attendees` section to add attendees to")
@@ -462,9 +460,6 @@ def add_section(
     after: str | SectionSpan | None = None,
     level: int | None = None,
 ) -> Splice:
-    safe = heading_text(title)
-    if not safe:
-        raise NotesError("a section needs a title")
     nl = newline(lines)
     if after is not None:
         span = find_section(parsed, after)
@@ -475,4 +470,7 @@ def add_section(
     depth = level or depth
     if not 1 <= depth <= 6:
         raise NotesError("a heading level is between 1 and 6")
+    safe = heading_text(title, depth)
+    if not safe:
+        raise NotesError("a section needs a title")
     return _append_block(lines, start, end, ["#" * depth + " " + safe + nl], nl)
