@@ -49,6 +49,7 @@ class Sandbox:
         self.faults = Faults()
         self.api_limiter = SlidingWindowLimiter(settings.rate_limit, clock)
         self.events_limiter = SlidingWindowLimiter(settings.events_rate_limit, clock)
+        self._app: App | None = None
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -56,8 +57,10 @@ class Sandbox:
     def start(cls, *, clock: Clock | None = None, **settings: Any) -> Sandbox:
         """`settings` are `SandboxSettings` fields, e.g. `heartbeat_seconds=0.5`."""
         sandbox = cls(SandboxSettings(**settings), clock or SystemClock())
-        app = App(sandbox.realm, sandbox.faults, sandbox.api_limiter, sandbox.events_limiter)
-        sandbox._server, sandbox._thread = serve(app, sandbox.settings.port)
+        sandbox._app = App(
+            sandbox.realm, sandbox.faults, sandbox.api_limiter, sandbox.events_limiter
+        )
+        sandbox._server, sandbox._thread = serve(sandbox._app, sandbox.settings.port)
         sandbox.realm.url = sandbox.url
         return sandbox
 
@@ -129,6 +132,8 @@ class Sandbox:
         if self._server is None:
             return
         self.realm.queues.close()
+        if self._app is not None:
+            self._app.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

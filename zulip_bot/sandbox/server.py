@@ -116,6 +116,8 @@ class App:
         self.faults = faults
         self.api_limiter = api_limiter
         self.events_limiter = events_limiter
+        #: Set when the sandbox stops, so that scripted delays end at once.
+        self.stopping = threading.Event()
 
     def authenticate(self, header: str | None) -> User:
         if not header:
@@ -250,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(Answer(status, _SERVER_ERROR.format(status=status).encode(), "text/html"))
             return
         if fault is not None and fault.kind == "delay":
-            time.sleep(fault.seconds)
+            app.stopping.wait(fault.seconds)
         try:
             answer = app.answer(
                 self.command,
@@ -297,7 +299,7 @@ def serve(app: App, port: int = 0) -> tuple[SandboxHTTPServer, threading.Thread]
     server = SandboxHTTPServer(app, port)
     thread = threading.Thread(
         target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
+        kwargs={"poll_interval": 0.01},
         name="zulip-sandbox",
         daemon=True,
     )

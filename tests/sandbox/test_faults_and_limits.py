@@ -1,0 +1,266 @@
+"""Rate limits, scripted faults and event-queue lifetimes, over real sockets."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import zulip
+
+from zulip_bot.sandbox import ManualClock, RateLimit, Sandbox, User
+
+
+@pytest.fixture
+def small() -> Iterator[tuple[Sandbox, ManualClock, User]]:
+    """A sandbox whose rate limit is five requests a minute."""
+    clock = ManualClock(1_800_000_000.0)
+    with Sandbox.start(clock=clock, rate_limit=RateLimit(5, 60), heartbeat_seconds=0.3) as sandbox:
+        user = sandbox.add_user("Cordelia", "cordelia@example.org")
+        sandbox.add_stream("community", subscribers=[user])
+        yield sandbox, clock, user
+
+
+def _get(sandbox: Sandbox, user: User, path: str, **params: Any) -> requests.Response:
+    return requests.get(
+        f"{sandbox.url}/api/v1/{path}",
+        params=params,
+        auth=(user.delivery_email, user.api_key),
+        timeout=10,
+    )
+
+
+def test_the_limit_slides_and_the_429_says_when_to_come_back(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, clock, user = small
+    answers = []
+    for _ in range(5):
+        answers.append(_get(sandbox, user, "users/me"))
+        clock.advance(10)
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0"]
+    limited = _get(sandbox, user, "users/me")
+    assert limited.status_code == 429
+    body = limited.json()
+    assert (body["code"], body["msg"]) == ("RATE_LIMIT_HIT", "API usage exceeded rate limit")
+    # the first request was 50 s ago, so one more is allowed in 10 s
+    assert body["retry-after"] == pytest.approx(10.0)
+    assert float(limited.headers["Retry-After"]) == pytest.approx(10.0)
+    assert limited.headers["X-RateLimit-Reset"] == str(1_800_000_000 + 60)
+    # the events endpoint is counted apart, as Tornado does
+    queue = _get(sandbox, user, "events", dont_block="true", event_types='["message"]')
+    assert queue.status_code == 200 and queue.headers["X-RateLimit-Remaining"] == "199"
+    # rejected requests are not counted: after 10 s exactly one slot is free
+    clock.advance(10)
+    assert _get(sandbox, user, "users/me").status_code == 200
+    assert _get(sandbox, user, "users/me").status_code == 429
+
+
+def test_limits_are_per_user(small: tuple[Sandbox, ManualClock, User]) -> None:
+    sandbox, _, user = small
+    other = sandbox.add_user("Regan", "regan@example.org")
+    for _ in range(5):
+        _get(sandbox, user, "users/me")
+    assert _get(sandbox, user, "users/me").status_code == 429
+    assert _get(sandbox, other, "users/me").status_code == 200
+
+
+def test_a_dropped_connection_reaches_the_client_as_a_connection_error(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("/users/me", "drop")
+    with pytest.raises(requests.ConnectionError):
+        _get(sandbox, user, "users/me")
+    assert _get(sandbox, user, "users/me").status_code == 200  # used up
+    assert [(f.path, f.kind) for f in sandbox.faults.fired] == [("/users/me", "drop")]
+
+
+def test_server_errors_come_as_html_and_only_where_scripted(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("messages", "502", count=2, method="POST")
+    assert _get(sandbox, user, "messages", anchor="newest").status_code == 200  # a GET
+    posts = [
+        requests.post(
+            f"{sandbox.url}/api/v1/messages",
+            auth=(user.delivery_email, user.api_key),
+            data={"type": "stream", "to": "community", "topic": "t", "content": "x"},
+            timeout=10,
+        )
+        for _ in range(3)
+    ]
+    assert [p.status_code for p in posts] == [502, 502, 200]
+    assert posts[0].headers["Content-Type"].startswith("text/html")
+    assert len(sandbox.realm.messages_in("community")) == 1
+    assert sandbox.faults.pending() == 0
+
+
+def test_the_official_client_retries_a_500_by_itself(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    client = sandbox.client(user.delivery_email)
+    sandbox.faults.next("/users/me", "500")
+    assert client.get_profile()["user_id"] == user.user_id  # after its one-second pause
+    assert [f.kind for f in sandbox.faults.fired] == ["500"]
+
+
+def test_a_delay_holds_the_answer_back(small: tuple[Sandbox, ManualClock, User]) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("/users/me", "delay", seconds=3.0)
+    with pytest.raises(requests.Timeout):
+        requests.get(
+            f"{sandbox.url}/api/v1/users/me", auth=(user.delivery_email, user.api_key), timeout=0.5
+        )
+
+
+def test_a_scripted_429_looks_like_the_real_one(small: tuple[Sandbox, ManualClock, User]) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("/users/me", "429", retry_after=2.5)
+    answer = _get(sandbox, user, "users/me")
+    assert answer.status_code == 429
+    assert answer.json() == {
+        "result": "error",
+        "msg": "API usage exceeded rate limit",
+        "retry-after": 2.5,
+        "code": "RATE_LIMIT_HIT",
+    }
+    assert answer.headers["Retry-After"] == "2.5"
+
+
+def test_an_expire_fault_loses_the_users_queues(small: tuple[Sandbox, ManualClock, User]) -> None:
+    sandbox, _, user = small
+    other = sandbox.add_user("Regan", "regan@example.org")
+    mine = sandbox.client(user.delivery_email).register(event_types=["message"])
+    theirs = sandbox.client(other.delivery_email).register(event_types=["message"])
+    sandbox.faults.next("/events", "expire")
+    gone = _get(
+        sandbox, user, "events", queue_id=mine["queue_id"], last_event_id="-1", dont_block="true"
+    )
+    assert gone.json()["code"] == "BAD_EVENT_QUEUE_ID"
+    kept = _get(
+        sandbox, other, "events", queue_id=theirs["queue_id"], last_event_id="-1", dont_block="true"
+    )
+    assert kept.json()["result"] == "success"
+
+
+def test_a_queue_deleted_under_a_long_poll_ends_it_empty_then_is_gone(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    client = sandbox.client(user.delivery_email)
+    queue_id = client.register(event_types=["message"])["queue_id"]
+    answers: list[dict[str, Any]] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(client.get_events(queue_id=queue_id, last_event_id=-1))
+    )
+    waiting.start()
+    _wait_until(lambda: any(q.waiters for q in sandbox.realm.queues.all_queues()))
+    assert sandbox.client(user.delivery_email).deregister(queue_id)["result"] == "success"
+    waiting.join(timeout=5)
+    assert answers == [{"result": "success", "msg": "", "events": [], "queue_id": queue_id}]
+    assert client.get_events(queue_id=queue_id, last_event_id=-1)["code"] == "BAD_EVENT_QUEUE_ID"
+
+
+def test_an_idle_queue_expires_on_the_clock_but_not_while_polled(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, clock, user = small
+    client = sandbox.client(user.delivery_email)
+    polled = client.register(event_types=["message"])["queue_id"]
+    idle = client.register(event_types=["message"])["queue_id"]
+    clock.advance(400)
+    assert (
+        client.get_events(queue_id=polled, last_event_id=-1, dont_block=True)["result"] == "success"
+    )
+    clock.advance(400)  # 800 s idle for one, 400 s for the other
+    assert (
+        client.get_events(queue_id=polled, last_event_id=-1, dont_block=True)["result"] == "success"
+    )
+    assert (
+        client.get_events(queue_id=idle, last_event_id=-1, dont_block=True)["code"]
+        == "BAD_EVENT_QUEUE_ID"
+    )
+
+
+def test_call_on_each_event_registers_again_after_expiry_and_misses_the_gap(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    """What recording #257 shows the official client doing: it re-registers, and a message sent
+    while no queue existed is lost, which is why the runner backfills."""
+    sandbox, _, user = small
+    sender = sandbox.add_user("Regan", "regan@example.org")
+    sandbox.subscribe(sender, "community")
+    seen: list[str] = []
+    listener = sandbox.client(user.delivery_email)
+
+    class Enough(Exception):
+        pass
+
+    def callback(event: dict[str, Any]) -> None:
+        seen.append(event["message"]["content"])
+        if event["message"]["content"] == "C":
+            raise Enough
+
+    def listen() -> None:
+        with pytest.raises(Enough):
+            listener.call_on_each_event(callback, event_types=["message"], apply_markdown=False)
+
+    thread = threading.Thread(target=listen)
+    thread.start()
+    talk = sandbox.client(sender.delivery_email)
+    _wait_until(lambda: bool(sandbox.realm.queues.all_queues()))
+
+    def say(content: str) -> None:
+        talk.send_message({"type": "stream", "to": "community", "topic": "t", "content": content})
+
+    say("A")
+    _wait_until(lambda: seen == ["A"])
+    sandbox.expire_queues(user.delivery_email)
+    say("B")
+    _wait_until(lambda: bool(sandbox.realm.queues.all_queues()))
+    say("C")
+    thread.join(timeout=10)
+    assert seen == ["A", "C"]
+
+
+def test_stop_releases_a_pending_long_poll() -> None:
+    sandbox = Sandbox.start(heartbeat_seconds=30)
+    user = sandbox.add_user("Cordelia", "cordelia@example.org")
+    client = sandbox.client(user.delivery_email)
+    queue_id = client.register(event_types=["message"])["queue_id"]
+    outcome: list[object] = []
+
+    def poll() -> None:
+        try:
+            outcome.append(client.get_events(queue_id=queue_id, last_event_id=-1))
+        except Exception as error:  # the server is going away: either answer is fine
+            outcome.append(error)
+
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    _wait_until(lambda: any(q.waiters for q in sandbox.realm.queues.all_queues()))
+    sandbox.stop()
+    waiting.join(timeout=5)
+    assert not waiting.is_alive() and outcome
+    assert outcome[0] == {"result": "success", "msg": "", "events": [], "queue_id": queue_id}
+
+
+def _wait_until(condition: Any, limit: float = 10.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never came true")
+        time.sleep(0.01)
+
+
+def test_sandbox_is_unusable_once_stopped() -> None:
+    sandbox = Sandbox.start()
+    sandbox.stop()
+    with pytest.raises(RuntimeError, match="not running"):
+        zulip.Client(email="x@example.org", api_key="k", site=sandbox.url)
