@@ -11,7 +11,7 @@ import pytest
 import requests
 import zulip
 
-from zulip_bot.sandbox import ManualClock, RateLimit, Sandbox, User
+from zulip_bot.sandbox import FastClock, Faults, ManualClock, RateLimit, Sandbox, User
 
 
 @pytest.fixture
@@ -264,3 +264,25 @@ def test_sandbox_is_unusable_once_stopped() -> None:
     sandbox.stop()
     with pytest.raises(RuntimeError, match="not running"):
         zulip.Client(email="x@example.org", api_key="k", site=sandbox.url)
+
+
+def test_the_clocks() -> None:
+    manual = ManualClock(100.0)
+    manual.advance(5)
+    assert manual.now() == 105.0
+    with pytest.raises(ValueError, match="cannot go back"):
+        manual.advance(-1)
+    fast = FastClock(3600)
+    first = fast.now()
+    time.sleep(0.01)
+    assert fast.now() - first >= 0.01 * 3600 * 0.5  # an hour a second, give or take
+    with pytest.raises(ValueError, match="positive"):
+        FastClock(0)
+
+
+def test_faults_refuse_what_they_cannot_do() -> None:
+    faults = Faults()
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        faults.next("/messages", "explode")
+    with pytest.raises(ValueError, match="at least 1"):
+        faults.next("/messages", "drop", count=0)

@@ -362,3 +362,33 @@ def test_the_cases_are_distinct_and_exist() -> None:
     assert len(numbers) == len(set(numbers))
     for number in numbers:
         assert list(EXCHANGES.glob(f"{number:03d}-*.json")), number
+
+
+def test_the_shape_comparison_sees_what_matters() -> None:
+    recorded = {
+        "id": 1,
+        "subject": "t",
+        "flags": [],
+        "reactions": [{"emoji_name": "+1"}],
+        "delivery_email": None,
+        "profile_data": {"17": {"value": "x"}},
+    }
+    same = {
+        "id": 9,
+        "subject": "other",
+        "flags": [],
+        "reactions": [{"emoji_name": "tada"}],
+        "delivery_email": "a@b.c",
+        "profile_data": {"3": {"value": "y"}},
+    }
+    assert shape_problems(recorded, same) == []
+    assert shape_problems(recorded, {**same, "topic": "t"}) == ["$: unexpected key 'topic'"]
+    assert shape_problems(recorded, {k: v for k, v in same.items() if k != "id"}) == [
+        "$: missing key 'id'"
+    ]
+    assert shape_problems(recorded, {**same, "id": "9"}) == ["$.id: expected int, got str"]
+    assert shape_problems(recorded, {**same, "flags": ["read"]}) == [
+        "$.flags: 0 items recorded, 1 here"
+    ]
+    assert shape_problems(recorded, {**same, "reactions": [{"name": "+1"}]}) != []
+    assert shape_problems({"ok": True}, {"ok": 1}) == ["$.ok: expected bool, got int"]
