@@ -7,28 +7,34 @@ Where it and `shared/zulip-recordings` differ, the recordings are right: hidden 
 
 Use it from tests::
 
-    from zulip_bot.sandbox import Sandbox, ManualClock
+    from zulip_bot.sandbox import ManualClock, RateLimit, Sandbox
 
-    with Sandbox.start(heartbeat_seconds=0.5, queue_timeout_seconds=5) as sandbox:
-        bot = sandbox.add_bot("meetbot", owner=alice)       # a generic bot, like Zulip's
+    clock = ManualClock(time.time())
+    with Sandbox.start(clock=clock, heartbeat_seconds=0.5, rate_limit=RateLimit(200, 60)) as sandbox:
         alice = sandbox.add_user("Alice Example", "alice@example.org", role="admin",
                                  github="alice-gh")
+        bot = sandbox.add_bot("meetbot", owner=alice)       # meetbot-bot@zulipdev.com
         sandbox.add_stream("community", subscribers=[bot, alice])
         rc = sandbox.zuliprc(tmp_path / "zuliprc", bot.delivery_email)
         client = zulip.Client(config_file=str(rc))          # or sandbox.client(email)
         sandbox.faults.next("/messages", "drop")             # the next POST/GET /messages fails
         sandbox.faults.next("/events", "500", count=3)
-        sandbox.faults.next("/messages", "delay", seconds=2.0)
+        sandbox.faults.next("/messages", "delay", seconds=2.0, method="POST")
         sandbox.faults.next("/messages", "429", retry_after=1.5)
-        sandbox.expire_queues()                              # every event queue is gone
-        sandbox.clock.advance(700)                           # with a ManualClock
+        sandbox.faults.next("/events", "expire")             # that user's queues are gone first
+        sandbox.expire_queues()                              # every event queue is gone now
+        clock.advance(700)                                   # past the edit limit and queue expiry
+        sandbox.faults.fired                                 # what was applied, in order
 
 - `Sandbox.start(**settings)` starts the server on a free port; `.url` is its address,
   `.stop()` (or leaving the `with` block) stops it and releases pending long-polls.
 - `.add_user(full_name, email, *, role="member"|"moderator"|"admin"|"owner"|"guest",
-  github=None, email_visible=None, user_id=None) -> User`; `.add_bot(name, owner=None)`
-  (email `<name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
-  subscribers=(), description="") -> Stream`; `.subscribe(user, stream_name)`.
+  github=None, email_visible=None, user_id=None) -> User`; `.add_bot(full_name, short_name=None,
+  owner=None)` (email `<short_name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
+  subscribers=(), description="", creator=None) -> Stream`; `.subscribe(user, stream_name)`;
+  `.user(email)`; `.client(email) -> zulip.Client`; `.expire_queues(email=None)`.
+  A `User` has `user_id`, `full_name`, `delivery_email` (the login), `api_key`, `role`,
+  `is_active` (set it False to deactivate).
 - `.zuliprc(path, email) -> Path` writes an `[api]` file the `zulip` client reads; the email is
   the login (delivery) email, as basic auth on a real server needs.
 - `.realm` is the state (users, streams, messages with reactions and submessages) for tests to
@@ -38,7 +44,14 @@ Use it from tests::
   endpoint is counted apart, as Tornado does), `heartbeat_seconds` (a blocked GET /events returns
   a heartbeat after this many real seconds; 50 on a real server), `queue_timeout_seconds` (a queue
   with no client connected is garbage-collected after this long on the clock; 600),
-  `edit_limit_seconds` (600, plus Zulip's 20 s grace), `hide_emails` (True, as in the recordings).
+  `edit_limit_seconds` (600, plus Zulip's 20 s grace), `hide_emails` (True, as in the recordings),
+  `port` (0: a free one).
+
+Endpoints: GET /server_settings, /users/me, /users, /users/{id|email}, /realm/profile_fields,
+/streams, /streams/{id}, /streams/{id}/members, /get_stream_id, /users/me/subscriptions (GET, POST,
+DELETE); /messages (POST, GET with narrow and anchor), /messages/{id} (GET, PATCH, DELETE),
+/messages/{id}/reactions (POST, DELETE), POST /submessage; POST /register, GET and DELETE /events.
+Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
 """
 
 from zulip_bot.sandbox.clock import Clock, FastClock, ManualClock, SystemClock
