@@ -9,8 +9,8 @@ Use it from tests::
 
     from zulip_bot.sandbox import ManualClock, RateLimit, Sandbox
 
-    clock = ManualClock(time.time())
-    with Sandbox.start(clock=clock, heartbeat_seconds=0.5, rate_limit=RateLimit(200, 60)) as sandbox:
+    clock = ManualClock(time.time())  # moves only when told to
+    with Sandbox.start(clock=clock, heartbeat_seconds=0.5, rate_limit=RateLimit(50, 60)) as sandbox:
         alice = sandbox.add_user("Alice Example", "alice@example.org", role="admin",
                                  github="alice-gh")
         bot = sandbox.add_bot("meetbot", owner=alice)       # meetbot-bot@zulipdev.com
