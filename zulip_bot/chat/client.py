@@ -221,7 +221,7 @@ class ZulipApi:
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """The zulip client returns only the JSON body; status and headers come from here."""
-        self._answer = _Answer(response.status_code, dict(response.headers))
+        self._answer = _Answer(response.status_code, response.headers)
 
     def call(
         self,
@@ -386,8 +386,9 @@ def connect(
                 f"{zuliprc}: cannot reach the Zulip server it names ({error}); check `site=` "
                 "in that file and that the server is up"
             ) from None
+        said = " ".join(str(error).split())  # configparser's messages span lines
         raise StartupError(
-            f"{zuliprc}: not a usable zuliprc ({type(error).__name__}: {error}); it needs an "
+            f"{zuliprc}: not a usable zuliprc ({type(error).__name__}: {said}); it needs an "
             f"[api] section with email, key and site; {_ZULIPRC_FIX}"
         ) from None
     except (requests.RequestException, AssertionError, ValueError) as error:

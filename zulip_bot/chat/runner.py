@@ -206,7 +206,7 @@ class Runner:
     def _register(self) -> None:
         body = self.api.register(EVENT_TYPES)
         self.queue_id, self.last_event_id = str(body["queue_id"]), int(body["last_event_id"])
-        newest = int(body.get("max_message_id", 0))
+        newest = max(0, int(body.get("max_message_id", 0)))  # -1 in an empty realm
         self.outbox.set_watermark(newest)
         with self.store.transaction():
             if self.store.runner_value(CURSOR) is None:  # a first start answers nothing old
@@ -333,10 +333,7 @@ class Runner:
         elif kind == "reaction":
             self._guarded("reaction", event, self._reaction_event, event)
         elif kind == "submessage":
-            self._guarded(
-                "submessage", event, self._submessage, int(event["message_id"]),
-                int(event["submessage_id"]), int(event["sender_id"]), str(event["content"]),
-            )  # fmt: skip
+            self._guarded("submessage", event, self._submessage_event, event)
         elif kind == "update_message":
             self._guarded("update_message", event, self._edited, event)
         elif kind == "delete_message":
@@ -425,6 +422,14 @@ class Runner:
                 event_id, sender, message_id, emoji, on, self.now()
             )
             self.outbox.add(event_id, effects, None, self.directory.user_id_for)
+
+    def _submessage_event(self, event: Mapping[str, Any]) -> None:
+        self._submessage(
+            int(event["message_id"]),
+            int(event["submessage_id"]),
+            int(event["sender_id"]),
+            str(event["content"]),
+        )
 
     def _submessage(
         self, message_id: int, submessage_id: int, sender_id: int, content: str

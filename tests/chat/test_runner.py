@@ -1,0 +1,394 @@
+"""The runner against the sandbox over real HTTP, in a realm that hides emails as the recordings'
+does. People act on the sandbox's realm directly, so that failures scripted on its sockets hit
+the bot alone; the bot talks HTTP only. `Meeting` is shared by the other runner tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from zulip_bot.chat.client import RetryPolicy, ZulipApi
+from zulip_bot.chat.roster import Wanted, ZulipUser, match
+from zulip_bot.chat.runner import Runner, strip_mention
+from zulip_bot.config import BotConfig, load_config
+from zulip_bot.meeting.store import Store
+from zulip_bot.sandbox import Sandbox
+from zulip_bot.sandbox.model import Message, User
+from zulip_bot.sandbox.state import Outgoing
+
+TOPIC = "2024-11-06 Conda Community Meeting"
+DURING = dt.datetime(2024, 11, 6, 17, 5, tzinfo=dt.UTC)
+FAST = RetryPolicy(attempts=6, base=0.01, cap=0.1, max_retry_after=1.0)
+#: Roster people as the sandbox's users (full name, login email, how they are found).
+PEOPLE = {
+    "JRG": ("Jaime Rodríguez-Guerra", "jaimergp@example.org", {"github": "jaimergp"}),
+    "JL": ("Jannis Leidel", "jezdez@example.org", {}),  # found by full name
+    "DG": ("Dasha Gurova", "dashagurova@example.org", {}),
+    "BZ": ("Bas Zalmstra", "baszalmstra@example.org", {"github": "baszalmstra"}),
+    "WV": ("Wolf Vollprecht", "wolfv@example.org", {}),
+    "KK": ("Katherine Kinnaman", "kathatherine@example.org", {}),
+    "SD": ("Sam Doe", "sam@example.net", {}),  # not in the roster
+    "ADMIN": ("Ada Admin", "ada@example.org", {"role": "admin"}),  # an organizer by role
+}
+
+
+def copy_config(directory: Path) -> Path:
+    for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
+        shutil.copy(REPO / "config" / name, directory / name)
+    return directory / "meetbot.example.toml"
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Meeting:
+    sandbox: Sandbox
+    config: BotConfig
+    bot: User
+    users: dict[str, User]
+    zuliprc: Path
+    runner: Runner | None = None
+    thread: threading.Thread | None = None
+    failure: list[BaseException] = field(default_factory=list)
+    linger: float = 0.2
+
+    # --- the bot ------------------------------------------------------------------------------
+
+    def start(self, **options: Any) -> Runner:
+        """The runner in a thread of its own; its store is opened there, as SQLite wants."""
+        ready = threading.Event()
+
+        def main() -> None:
+            try:
+                client = self.sandbox.client(self.bot.delivery_email)
+                api = ZulipApi(client, policy=FAST)
+                me = api.call("GET", "users/me")
+                store = Store(self.config.state_path)
+                self.runner = Runner(
+                    self.config, api, me, store, linger=self.linger, now=lambda: DURING, **options
+                )
+                ready.set()
+                self.runner.run()
+                store.close()
+            except BaseException as error:
+                self.failure.append(error)
+                ready.set()
+
+        self.thread = threading.Thread(target=main, name="meetbot-runner", daemon=True)
+        self.thread.start()
+        ready.wait(10)
+        assert self.runner is not None, self.failure
+        wait_for("the runner to start", lambda: self.runner is not None and self.runner.ready)
+        return self.runner
+
+    def stop(self) -> None:
+        if self.runner is not None and self.thread is not None:
+            self.runner.stop()
+            self.thread.join(15)
+            assert not self.thread.is_alive(), "the runner did not stop"
+        self.runner = None
+        assert not self.failure, self.failure
+
+    def alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive() and not self.failure
+
+    def db(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        """Read the bot's store from the test's own connection (WAL lets it)."""
+        with sqlite3.connect(self.config.state_path) as connection:
+            return connection.execute(sql, args).fetchall()
+
+    def idle(self) -> bool:
+        newest = max(self.sandbox.realm.messages, default=0)
+        cursor = self.db("SELECT value FROM runner_state WHERE key='cursor'")
+        pending = self.db("SELECT COUNT(*) FROM outbox")[0][0]
+        return bool(cursor) and int(cursor[0][0]) >= newest and pending == 0
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Until everything sent so far is handled and every reply is posted."""
+        wait_for("the bot to catch up", lambda: self.idle() and self.idle(), timeout)
+        assert self.alive(), self.failure
+
+    # --- the people ---------------------------------------------------------------------------
+
+    def say(self, who: str, text: str, topic: str = TOPIC, mention: bool = True) -> Message:
+        realm = self.sandbox.realm
+        stream = realm.stream_by_name("community")
+        content = f"@**meetbot** {text}" if mention else text
+        return realm.send(self.users[who], Outgoing(stream=stream, topic=topic), content)
+
+    def dm(self, who: str, text: str) -> Message:
+        target = Outgoing(dm_user_ids=tuple(sorted((self.users[who].user_id, self.bot.user_id))))
+        return self.sandbox.realm.send(self.users[who], target, text)
+
+    def react(self, who: str, message_id: int, add: bool = True, emoji: str = "+1") -> None:
+        self.sandbox.realm.react(self.users[who], message_id, emoji, None, None, add=add)
+
+    def ballot(self, who: str, poll_message_id: int, option: int) -> None:
+        vote = json.dumps({"type": "vote", "key": f"canned,{option}", "vote": 1})
+        self.sandbox.realm.add_submessage(self.users[who], poll_message_id, "widget", vote)
+
+    def edit(self, who: str, message_id: int, text: str) -> None:
+        self.sandbox.realm.edit(
+            self.users[who], message_id, content=f"@**meetbot** {text}", topic=None
+        )
+
+    def delete(self, who: str, message_id: int) -> None:
+        self.sandbox.realm.delete(self.users[who], message_id)
+
+    def bot_messages(self, topic: str | None = TOPIC) -> list[Message]:
+        return [
+            m
+            for m in self.sandbox.realm.messages_in("community", topic)
+            if m.sender_id == self.bot.user_id
+        ]
+
+    def bot_dms(self) -> list[Message]:
+        return [
+            m
+            for m in sorted(self.sandbox.realm.messages.values(), key=lambda m: m.id)
+            if m.sender_id == self.bot.user_id and m.stream_id is None
+        ]
+
+    def acks(self, message: Message) -> list[str]:
+        return [r.emoji_name for r in message.reactions if r.user_id == self.bot.user_id]
+
+    def reply_to_add(self, number: int) -> Message:
+        found = [m for m in self.bot_messages() if m.content.startswith(f"Added item **{number}**")]
+        assert len(found) == 1, [m.content for m in found]
+        return found[0]
+
+
+@pytest.fixture
+def meeting(tmp_path: Path) -> Iterator[Meeting]:
+    config = load_config(copy_config(tmp_path))
+    with Sandbox.start(heartbeat_seconds=0.3, queue_timeout_seconds=30) as sandbox:
+        users = {
+            key: sandbox.add_user(name, email, **options)  # type: ignore[arg-type]
+            for key, (name, email, options) in PEOPLE.items()
+        }
+        bot = sandbox.add_bot("meetbot", owner=users["JRG"])
+        everyone = [bot, *users.values()]
+        sandbox.add_stream("community", subscribers=everyone)
+        sandbox.add_stream("packaging", subscribers=everyone)
+        zuliprc = sandbox.zuliprc(tmp_path / "zuliprc-bot", bot.delivery_email)
+        running = Meeting(sandbox, config, bot, users, zuliprc)
+        try:
+            yield running
+        finally:
+            if running.runner is not None:
+                running.stop()
+
+
+# --- pure parts -------------------------------------------------------------------------------
+
+
+def test_strip_mention_only_of_the_bot() -> None:
+    names = {"meetbot"}
+    assert strip_mention("@**meetbot** add item x", names, 44) == ("add item x", True)
+    assert strip_mention("@**Meetbot|44**  vote 2", names, 44) == ("vote 2", True)
+    assert strip_mention("@**Other|44** vote 2", names, 44) == ("vote 2", True)  # the id counts
+    assert strip_mention("@**Alice** vote 2", names, 44) == ("@**Alice** vote 2", False)
+    assert strip_mention("vote 2", names, 44) == ("vote 2", False)
+
+
+def _user(user_id: int, name: str, email: str = "", github: str = "", **rest: Any) -> ZulipUser:
+    return ZulipUser(
+        user_id, name, email or f"user{user_id}@zulipdev.com", None, github=github, **rest
+    )
+
+
+def test_matching_prefers_what_is_explicit_and_refuses_to_guess() -> None:
+    users = {
+        u.user_id: u
+        for u in (
+            _user(1, "Jaime R", "jaimergp@example.org"),
+            _user(2, "Bas Zalmstra", github="baszalmstra"),
+            _user(3, "Dasha Gurova"),
+            _user(4, "Sam Doe"),
+            _user(5, "Sam Doe"),
+            _user(6, "Dasha Gurova", is_active=False),
+            _user(7, "Wolf", is_bot=True, github="wolfv"),
+        )
+    }
+    found = {
+        w.email: (m.user_id, m.how.split(" ")[0])
+        for w in (
+            Wanted("jaimergp@example.org", "Jaime Rodríguez-Guerra"),
+            Wanted("bas@example.org", "Bas Z.", github="BasZalmstra"),
+            Wanted("dasha@example.org", "dasha  GUROVA"),
+            Wanted("sam@example.org", "Sam Doe"),
+            Wanted("wolf@example.org", "Wolf", github="wolfv"),
+            Wanted("kk@example.org", "Katherine", zulip_id=4),
+            Wanted("nobody@example.org", "Nobody", zulip_id=99),
+        )
+        for m in [match(w, users)]
+    }
+    assert found == {
+        "jaimergp@example.org": (1, "email"),
+        "bas@example.org": (2, "github"),
+        "dasha@example.org": (3, "full"),  # the deactivated namesake does not count
+        "sam@example.org": (None, "2"),  # two Sam Does: ambiguous, not guessed
+        "wolf@example.org": (None, "no"),  # bots are never roster people
+        "kk@example.org": (4, "zulip_id"),
+        "nobody@example.org": (None, "zulip_id"),
+    }
+
+
+# --- over HTTP --------------------------------------------------------------------------------
+
+
+def test_a_meeting_in_a_realm_that_hides_emails(meeting: Meeting) -> None:
+    runner = meeting.start()
+    how = {m.wanted.email: m.how for m in runner.directory.matches if m.user_id}
+    assert how["jaimergp@example.org"] == "github" and how["jezdez@example.org"] == "full name"
+    stranger = meeting.say("SD", "start")
+    meeting.settle()
+    assert "Only organizers" in meeting.bot_messages()[-1].content
+    meeting.say("JL", "start")  # an organizer, though Zulip shows him as userNN@zulipdev.com
+    meeting.say("DG", "add item Zulip CEP")
+    meeting.settle()
+    assert "has started" in meeting.bot_messages()[-2].content
+    added = meeting.reply_to_add(1)
+    assert "DG: Zulip CEP" in added.content  # Dasha is DG from the roster, found by name
+    meeting.react("BZ", added.id)
+    vote = meeting.say("KK", "vote 1")
+    meeting.settle()
+    assert meeting.acks(vote) == ["check"]  # a lone vote is acknowledged with ✅, no message
+    assert meeting.db("SELECT voter FROM vote ORDER BY voter") == [
+        ("baszalmstra@example.org",),
+        ("kathatherine@example.org",),
+    ]
+    meeting.say("ADMIN", "next")  # the organization's admin may run any meeting
+    meeting.settle()
+    assert meeting.bot_messages()[-1].content.startswith("Now on item 1")
+    assert meeting.acks(stranger) == []
+
+
+def test_replies_waiting_for_one_topic_go_out_as_one_message(
+    meeting: Meeting, tmp_path: Path
+) -> None:
+    runner = meeting.start()
+    meeting.say("DG", "add item one")
+    meeting.settle()
+    runner.hold_file = tmp_path / "hold"
+    runner.hold_file.touch()
+    votes = [meeting.say(who, "vote 1") for who in ("BZ", "WV", "KK", "JL")]
+    wait_for("the votes to be handled", lambda: len(meeting.db("SELECT * FROM vote")) == 4)
+    before = len(meeting.bot_messages())
+    runner.hold_file.unlink()
+    meeting.settle()
+    (batch,) = meeting.bot_messages()[before:]
+    lines = batch.content.split("\n\n")
+    assert [line.split("** ")[0] for line in lines] == [
+        f"@_**{meeting.users[who].full_name}|{meeting.users[who].user_id}"
+        for who in ("BZ", "WV", "KK", "JL")
+    ]
+    assert lines[-1].endswith("Voted for item 1; it has 4 votes.")
+    assert all(meeting.acks(v) == [] for v in votes)
+
+
+def test_an_edited_add_edits_its_item_and_a_deleted_one_is_answered(meeting: Meeting) -> None:
+    meeting.start()
+    first = meeting.say("DG", "add item Zulip CEPP")
+    second = meeting.say("BZ", "add item pixi docs")
+    meeting.settle()
+    meeting.edit("DG", first.id, "add item Zulip CEP")
+    meeting.edit("BZ", second.id, "vote 1")
+    meeting.delete("BZ", second.id)
+
+    def answers() -> str:  # posted alone or together, as they came
+        return "\n\n".join(m.content for m in meeting.bot_messages()[2:])
+
+    wait_for("three answers", lambda: answers().count("item 2") >= 2 and "Item 1" in answers())
+    meeting.settle()
+    said = answers()
+    assert said.count("Item 1 now reads: Zulip CEP") == 1
+    assert said.count("no longer reads as `add ...`, so item 2 stays as it was") == 1
+    assert said.count("The message that added item 2 was deleted; the item stays") == 1
+    assert meeting.db("SELECT number, text FROM item ORDER BY number") == [
+        (1, "Zulip CEP"),
+        (2, "pixi docs"),
+    ]
+
+
+def test_an_expired_queue_is_replaced_and_what_it_missed_read_back_in_order(
+    meeting: Meeting,
+) -> None:
+    runner = meeting.start()
+    meeting.say("DG", "add item first")
+    meeting.settle()
+    first_queue = runner.queue_id
+    added = meeting.reply_to_add(1)
+    # the new queue comes late: what is said meanwhile reaches no queue at all
+    meeting.sandbox.faults.next("/register", "delay", seconds=1.5)
+    meeting.sandbox.expire_queues()
+    time.sleep(0.3)
+    missed = [meeting.say("BZ", f"add item missed {n}") for n in range(3)]
+    meeting.react("KK", added.id)
+    meeting.settle()
+    assert runner.queue_id != first_queue
+    numbers = [int(m.content.split("**")[1]) for m in meeting.bot_messages()[1:]]
+    assert numbers == [2, 3, 4]  # once each, in the order they were said
+    assert [t for (t,) in meeting.db("SELECT text FROM item ORDER BY number")][1:] == [
+        f"missed {n}" for n in range(3)
+    ]
+    assert meeting.db("SELECT voter FROM vote") == [("kathatherine@example.org",)]
+    assert len(missed) == 3
+
+
+def test_a_stream_the_bot_is_not_in_is_reported_once(meeting: Meeting) -> None:
+    stream = meeting.sandbox.realm.stream_by_name("packaging")
+    assert stream is not None
+    meeting.sandbox.realm.unsubscribe(meeting.bot, stream)
+    meeting.start()
+    meeting.settle()
+    meeting.stop()
+    meeting.start()  # a restart does not say it again
+    meeting.settle()
+    reports = meeting.bot_dms()
+    organizers = {meeting.users["WV"].user_id}  # packaging's organizers: wolfv, baszalmstra
+    organizers.add(meeting.users["BZ"].user_id)
+    assert {uid for m in reports for uid in m.dm_user_ids} - {meeting.bot.user_id} >= organizers
+    assert all("not subscribed to #**packaging**" in m.content for m in reports)
+    assert len(reports) == len(
+        {uid for m in reports for uid in m.dm_user_ids} - {meeting.bot.user_id}
+    )
+
+
+def test_malformed_and_unknown_events_are_skipped(meeting: Meeting) -> None:
+    runner = meeting.start()
+    meeting.stop()
+    client = meeting.sandbox.client(meeting.bot.delivery_email)
+    api = ZulipApi(client, policy=FAST)
+    local = Runner(
+        meeting.config, api, api.call("GET", "users/me"), Store(meeting.config.state_path)
+    )
+    local.load_people()
+    for event in (
+        {"type": "message", "id": 1},
+        {"type": "message", "message": {"id": "x"}, "id": 2},
+        {"type": "reaction", "op": "add", "id": 3},
+        {"type": "submessage", "message_id": 5, "id": 4},
+        {"type": "presence", "id": 5},
+        {"type": "delete_message", "id": 6},
+    ):
+        local.handle(event)  # logged, not raised
+    assert local.health.events == 0
+    assert runner.ready
