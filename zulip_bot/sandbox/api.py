@@ -116,7 +116,7 @@ def users(call: Call) -> Payload:
         members = [
             realm.user_dict(u, call.me, client_gravatar=gravatar, profile=profile)
             for u in sorted(realm.users.values(), key=lambda u: u.user_id)
-            if u.is_active
+            if u.is_active and not u.system
         ]
     return {"members": members}
 
@@ -341,9 +341,9 @@ def edit_message(call: Call) -> Payload:
         content=params.text("content", None),
         topic=params.text("topic", params.text("subject", None)),
         propagate_mode=params.text("propagate_mode", "change_one"),
+        notify_old_thread=params.boolean("send_notification_to_old_thread", False),
+        notify_new_thread=params.boolean("send_notification_to_new_thread", True),
     )
-    params.has("send_notification_to_old_thread")
-    params.has("send_notification_to_new_thread")
     return {}
 
 
@@ -432,14 +432,15 @@ def _state_message(call: Call) -> Payload:
 
 def _state_realm_user(call: Call) -> Payload:
     realm, me = call.realm, call.me
-    people = sorted(realm.users.values(), key=lambda u: u.user_id)
+    everyone = sorted(realm.users.values(), key=lambda u: u.user_id)
+    people = [u for u in everyone if not u.system]
     own = realm.user_dict(me, me, client_gravatar=False)
     return {
         "realm_users": [realm.user_dict(u, me, profile=True) for u in people if u.is_active],
         "realm_non_active_users": [
             realm.user_dict(u, me, profile=True) for u in people if not u.is_active
         ],
-        "cross_realm_bots": [],
+        "cross_realm_bots": [realm.user_dict(u, me) for u in everyone if u.system],
         "avatar_source": "G",
         "avatar_url": own["avatar_url"],
         "avatar_url_medium": own["avatar_url"],

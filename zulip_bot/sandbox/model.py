@@ -33,6 +33,8 @@ class User:
     date_joined: str = "2026-11-25T05:17:23.846414+00:00"
     #: Custom profile field id -> value.
     profile_data: dict[int, str] = field(default_factory=dict)
+    #: Zulip's own bots (Notification Bot): in no member list, realm `zulipinternal`.
+    system: bool = False
 
     @property
     def is_admin(self) -> bool:

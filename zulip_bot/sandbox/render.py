@@ -1,6 +1,7 @@
 """What the server does to a message's Markdown, limited to what a bot sends and reads back:
-paragraphs with hard line breaks, emphasis, lists, code, tables, user mentions (`@**Name**`,
-`@**Name|id**`, silent `@_**Name**`, wildcards) and global times (`<time:...>`).
+paragraphs with hard line breaks, emphasis, links, lists, code, tables, user mentions
+(`@**Name**`, `@**Name|id**`, silent `@_**Name**`, wildcards), stream and topic links
+(`#**stream>topic**`) and global times (`<time:...>`).
 
 Mentions decide the `mentioned` flags, so rendering also says whom a message mentions.
 """
@@ -13,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import quote
 
 from dateutil import parser as dateparser
 from markdown_it import MarkdownIt
@@ -27,6 +29,7 @@ _MENTION = re.compile(r"@(?P<silent>_?)\*\*(?P<text>[^*]+)\*\*")
 #: Zulip only sees a mention after a space, the start, or one of these characters.
 _BEFORE_MENTION: Final = " \t\n'\"(,:<"
 _TIME = re.compile(r"<time:(?P<time>[^>]*?)>")
+_STREAM_LINK = re.compile(r"#\*\*(?P<stream>[^*>]+)(?:>(?P<topic>[^*]+))?\*\*")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,21 @@ class Rendering:
 
 #: Finds a user by id, or by full name (case-insensitively); None when there is no such user.
 Lookup = Callable[[int | None, str], Person | None]
+#: Finds a stream's (id, name) by name; None when there is no such stream.
+StreamLookup = Callable[[str], tuple[int, str] | None]
+
+
+def hash_encode(text: str) -> str:
+    """Zulip's URL fragments: percent-encoding with `.` for `%` (`some topic` -> `some.20topic`)."""
+    return quote(text, safe="").replace(".", "%2E").replace("%", ".")
+
+
+def stream_slug(stream_id: int, name: str) -> str:
+    return f"{stream_id}-{hash_encode(name.replace(' ', '-'))}"
+
+
+def topic_narrow(stream_id: int, stream: str, topic: str) -> str:
+    return f"#narrow/stream/{stream_slug(stream_id, stream)}/topic/{hash_encode(topic)}"
 
 
 def _mention_target(text: str, lookup: Lookup) -> Person | str | None:
@@ -98,6 +116,20 @@ def _time_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _stream_link_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "#":
+        return False
+    found = _STREAM_LINK.match(state.src, state.pos, state.posMax)
+    stream = state.env["streams"](found["stream"]) if found else None
+    if found is None or stream is None:
+        return False
+    if not silent:
+        token = state.push("zulip_stream_link", "a", 0)
+        token.meta = {"stream": stream, "topic": found["topic"]}
+    state.pos = found.end()
+    return True
+
+
 def global_time(text: str) -> dt.datetime | None:
     """Zulip reads a UNIX timestamp or anything dateutil parses; a naive time is UTC."""
     try:
@@ -134,20 +166,36 @@ def _render_time(
     return f'<time datetime="{stamp}">{html.escape(text, quote=False)}</time>'
 
 
+def _render_stream_link(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
+) -> str:
+    (stream_id, name), topic = tokens[idx].meta["stream"], tokens[idx].meta["topic"]
+    if topic is None:
+        href = f"/#narrow/stream/{stream_slug(stream_id, name)}"
+        shown = html.escape(f"#{name}")
+        return f'<a class="stream" data-stream-id="{stream_id}" href="{href}">{shown}</a>'
+    href = "/" + topic_narrow(stream_id, name, topic)
+    shown = html.escape(f"#{name} > {topic}")
+    return f'<a class="stream-topic" data-stream-id="{stream_id}" href="{href}">{shown}</a>'
+
+
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"breaks": True, "html": False, "xhtmlOut": False})
     md.enable("table")
     md.inline.ruler.before("emphasis", "zulip_mention", _mention_rule)
+    md.inline.ruler.before("emphasis", "zulip_stream_link", _stream_link_rule)
     md.inline.ruler.before("autolink", "zulip_time", _time_rule)
     md.add_render_rule("zulip_mention", _render_mention)
     md.add_render_rule("zulip_time", _render_time)
+    md.add_render_rule("zulip_stream_link", _render_stream_link)
     return md
 
 
 _MD: Final = _parser()
 
 
-def render(content: str, lookup: Lookup) -> Rendering:
+def render(content: str, lookup: Lookup, streams: StreamLookup = lambda name: None) -> Rendering:
     rendering = Rendering("")
-    rendering.html = _MD.render(content, {"lookup": lookup, "rendering": rendering}).rstrip("\n")
+    env = {"lookup": lookup, "streams": streams, "rendering": rendering}
+    rendering.html = _MD.render(content, env).rstrip("\n")
     return rendering

@@ -28,7 +28,7 @@ from zulip_bot.sandbox.model import (
     User,
 )
 from zulip_bot.sandbox.narrow import Narrow
-from zulip_bot.sandbox.render import Person, render
+from zulip_bot.sandbox.render import Person, render, topic_narrow
 
 MAX_MESSAGE_LENGTH: Final = 10_000
 MAX_TOPIC_LENGTH: Final = 60
@@ -39,6 +39,8 @@ MAX_FETCH: Final = 5000
 #: The server quietly adds this to the content edit limit (recording #148).
 EDIT_GRACE_SECONDS: Final = 20
 TOPIC_EDIT_LIMIT_SECONDS: Final = 7 * 24 * 3600
+RESOLVED_PREFIX: Final = "✔ "
+NOTIFICATION_BOT: Final = "notification-bot@zulip.com"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,15 @@ class Outgoing:
     dm_user_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class TopicMove:
+    editor: User
+    message: Message
+    old_topic: str
+    moved: list[Message]
+    whole_topic: bool
+
+
 @dataclass
 class Fetched:
     messages: list[Message]
@@ -113,6 +124,8 @@ class Realm:
             "submessage": 0,
         }
         self._dm_recipients: dict[tuple[int, ...], int] = {}
+        self.notification_bot = self.add_user("Notification Bot", NOTIFICATION_BOT, is_bot=True)
+        self.notification_bot.system = True
 
     def _next(self, kind: str) -> int:
         self._ids[kind] += 1
@@ -328,6 +341,10 @@ class Realm:
             return None
         return Person(user.user_id, user.full_name)
 
+    def _stream_lookup(self, name: str) -> tuple[int, str] | None:
+        stream = self.stream_by_name(name)
+        return (stream.stream_id, stream.name) if stream else None
+
     def resolve_stream_target(self, to: Any, sender: User) -> Stream:
         if isinstance(to, list) and len(to) == 1:
             to = to[0]
@@ -342,12 +359,25 @@ class Realm:
         else:
             stream = self.stream_by_name(str(to))
             if stream is None:
+                self._tell_owner_of_missing_stream(sender, str(to))
                 raise ApiError(
                     f"Channel '{to}' does not exist", "STREAM_DOES_NOT_EXIST", extra={"stream": to}
                 )
         if stream.invite_only and not self._may_post_privately(sender, stream):
             raise ApiError(f"Not authorized to send to channel '{stream.name}'")
         return stream
+
+    def _tell_owner_of_missing_stream(self, bot: User, name: str) -> None:
+        """A bot's owner hears of its sends to a missing stream (recording #084)."""
+        owner = self.users.get(bot.bot_owner_id) if bot.is_bot and bot.bot_owner_id else None
+        if owner is None:
+            return
+        note = (
+            f"Your bot `{bot.delivery_email}` tried to send a message to channel #**{name}**, "
+            "but that channel does not exist. Click [here](#channels/new) to create it."
+        )
+        ids = tuple(sorted({self.notification_bot.user_id, owner.user_id}))
+        self.send(self.notification_bot, Outgoing(dm_user_ids=ids), note, client="Internal")
 
     def _may_post_privately(self, sender: User, stream: Stream) -> bool:
         """A bot may post where its owner is subscribed (recording #088)."""
@@ -385,7 +415,7 @@ class Realm:
     ) -> Message:
         content = _content_or_error(content)
         with self.condition:
-            rendering = render(content, self._lookup)
+            rendering = render(content, self._lookup, self._stream_lookup)
             if target.stream is not None:
                 stream = target.stream
                 recipient_id = stream.recipient_id
@@ -509,7 +539,7 @@ class Realm:
             found["flags"] = message.flags_for(viewer.user_id)
         found["sender_full_name"] = sender.full_name
         found["sender_email"] = self.api_email(sender)
-        found["sender_realm_str"] = "zulip"
+        found["sender_realm_str"] = "zulipinternal" if sender.system else "zulip"
         if message.stream_id is not None:
             found["display_recipient"] = self.streams[message.stream_id].name
             found["type"] = "stream"
@@ -609,6 +639,8 @@ class Realm:
         content: str | None,
         topic: str | None,
         propagate_mode: str = "change_one",
+        notify_old_thread: bool = False,
+        notify_new_thread: bool = True,
     ) -> None:
         with self.condition:
             message = self.accessible(editor, message_id)
@@ -656,18 +688,60 @@ class Realm:
                 entry.update(prev_topic=message.topic, topic=new_topic)
             if content is not None:
                 event.update(self._edit_content(message, content or "(deleted)", entry))
+            old_topic = message.topic
             for each in moved:
                 each.topic = entry.get("topic", each.topic)
                 each.last_edit_timestamp = stamp
                 each.edit_history.insert(0, dict(entry))
             self._publish_update(event, moved)
+            if "topic" in entry:
+                move = TopicMove(editor, message, old_topic, moved, propagate_mode == "change_all")
+                self._announce_move(
+                    move, notify_old=notify_old_thread, notify_new=notify_new_thread
+                )
+
+    def _announce_move(self, move: TopicMove, *, notify_old: bool, notify_new: bool) -> None:
+        """What Notification Bot posts after a topic move (recordings #135-#142)."""
+        stream = self.streams[move.message.stream_id or 0]
+        new_topic = move.message.topic
+        who = f"@_**{move.editor.full_name}|{move.editor.user_id}**"
+        resolved = new_topic.startswith(RESOLVED_PREFIX) and not move.old_topic.startswith(
+            RESOLVED_PREFIX
+        )
+        unresolved = move.old_topic.startswith(RESOLVED_PREFIX) and not new_topic.startswith(
+            RESOLVED_PREFIX
+        )
+        posts: list[tuple[str, str]] = []
+        if resolved or unresolved:
+            state = "resolved" if resolved else "unresolved"
+            posts.append((new_topic, f"{who} has marked this topic as {state}."))
+        else:
+            old_place = f"#**{stream.name}>{move.old_topic}**"
+            new_place = f"#**{stream.name}>{new_topic}**"
+            link = (
+                topic_narrow(stream.stream_id, stream.name, new_topic) + f"/near/{move.message.id}"
+            )
+            if move.whole_topic:
+                what_new, what_old = "This topic was moved here", "This topic was moved to"
+            elif len(move.moved) == 1:
+                what_new = f"[A message]({link}) was moved here"
+                what_old = f"[A message]({link}) was moved from this topic to"
+            else:
+                what_new = f"{len(move.moved)} messages were moved here"
+                what_old = f"{len(move.moved)} messages were moved from this topic to"
+            if notify_old:
+                posts.append((move.old_topic, f"{what_old} {new_place} by {who}."))
+            if notify_new:
+                posts.append((new_topic, f"{what_new} from {old_place} by {who}."))
+        for topic, content in posts:
+            self.send(self.notification_bot, Outgoing(stream, topic), content, client="Internal")
 
     def _edit_content(
         self, message: Message, content: str, entry: dict[str, Any]
     ) -> dict[str, Any]:
         """Changes the content; returns the update event's fields for it."""
         content = truncate_content(content)
-        rendering = render(content, self._lookup)
+        rendering = render(content, self._lookup, self._stream_lookup)
         event = {
             "orig_content": message.content,
             "orig_rendered_content": message.rendered,
