@@ -471,3 +471,34 @@ def test_client_capabilities_need_notification_settings_null(
         event_types=["message"], client_capabilities=capabilities
     )
     assert answer["msg"] == "notification_settings_null key is missing from client_capabilities"
+
+
+def test_a_person_deactivated_mid_meeting(world: World) -> None:
+    bot = world.client(world.bot)
+    bob = world.client(world.bob)
+    world.sandbox.deactivate(world.bob.delivery_email)
+    refused = bob.get_profile()
+    assert (refused["code"], refused["msg"]) == ("UNAUTHORIZED", "Account is deactivated")
+    dm = bot.send_message({"type": "private", "to": [world.bob.user_id], "content": "hi"})
+    assert dm["msg"] == f"'user{world.bob.user_id}@zulipdev.com' is no longer using Zulip."
+    assert world.bob.user_id not in {m["user_id"] for m in bot.get_members()["members"]}
+    said = _send(world.client(world.alice), "@**Bob Example** owns this")
+    assert world.bob.user_id not in world.sandbox.realm.messages[said].user_flags
+
+
+def test_a_renamed_stream(world: World) -> None:
+    bot = world.client(world.bot)
+    before = _send(bot, "before the rename")
+    world.sandbox.rename_stream("community", "Community Calls")
+    old = bot.send_message({"type": "stream", "to": "community", "topic": "t", "content": "x"})
+    assert old["code"] == "STREAM_DOES_NOT_EXIST"
+    assert bot.get_raw_message(before)["message"]["display_recipient"] == "Community Calls"
+    found = bot.get_messages(
+        {
+            "anchor": "newest",
+            "num_before": 5,
+            "num_after": 0,
+            "narrow": [{"operator": "stream", "operand": "community calls"}],
+        }
+    )
+    assert [m["id"] for m in found["messages"]] == [before]

@@ -397,9 +397,11 @@ def _queue_options(call: Call, *, lists_only: bool) -> dict[str, Any]:
     if capabilities and "notification_settings_null" not in capabilities:
         raise ApiError("notification_settings_null key is missing from client_capabilities")
     terms = parse_narrow(raw_narrow, lists_only=lists_only)
+    with realm.condition:
+        narrow = build_narrow(terms, me.user_id, realm) if terms else None
     return {
         "event_types": frozenset(event_types) if event_types is not None else None,
-        "narrow": build_narrow(terms, me.user_id, realm) if terms else None,
+        "narrow": narrow,
         "all_public_streams": all_public,
         "apply_markdown": params.boolean("apply_markdown", False),
         "client_gravatar": params.boolean("client_gravatar", True),

@@ -104,6 +104,21 @@ class Sandbox:
             raise ValueError(f"no user logs in as {email}")
         return found
 
+    def deactivate(self, email: str) -> None:
+        """As an admin deactivating someone: they can no longer log in, be messaged or mentioned."""
+        with self.realm.condition:
+            self.user(email).is_active = False
+
+    def rename_stream(self, old: str, new: str) -> None:
+        """Messages keep their stream; they show its new name from now on."""
+        with self.realm.condition:
+            stream = self.realm.stream_by_name(old)
+            if stream is None:
+                raise ValueError(f"no stream named {old!r}")
+            if self.realm.stream_by_name(new) not in (None, stream):
+                raise ValueError(f"a stream named {new!r} exists already")
+            stream.name = new
+
     def zuliprc(self, path: Path | str, email: str) -> Path:
         user = self.user(email)
         config = configparser.ConfigParser(interpolation=None)

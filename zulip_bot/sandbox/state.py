@@ -420,7 +420,7 @@ class Realm:
                 stream = target.stream
                 recipient_id = stream.recipient_id
                 # a sender who is not subscribed gets no copy (recordings #087, #088)
-                receivers = list(stream.subscribers)
+                receivers = [i for i in stream.subscribers if self.users[i].is_active]
             else:
                 recipient_id = self._dm_recipient(target.dm_user_ids, sender.user_id)
                 receivers = list(target.dm_user_ids)
