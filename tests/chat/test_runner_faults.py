@@ -8,7 +8,8 @@ import random
 import time
 from collections import Counter
 
-from tests.chat.test_runner import DURING, Meeting, meeting, wait_for  # noqa: F401
+from tests.chat.test_runner import DURING, Meeting, wait_for
+from tests.chat.test_runner import meeting as meeting  # the fixture
 from zulip_bot.sandbox.model import Message
 from zulip_bot.sandbox.ratelimit import RateLimit
 
@@ -21,29 +22,29 @@ MORE = {
 }
 
 
-def lines(meeting: Meeting) -> list[str]:
+def lines(chat: Meeting) -> list[str]:
     """Every reply line the bot posted: a batched message holds several, one per person."""
     found: list[str] = []
-    for message in meeting.bot_messages():
+    for message in chat.bot_messages():
         found += message.content.split("\n\n")  # no single reply here has a blank line
     return found
 
 
-def answers_per_sender(meeting: Meeting, messages: list[Message], text: str) -> Counter[int]:
+def answers_per_sender(chat: Meeting, messages: list[Message], text: str) -> Counter[int]:
     """How often each sender's `messages` were answered: a ✅ on one, or a reply line that
     names the sender (a batch answers everyone who spoke meanwhile, one line each)."""
     counted: Counter[int] = Counter()
-    said = lines(meeting)
+    said = lines(chat)
     for sender_id in {m.sender_id for m in messages}:
-        who = meeting.sandbox.realm.users[sender_id]
+        who = chat.sandbox.realm.users[sender_id]
         prefix = f"@_**{who.full_name}|{who.user_id}** {text}"
         counted[sender_id] = sum(x.startswith(prefix) for x in said) + sum(
-            meeting.acks(m).count("check") for m in messages if m.sender_id == sender_id
+            chat.acks(m).count("check") for m in messages if m.sender_id == sender_id
         )
     return counted
 
 
-def test_500_commands_through_faults_are_each_applied_and_answered_once(meeting: Meeting) -> None:  # noqa: F811
+def test_500_commands_through_faults_are_each_applied_and_answered_once(meeting: Meeting) -> None:
     sandbox = meeting.sandbox
     for key, (name, email) in MORE.items():
         meeting.users[key] = sandbox.add_user(name, email)
