@@ -28,7 +28,8 @@ from zulip_bot.sandbox.model import (
     User,
 )
 from zulip_bot.sandbox.narrow import Narrow
-from zulip_bot.sandbox.render import Person, render, topic_narrow
+from zulip_bot.sandbox.notices import TopicMove, missing_stream_notice, move_notices
+from zulip_bot.sandbox.render import Person, render
 
 MAX_MESSAGE_LENGTH: Final = 10_000
 MAX_TOPIC_LENGTH: Final = 60
@@ -39,7 +40,6 @@ MAX_FETCH: Final = 5000
 #: The server quietly adds this to the content edit limit (recording #148).
 EDIT_GRACE_SECONDS: Final = 20
 TOPIC_EDIT_LIMIT_SECONDS: Final = 7 * 24 * 3600
-RESOLVED_PREFIX: Final = "✔ "
 NOTIFICATION_BOT: Final = "notification-bot@zulip.com"
 
 
@@ -80,15 +80,6 @@ class Outgoing:
     stream: Stream | None = None
     topic: str = ""
     dm_user_ids: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class TopicMove:
-    editor: User
-    message: Message
-    old_topic: str
-    moved: list[Message]
-    whole_topic: bool
 
 
 @dataclass
@@ -372,10 +363,7 @@ class Realm:
         owner = self.users.get(bot.bot_owner_id) if bot.is_bot and bot.bot_owner_id else None
         if owner is None:
             return
-        note = (
-            f"Your bot `{bot.delivery_email}` tried to send a message to channel #**{name}**, "
-            "but that channel does not exist. Click [here](#channels/new) to create it."
-        )
+        note = missing_stream_notice(bot.delivery_email, name)
         ids = tuple(sorted({self.notification_bot.user_id, owner.user_id}))
         self.send(self.notification_bot, Outgoing(dm_user_ids=ids), note, client="Internal")
 
@@ -694,47 +682,26 @@ class Realm:
                 each.last_edit_timestamp = stamp
                 each.edit_history.insert(0, dict(entry))
             self._publish_update(event, moved)
-            if "topic" in entry:
-                move = TopicMove(editor, message, old_topic, moved, propagate_mode == "change_all")
-                self._announce_move(
+            if "topic" in entry and message.stream_id is not None:
+                stream = self.streams[message.stream_id]
+                move = TopicMove(
+                    stream.stream_id,
+                    stream.name,
+                    old_topic,
+                    message.topic,
+                    message.id,
+                    len(moved),
+                    propagate_mode == "change_all",
+                    editor.user_id,
+                    editor.full_name,
+                )
+                notices = move_notices(
                     move, notify_old=notify_old_thread, notify_new=notify_new_thread
                 )
-
-    def _announce_move(self, move: TopicMove, *, notify_old: bool, notify_new: bool) -> None:
-        """What Notification Bot posts after a topic move (recordings #135-#142)."""
-        stream = self.streams[move.message.stream_id or 0]
-        new_topic = move.message.topic
-        who = f"@_**{move.editor.full_name}|{move.editor.user_id}**"
-        resolved = new_topic.startswith(RESOLVED_PREFIX) and not move.old_topic.startswith(
-            RESOLVED_PREFIX
-        )
-        unresolved = move.old_topic.startswith(RESOLVED_PREFIX) and not new_topic.startswith(
-            RESOLVED_PREFIX
-        )
-        posts: list[tuple[str, str]] = []
-        if resolved or unresolved:
-            state = "resolved" if resolved else "unresolved"
-            posts.append((new_topic, f"{who} has marked this topic as {state}."))
-        else:
-            old_place = f"#**{stream.name}>{move.old_topic}**"
-            new_place = f"#**{stream.name}>{new_topic}**"
-            link = (
-                topic_narrow(stream.stream_id, stream.name, new_topic) + f"/near/{move.message.id}"
-            )
-            if move.whole_topic:
-                what_new, what_old = "This topic was moved here", "This topic was moved to"
-            elif len(move.moved) == 1:
-                what_new = f"[A message]({link}) was moved here"
-                what_old = f"[A message]({link}) was moved from this topic to"
-            else:
-                what_new = f"{len(move.moved)} messages were moved here"
-                what_old = f"{len(move.moved)} messages were moved from this topic to"
-            if notify_old:
-                posts.append((move.old_topic, f"{what_old} {new_place} by {who}."))
-            if notify_new:
-                posts.append((new_topic, f"{what_new} from {old_place} by {who}."))
-        for topic, content in posts:
-            self.send(self.notification_bot, Outgoing(stream, topic), content, client="Internal")
+                for where, note in notices:
+                    self.send(
+                        self.notification_bot, Outgoing(stream, where), note, client="Internal"
+                    )
 
     def _edit_content(
         self, message: Message, content: str, entry: dict[str, Any]
