@@ -286,3 +286,18 @@ def test_faults_refuse_what_they_cannot_do() -> None:
         faults.next("/messages", "explode")
     with pytest.raises(ValueError, match="at least 1"):
         faults.next("/messages", "drop", count=0)
+
+
+def test_drop_after_posts_the_message_but_the_client_never_hears(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("/messages", "drop_after", method="POST")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{sandbox.url}/api/v1/messages",
+            auth=(user.delivery_email, user.api_key),
+            data={"type": "stream", "to": "community", "topic": "t", "content": "once"},
+            timeout=10,
+        )
+    assert [m.content for m in sandbox.realm.messages_in("community", "t")] == ["once"]

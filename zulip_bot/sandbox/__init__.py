@@ -18,6 +18,7 @@ Use it from tests::
         rc = sandbox.zuliprc(tmp_path / "zuliprc", bot.delivery_email)
         client = zulip.Client(config_file=str(rc))          # or sandbox.client(email)
         sandbox.faults.next("/messages", "drop")             # the next POST/GET /messages fails
+        sandbox.faults.next("/messages", "drop_after", method="POST")  # posted, but no answer
         sandbox.faults.next("/events", "500", count=3)
         sandbox.faults.next("/messages", "delay", seconds=2.0, method="POST")
         sandbox.faults.next("/messages", "429", retry_after=1.5)

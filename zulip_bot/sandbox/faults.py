@@ -4,6 +4,8 @@
 (after `/api/v1`) fail; `count` repeats it, `method` narrows it to one HTTP method. Kinds:
 
 - `"drop"`: the socket is closed without an answer (what a crashed proxy or a network blip does);
+- `"drop_after"`: the request is carried out, then the socket is closed without an answer, so
+  the client cannot know that its message was posted (the case that makes bots post twice);
 - `"500"`, `"502"`, `"503"`, `"504"`: that status with an HTML body, as a failing proxy sends;
 - `"delay"`: the request waits `seconds` of real time, then is answered normally;
 - `"429"`: a RATE_LIMIT_HIT answer exactly like the real one, with `retry_after` seconds;
@@ -17,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import Final
 
-KINDS: Final = ("drop", "500", "502", "503", "504", "delay", "429", "expire")
+KINDS: Final = ("drop", "drop_after", "500", "502", "503", "504", "delay", "429", "expire")
 API_PREFIX: Final = "/api/v1"
 
 

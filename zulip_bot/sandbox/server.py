@@ -244,8 +244,7 @@ class Handler(BaseHTTPRequestHandler):
         path = api_path(parts.path)
         fault = app.faults.take(self.command, path)
         if fault is not None and fault.kind == "drop":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self._hang_up()
             return
         if fault is not None and fault.kind.isdigit() and fault.kind != "429":
             status = int(fault.kind)
@@ -266,7 +265,14 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:  # a bug in the sandbox must show, not hang the client
             log.error("sandbox error on %s %s\n%s", self.command, self.path, traceback.format_exc())
             answer = _json(500, {"result": "error", "msg": "Internal server error"})
+        if fault is not None and fault.kind == "drop_after":
+            self._hang_up()
+            return
         self._send(answer)
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, answer: Answer) -> None:
         try:
