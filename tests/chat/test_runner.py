@@ -22,6 +22,7 @@ from zulip_bot.chat.client import RetryPolicy, ZulipApi
 from zulip_bot.chat.roster import Wanted, ZulipUser, match
 from zulip_bot.chat.runner import Runner, strip_mention
 from zulip_bot.config import BotConfig, load_config
+from zulip_bot.meeting.effects import Send
 from zulip_bot.meeting.store import Store
 from zulip_bot.sandbox import Sandbox
 from zulip_bot.sandbox.model import Message, User
@@ -392,3 +393,44 @@ def test_malformed_and_unknown_events_are_skipped(meeting: Meeting) -> None:
         local.handle(event)  # logged, not raised
     assert local.health.events == 0
     assert runner.ready
+
+
+def test_a_post_whose_answer_was_lost_is_found_not_repeated(meeting: Meeting) -> None:
+    """The gap the outbox cannot close by itself: Zulip took the post, the answer never came
+    back (a dropped connection, or `kill -9` right after the send)."""
+    client = meeting.sandbox.client(meeting.bot.delivery_email)
+    api = ZulipApi(client, policy=FAST)
+    store = Store(meeting.config.state_path)
+    runner = Runner(meeting.config, api, api.call("GET", "users/me"), store, linger=0)
+    runner.load_people()
+    runner._register()
+    outbox = runner.outbox
+
+    def queue(text: str) -> int:
+        with store.transaction():
+            outbox.add("test", [Send(text, stream="community", topic=TOPIC)])
+        (row,) = [r for r in store.outbox() if r.content == text]
+        assert row.id is not None
+        return row.id
+
+    # 1. posted, answer lost: found by reading the bot's messages back
+    lost = queue("posted once")
+    api.send("posted once", stream="community", topic=TOPIC)
+    outbox.uncertain = {lost}
+    assert outbox.flush(api, runner.queue_id)
+    # 2. never reached Zulip: posted now, once
+    never = queue("posted late")
+    outbox.uncertain = {never}
+    assert outbox.flush(api, runner.queue_id)
+    # 3. posted, answer lost, but its echo in the bot's own queue tells
+    echoed = queue("echoed")
+    api.send(
+        "echoed", stream="community", topic=TOPIC, local_id=str(echoed), queue_id=runner.queue_id
+    )
+    outbox.uncertain = {echoed}
+    lookups = api.stats.by_endpoint["messages"]
+    runner.step()  # the echo arrives as a message event
+    assert store.outbox() == [] and outbox.uncertain == set()
+    assert api.stats.by_endpoint["messages"] == lookups  # no look-up was needed
+    assert [m.content for m in meeting.bot_messages()] == ["posted once", "posted late", "echoed"]
+    store.close()

@@ -541,6 +541,10 @@ class Runner:
         pending = self.outbox.pending() and not self._held()
         with self._interruptible():
             if pending and due <= 0:
+                # a post that may have got through is likelier confirmed by its echo than by
+                # a look-up: read what the queue holds first
+                if self.outbox.uncertain:
+                    return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
                 return []
             if pending or self._held():
                 self.sleep(max(due, 0.05) if pending else self.linger)
