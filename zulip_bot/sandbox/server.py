@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
-from zulip_bot.sandbox import api
+from zulip_bot.sandbox import api, api_events
 from zulip_bot.sandbox.errors import ApiError
 from zulip_bot.sandbox.faults import API_PREFIX, Fault, Faults, api_path
 from zulip_bot.sandbox.model import User
@@ -74,9 +74,9 @@ ROUTES: Final = (
     _route("POST", r"/messages/(\d+)/reactions", api.add_reaction),
     _route("DELETE", r"/messages/(\d+)/reactions", api.remove_reaction),
     _route("POST", "/submessage", api.submessage),
-    _route("POST", "/register", api.register),
-    _route("GET", "/events", api.get_events, events=True),
-    _route("DELETE", "/events", api.delete_queue, events=True),
+    _route("POST", "/register", api_events.register),
+    _route("GET", "/events", api_events.get_events, events=True),
+    _route("DELETE", "/events", api_events.delete_queue, events=True),
 )
 
 
