@@ -19,6 +19,7 @@ import bisect
 import datetime as dt
 import enum
 import functools
+import threading
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -33,9 +34,10 @@ _Near = dt.datetime | None
 class _Timeline:
     """One meeting's starts, generated once, in order, as far as asked, and found by bisection:
     dateutil's own `between` walks from `first` on every call, which a runner ticking every few
-    seconds for years should not."""
+    seconds for years should not. Locked, as the runner's clock and its event loop may both ask."""
 
     def __init__(self, rule: rrulebase) -> None:
+        self._lock = threading.Lock()
         self._more: Iterator[dt.datetime] = iter(rule)
         self._starts: list[dt.datetime] = []
         self._instants: list[dt.datetime] = []
@@ -54,25 +56,28 @@ class _Timeline:
     def around(self, low: dt.datetime, high: dt.datetime) -> list[tuple[_Near, dt.datetime, _Near]]:
         """Each start in [low, high] with the one before it and the one after it (or None)."""
         low, high = _utc(low), _utc(high)
-        self._cover(high)
-        first = bisect.bisect_left(self._instants, low)
-        last = bisect.bisect_right(self._instants, high)
-        before = self._starts[first - 1] if first else None
-        after = self._starts[last] if last < len(self._starts) else None
-        near = [before, *self._starts[first:last], after]
-        return list(zip(near[:-2], self._starts[first:last], near[2:], strict=True))
+        with self._lock:
+            self._cover(high)
+            first = bisect.bisect_left(self._instants, low)
+            last = bisect.bisect_right(self._instants, high)
+            starts = self._starts[first:last]
+            before = self._starts[first - 1] if first else None
+            after = self._starts[last] if last < len(self._starts) else None
+        near = [before, *starts, after]
+        return list(zip(near[:-2], starts, near[2:], strict=True))
 
     def after(self, moment: dt.datetime, count: int, inclusive: bool = False) -> list[dt.datetime]:
         moment = _utc(moment)
         found: list[dt.datetime] = []
-        while len(found) < count:
-            self._cover(moment)
-            search = bisect.bisect_left if inclusive and not found else bisect.bisect_right
-            index = search(self._instants, moment)
-            if index == len(self._starts):
-                break
-            found.append(self._starts[index])
-            moment = self._instants[index]
+        with self._lock:
+            while len(found) < count:
+                self._cover(moment)
+                search = bisect.bisect_left if inclusive and not found else bisect.bisect_right
+                index = search(self._instants, moment)
+                if index == len(self._starts):
+                    break
+                found.append(self._starts[index])
+                moment = self._instants[index]
         return found
 
 
