@@ -91,6 +91,29 @@ class Fetched:
     found_newest: bool
 
 
+def window(
+    matching: list[Message],
+    anchor: int | str,
+    num_before: int,
+    num_after: int,
+    include_anchor: bool,
+) -> Fetched:
+    """The slice GET /messages answers with, from messages sorted by id; `found_oldest` and
+    `found_newest` say whether the slice reached an end, as Zulip computes them."""
+    at = {"newest": NEWEST, "oldest": 0}.get(anchor, anchor) if isinstance(anchor, str) else anchor
+    assert isinstance(at, int), f"anchor {anchor!r} should have been resolved"
+    before = [m for m in matching if m.id < at][-num_before:] if num_before else []
+    here = [m for m in matching if m.id == at and include_anchor]
+    after = [m for m in matching if m.id > at][:num_after]
+    return Fetched(
+        messages=[*before, *here, *after],
+        anchor=at,
+        found_anchor=bool(here),
+        found_oldest=at == 0 or len(before) < num_before,
+        found_newest=at >= NEWEST or len(after) < num_after,
+    )
+
+
 @dataclass
 class Realm:
     clock: Clock
@@ -596,26 +619,9 @@ class Realm:
                 candidates = [m for m in self.messages.values() if viewer.user_id in m.user_flags]
             matching = sorted((m for m in candidates if narrow.matches(m)), key=lambda m: m.id)
             if anchor == "first_unread":
-                unread = next(
-                    (m.id for m in matching if "read" not in m.flags_for(viewer.user_id)), None
-                )
-                anchor = NEWEST if unread is None else unread
-            elif anchor == "newest":
-                anchor = NEWEST
-            elif anchor == "oldest":
-                anchor = 0
-            assert isinstance(anchor, int)
-            before = [m for m in matching if m.id < anchor]
-            before = before[len(before) - num_before :] if num_before else []
-            at = [m for m in matching if m.id == anchor and include_anchor]
-            after = [m for m in matching if m.id > anchor][:num_after]
-            return Fetched(
-                messages=[*before, *at, *after],
-                anchor=anchor,
-                found_anchor=bool(at),
-                found_oldest=anchor == 0 or len(before) < num_before,
-                found_newest=anchor >= NEWEST or len(after) < num_after,
-            )
+                unread = (m.id for m in matching if "read" not in m.flags_for(viewer.user_id))
+                anchor = next(unread, NEWEST)
+            return window(matching, anchor, num_before, num_after, include_anchor)
 
     # --- edits and deletions -------------------------------------------------------------
 
