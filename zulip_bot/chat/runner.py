@@ -534,21 +534,23 @@ class Runner:
         self._last_flush = self.clock()
 
     def _poll(self) -> list[Any]:
-        """Long-polls when nothing waits to be sent; otherwise collects what arrives until
-        the next flush is due, so that a busy minute costs one flush per `linger`."""
+        """Long-polls when nothing waits to be sent. With replies waiting, waits until the
+        next flush is due instead: what arrives meanwhile stays in the queue and comes with
+        the next poll, so a busy minute costs one poll and one flush per `linger`."""
         assert self.queue_id is not None
         due = self._last_flush + self.linger - self.clock()
-        pending = self.outbox.pending() and not self._held()
         with self._interruptible():
-            if pending and due <= 0:
+            if self.outbox.uncertain:
                 # a post that may have got through is likelier confirmed by its echo than by
                 # a look-up: read what the queue holds first
-                if self.outbox.uncertain:
-                    return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
-                return []
-            if pending or self._held():
-                self.sleep(max(due, 0.05) if pending else self.linger)
                 return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
+            if self._held():
+                self.sleep(self.linger)
+                return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
+            if self.outbox.pending():
+                if due > 0:
+                    self.sleep(due)
+                return []
             return self.api.events(self.queue_id, self.last_event_id)
 
     def step(self) -> None:
