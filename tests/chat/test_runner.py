@@ -434,3 +434,51 @@ def test_a_post_whose_answer_was_lost_is_found_not_repeated(meeting: Meeting) ->
     assert api.stats.by_endpoint["messages"] == lookups  # no look-up was needed
     assert [m.content for m in meeting.bot_messages()] == ["posted once", "posted late", "echoed"]
     store.close()
+
+
+def test_someone_who_joined_after_start_up_is_looked_up(meeting: Meeting) -> None:
+    meeting.start()
+    newcomer = meeting.sandbox.add_user("Nora Newcomer", "nora@example.net")
+    meeting.sandbox.subscribe(newcomer, "community")
+    meeting.users["NN"] = newcomer
+    meeting.say("NN", "add item first time here")
+    meeting.settle()
+    assert "NN: first time here" in meeting.reply_to_add(1).content
+
+
+def test_check_config_lists_whom_it_matched_and_how(
+    meeting: Meeting, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zulip_bot import cli
+
+    assert (
+        cli.main(["check-config", str(meeting.config.path), "--zuliprc", str(meeting.zuliprc)]) == 0
+    )
+    out = capsys.readouterr().out
+    jaime, jannis = meeting.users["JRG"].user_id, meeting.users["JL"].user_id
+    assert f"Jaime Rodríguez-Guerra <jaimergp@example.org>: Zulip user {jaime}, by github" in out
+    assert f"Jannis Leidel <jezdez@example.org>: Zulip user {jannis}, by full name" in out
+    assert "Cheng H. Lee <chenghlee@example.org>: not found (no visible email" in out
+
+
+def test_run_stops_at_start_up_naming_the_file(
+    meeting: Meeting,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zulip_bot import cli
+    from zulip_bot.chat.runner import config_path
+
+    wrong = tmp_path / "zuliprc-wrong"
+    wrong.write_text(meeting.zuliprc.read_text().replace(meeting.bot.api_key, "y" * 32))
+    assert cli.main(["run", "--config", str(meeting.config.path), "--zuliprc", str(wrong)]) == 1
+    said = capsys.readouterr().err
+    assert f"{wrong}: Zulip refused the bot's email and API key" in said
+    assert "download the bot's zuliprc" in said
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MEETBOT_CONFIG", raising=False)
+    assert config_path(None) == Path("meetbot.toml")
+    monkeypatch.setenv("MEETBOT_CONFIG", "/etc/meetbot/meetbot.toml")
+    assert config_path(None) == Path("/etc/meetbot/meetbot.toml")
+    assert config_path(Path("given.toml")) == Path("given.toml")
