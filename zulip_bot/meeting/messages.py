@@ -52,6 +52,7 @@ class Summary:
     carried: tuple[str, ...]
     notes_path: str
     next_draft: str | None  # where it is (as markdown), or why it could not be written
+    to_confirm: tuple[int, ...] = ()  # actions read from prose in the notes: a person confirms
 
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -126,8 +127,13 @@ def summary(data: Summary) -> list[str]:
         lines.append(f"- {owner}{item.text}")
         lines.extend(f"  - {decision}" for decision in item.decisions)
         lines.extend(f"  - {poll}" for poll in item.polls)
+    confirmed = [a for a in data.actions if a.id not in data.to_confirm]
+    inferred = [a for a in data.actions if a.id in data.to_confirm]
     lines += ["", "**Open action items**"]
-    lines += _owner_blocks(data.actions) if data.actions else ["- none 🎉"]
+    lines += _owner_blocks(confirmed) or ["- only those below" if inferred else "- none 🎉"]
+    if inferred:
+        lines += ["", "**Read from the notes, to confirm** (`done A<n>` drops one that is no task)"]
+        lines += _owner_blocks(inferred)
     if data.carried:
         lines += ["", f"**Carried over** to the next meeting ({len(data.carried)}):"]
         lines += [f"- {text}" for text in data.carried]

@@ -35,8 +35,10 @@ def _section_kind(meeting: MeetingConfig, doc: NotesDocument, item: AgendaItem) 
 
 def register_written_actions(
     store: Store, meeting: MeetingConfig, day: dt.date, doc: NotesDocument
-) -> None:
-    """Action items typed into the notes by hand join the registry like chat ones."""
+) -> list[int]:
+    """Action items typed into the notes by hand join the registry like chat ones. Returns
+    the ids of those read from prose rather than labelled, which a person should confirm."""
+    to_confirm: list[int] = []
     key = (meeting.key, day.isoformat())
     registered = {(a.item, a.text) for a in store.actions_of(*key)}
     for found in doc.action_items():
@@ -45,9 +47,13 @@ def register_written_actions(
         item_text = found.item.text if found.item else ""
         assigned = found.owners and " to " in found.text
         text = found.text.split(" to ", 1)[1] if assigned else found.text
-        if (item_text, text) not in registered and (item_text, found.text) not in registered:
-            for owner in found.owners or ("",):
-                store.add_action(*key, item_text, owner, text)
+        if {(item_text, text), (item_text, found.text), (item_text, found.task)} & registered:
+            continue
+        for owner in found.owners or ("",):
+            action = store.add_action(*key, item_text, owner, found.task or text)
+            if found.confidence == "inferred":
+                to_confirm.append(action)
+    return to_confirm
 
 
 def close_ticked_actions(store: Store, meeting: MeetingConfig, doc: NotesDocument) -> None:

@@ -110,8 +110,9 @@ _NOT_PEOPLE_WORDS = """
     his hoping how however i idea ideas if implementation in initials intent intention intro
     invite is issue issues it its just later let like link links linux looking mac macos main
     maybe meeting migration more most motivation move moving my need needed needs new next no
-    none not note notes nothing now of ok okay old on one only open opportunity optional or
-    other others our outcome outreach outreachy overall pending path people perhaps pixi place
+    nobody none not note notes nothing now of ok okay old on one only open opportunity optional or
+    other others our outcome outreach outreachy overall owner owners pending path people perhaps
+    pixi place
     plan planning plans please poll possibility possibly post potential pr previously probably
     problem projects proposal proposed pros cons python q qt question questions quetz rattler
     ready reason reasons recap recommendation related release rendered repo request requests
@@ -120,7 +121,8 @@ _NOT_PEOPLE_WORDS = """
     sources sprint sprints status steps still subnote subject suggestion suggestions summary
     switch switched syntax task tasks tbd thanks that the their them then there these they
     things this those though ticket time timeline to today todo todos tomorrow topic total
-    tried try trying tutorial two update updated upstream use used useful users versions very
+    tried try trying tutorial two unassigned update updated upstream use used useful users
+    versions very volunteer volunteers
     vote votes waiting want was ways we website were what when where which while who why will
     willing windows with work working workaround would yes yet you your
 """
@@ -174,9 +176,19 @@ def _is_name(owner: str) -> bool:
     words = owner.rstrip("?").split()
     if not words or not words[0][:1].isupper() or words[0].casefold().rstrip(".") in NOT_PEOPLE:
         return False
+    if len(words) > 1 and not re.fullmatch(r"[A-Z]\.?|[A-Z][^\W\d_A-Z]+", words[1]):
+        return False  # `Mike S.`, `Chris Burr`; not `Zulip CEP`
     return all(
         word.casefold() not in NOT_PEOPLE and not (len(word) > 3 and word.isupper())
         for word in words
+    )
+
+
+def _may_own(owner: str) -> bool:
+    """`(IF)` and `(jakirkham)` name people; `(conda)`, `(all)`, `(Needs Owner)` do not."""
+    bare = owner.rstrip("?")
+    return re.fullmatch(_INITIALS, bare) is not None or (
+        bare.split()[0].casefold() not in NOT_PEOPLE if bare.split() else False
     )
 
 
@@ -192,7 +204,7 @@ def owner_prefix(text: str) -> OwnerPrefix | None:
             return None
         if number in (2, 3) and any(o.upper() in NOT_INITIALS for o in owners):
             return None
-        if number < 2 and any(o.islower() and o.rstrip("?") in NOT_PEOPLE for o in owners):
+        if number < 2 and not all(_may_own(o) for o in owners):
             return None
         if number >= 4 and not all(_is_name(o) for o in owners):
             continue
@@ -379,6 +391,7 @@ _LABEL = re.compile(
     re.DOTALL,
 )
 _LEAD_IN = re.compile(
+    r"(?:[\w-]+\s+){0,3}?"
     r"(?:new\s+|open\s+|previous\s+|outstanding\s+|check\s+in\s+on\s+(?:previous\s+)?)?"
     r"(?:action(?:able)?\s+(?:items?|things)|todos?|to\s+dos?|next\s+steps?)"
     r"(?:\s+(?:for|to|from|of|at|in)\b.*)?",
@@ -390,6 +403,8 @@ _WHO = re.compile(
     re.IGNORECASE,
 )
 _ANSWER = re.compile(rf"(?P<o>{_TOKEN_LIST})(?:\s*[;,.:!)]|\s+(?:will|can|volunteers?)\b|\s*$)")
+# `CEP for signature verification (SA, next two weeks)`: the owner named at the end.
+_TRAILING_OWNERS = re.compile(rf"\((?P<o>{_TOKEN_LIST})\s*(?:[,;][^()]*)?\)\s*$")
 _DOUBLE_MARKER = re.compile(r"^\(\s*\)\s*\[(?P<box>[ xX]?)\]\s*")
 
 
@@ -454,7 +469,22 @@ def _labelled(text: str, masked: str, known: Collection[str]) -> Found | None:
         task = _unboxed(body[len(prefix.written) :])
         return Found(body, _without_will(task), prefix.owners, "explicit")
     assigned = _assignment(text, masked, rest, len(text), known, written=True)
-    return assigned or Found(body, body, (), "explicit")
+    return assigned or _unowned(body, known)
+
+
+def _unowned(text: str, known: Collection[str]) -> Found:
+    """A task without an owner in front: the owners a clause of it or its last parenthesis
+    names (`... (JL, DPC will follow up)`, `... (SA, next two weeks)`), if any."""
+    masked = mask(text)
+    for found in read_actions(text, known):
+        if found.owners:
+            return Found(text, found.task, found.owners, "explicit")
+    trailing = _TRAILING_OWNERS.search(masked)
+    if trailing is not None:
+        written_as = [p for p in _SPLIT.split(text[trailing.start("o") : trailing.end("o")]) if p]
+        if written_as and all(is_person(p, known) for p in written_as):
+            return Found(text, text, tuple(p.lstrip("@") for p in written_as), "explicit")
+    return Found(text, text, (), "explicit")
 
 
 def _without_will(task: str) -> str:
@@ -473,12 +503,14 @@ def read_actions(text: str, known: Collection[str] = ()) -> list[Found]:
     if labelled is not None:
         return [labelled]
     found = []
+    blanked = _blank_parens(masked)
     for span in clauses(masked):
         if masked[span.start : span.end].rstrip().endswith("?"):
             continue
-        first = len(masked[span.start : span.end]) - len(masked[span.start : span.end].lstrip())
+        seen = masked if span.inner else blanked  # an outer clause starts outside parentheses
+        first = len(seen[span.start : span.end]) - len(seen[span.start : span.end].lstrip())
         starts = [span.start + first]
-        starts += [m.start() for m in _CLAUSE_START.finditer(masked, span.start, span.end)]
+        starts += [m.start() for m in _CLAUSE_START.finditer(seen, span.start, span.end)]
         for start in starts:
             assigned = _assignment(text, masked, start, span.end, known, written=False)
             if assigned is not None:
@@ -598,6 +630,7 @@ def _listed_action(item: AgendaItem, context: _Context) -> Found | None:
         mention = re.match(rf"@(?P<o>{_TOKEN})\s", masked)
         if mention is not None:
             return Found(text, text[mention.end() :].strip(), (mention["o"],), "explicit")
+        return _unowned(text, context.known)
     return Found(text, _without_will(text), item.owners, "explicit")
 
 
@@ -611,15 +644,25 @@ def _answered(item: AgendaItem, context: _Context) -> list[tuple[AgendaItem, Fou
     if question is None:
         return []
     task = item.text[question.start("task") : question.end("task")].strip()
+    after = item.text[question.end() :].strip()
     found = []
-    for child in item.children:
-        answer = _ANSWER.match(mask(child.text))
-        if answer is None:
-            continue
-        owners = split_owners(child.text[: answer.end("o")])
-        if owners and all(is_person(o, context.known) for o in owners):
-            found.append((child, Found(child.text, task, owners, "inferred")))
+    for answer in [after, *(child.text for child in item.children)]:
+        owners = _answerers(answer, context.known)
+        if owners:
+            line = item if answer is after else next(c for c in item.children if c.text == answer)
+            found.append((line, Found(answer, task, owners, "inferred")))
     return found
+
+
+def _answerers(text: str, known: Collection[str]) -> tuple[str, ...]:
+    """Who an answer to "who will ...?" names first (`KK`, `Jaime; should reach out ...`)."""
+    answer = _ANSWER.match(mask(text))
+    if answer is None:
+        return ()
+    written_as = [part for part in _SPLIT.split(text[: answer.end("o")]) if part]
+    if not written_as or not all(is_person(part, known) for part in written_as):
+        return ()
+    return tuple(part.lstrip("@") for part in written_as)
 
 
 def _block_actions(block: TextBlock, item: AgendaItem | None, context: _Context) -> list[Found]:
