@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zulip_bot.cli import main
 from zulip_bot.config import MeetingConfig, Move, default_config_path, load_config
@@ -520,3 +522,48 @@ def test_check_config_lists_occurrences_in_both_zones_and_due_jobs(
     ]
     assert main(["check-config", str(default_config_path()), "--now", "2024-01-01T00:00Z"]) == 0
     assert "unless the runner has done them: none" in capsys.readouterr().out
+
+
+# --- property: whatever the rule, zone and leads, each job is done once and none is missed ----
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    zone=st.sampled_from(["UTC", "America/New_York", "Europe/Madrid", "Australia/Lord_Howe"]),
+    rule=st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU", "FREQ=WEEKLY;BYDAY=MO,TH",
+                          "FREQ=MONTHLY;BYDAY=-1SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA"]),
+    start=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    leads=st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 120), st.integers(0, 90)),
+    duration=st.integers(15, 120),
+    step=st.integers(15, 120),
+)  # fmt: skip
+def test_every_job_once_whatever_the_schedule(
+    community: MeetingConfig,
+    zone: str,
+    rule: str,
+    start: dt.time,
+    leads: tuple[int, int, int],
+    duration: int,
+    step: int,
+) -> None:
+    agenda, reminder, delay = (dt.timedelta(minutes=m) for m in leads)
+    meeting = replace(
+        community, schedule=rule, first=dt.date(2026, 3, 1), start=start,
+        timezone=ZoneInfo(zone), agenda_lead=agenda, reminder_lead=reminder,
+        summary_delay=delay, duration_minutes=duration, remind_owners=True, skip=(), moved=(),
+    )  # fmt: skip
+    tick = dt.timedelta(minutes=step)
+    begin, end = at("2026-03-27T00:00"), at("2026-04-07T00:00")  # Madrid's and Lord Howe's DST
+    now, done, seen = begin, set[JobKey](), dict[JobKey, dt.datetime]()
+    while now < end:
+        for job in due_jobs([meeting], now, done):
+            assert job.key not in done and job.due <= now < job.until
+            seen[job.key] = now
+            done.add(job.key)
+        now += tick
+    # Every job whose span lies inside the walk and is longer than a tick was seen.
+    for first_start in meeting.recurrence().between(begin, end):
+        for job in jobs_for(meeting, first_start):
+            if begin <= job.due and job.until <= end and job.until - job.due > tick:
+                assert job.key in seen, job.key
+                assert seen[job.key] - job.due < tick
