@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -14,7 +15,7 @@ from zulip_bot.meeting import commands as c
 POLL_USAGE = 'Usage: `poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]`'
 IAM_USAGE = "Usage: `iam XX <affiliation> @github`"
 BAD_INITIALS = (
-    "cannot be your initials in the notes: use 2 or 3 letters, and not a label like CI or PR."
+    "cannot be your initials in the notes: use 2 to 4 letters."
 )
 ALL_WORDS = sorted({*c.COMMAND_NAMES, *(a for s in c.SPECS for a in s.aliases)})
 
@@ -219,8 +220,8 @@ def test_happy_paths(text: str, command: c.Command) -> None:
         ("iam", "`iam` needs your initials, like `iam JRG Quansight @jaimergp`."),
         ("iam 12", f"`12` {BAD_INITIALS} {IAM_USAGE}"),
         ("iam J", f"`J` {BAD_INITIALS} {IAM_USAGE}"),
-        ("iam CI", f"`CI` {BAD_INITIALS} {IAM_USAGE}"),
-        ("iam ABCD", f"`ABCD` {BAD_INITIALS} {IAM_USAGE}"),
+        ("iam ABCDE", f"`ABCDE` {BAD_INITIALS} {IAM_USAGE}"),
+        ("iam ABCDE", f"`ABCDE` {BAD_INITIALS} {IAM_USAGE}"),
         ("iam Jaime Quansight", f"`Jaime` {BAD_INITIALS} {IAM_USAGE}"),
         ("iam JRG @", f"`@` is not a GitHub username. {IAM_USAGE}"),
         ("iam JRG Quansight @jaime_rgp", f"`@jaime_rgp` is not a GitHub username. {IAM_USAGE}"),
@@ -241,10 +242,10 @@ def test_happy_paths(text: str, command: c.Command) -> None:
         ("action BZ/WV:", "What should `BZ/WV:` do? Usage: `action <owner> <text>`"),
         ("action @**Ann Bee**", "What should `@**Ann Bee**` do? Usage: `action <owner> <text>`"),
         # actions, done
-        ("actions everyone",
-         "`everyone` is not `mine` or a mention. Usage: `actions [mine | @**Name**]`"),
-        ("actions mine @**Ann**",
-         "`mine @**Ann**` is not `mine` or a mention. Usage: `actions [mine | @**Name**]`"),
+        ("actions everyone", "`everyone` is not `mine`, a mention or initials. "
+         "Usage: `actions [mine | @**Name** | XX]`"),
+        ("actions mine @**Ann**", "`mine @**Ann**` is not `mine`, a mention or initials. "
+         "Usage: `actions [mine | @**Name** | XX]`"),
         ("done", "`done` needs an action item id, like `done A12`."),
         ("done X1", "`X1` is not an action item id. Usage: `done A<n>`"),
         ("done A", "`A` is not an action item id. Usage: `done A<n>`"),
@@ -499,6 +500,29 @@ def test_every_command_with_any_arguments_parses_or_explains(
         assert command == c.parse(f"{word} {rest}")
 
 
-@given(st.text(min_size=1, max_size=c.MAX_TEXT).filter(lambda t: t.strip()))
+def _visible(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
+@given(
+    st.text(min_size=1, max_size=c.MAX_TEXT)
+    .filter(_visible)
+    .filter(lambda t: not re.match(r"#[0-9]+(\s|$)", t.strip()))  # `note #3 ...` is item 3's
+)
 def test_note_text_is_kept_exactly_apart_from_surrounding_whitespace(text: str) -> None:
     assert c.parse(f"note {text}") == c.Note(text.strip())
+
+
+@given(st.text(max_size=40).filter(lambda t: not _visible(t)))
+def test_text_of_only_invisible_characters_gets_the_usage(text: str) -> None:
+    for command in ("add item", "note", "decided"):
+        with pytest.raises(c.CommandError, match=r"needs some text\. Usage: `"):
+            c.parse(f"{command} {text}")
+
+
+def test_note_hash_number_is_a_detail_under_that_item() -> None:
+    assert c.parse("note #3 links: https://example.org") == c.Note("links: https://example.org", 3)
+    assert c.parse("note #x is not a number") == c.Note("#x is not a number")
+    assert c.parse("note 3 people agreed") == c.Note("3 people agreed")
+    with pytest.raises(c.CommandError, match="What should I add under item 3?"):
+        c.parse("note #3")

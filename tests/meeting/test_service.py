@@ -618,20 +618,25 @@ def test_after_the_end_chat_is_about_the_next_meeting(live: Chat) -> None:
     ]
     assert [i.text for i in following.items(AGENDA)] == ["for next time"]
     assert "for next time" not in live.notes_path().read_text(encoding="utf-8")
-    unchanged(
-        live, "JRG", "end", "The meeting has not started: an organizer starts it with `start`."
+    ended = (
+        "The Conda Community Meeting of 2024-11-06 ended at <time:2024-11-06T17:05:00Z>; its "
+        "summary is in #**community>2024-11-06 Conda Community Meeting**. The next one is "
+        "<time:2024-11-20T17:00:00Z>; an organizer starts it with `start`."
     )
+    unchanged(live, "JRG", "end", ended)
+    unchanged(live, "DG", "note one more thing", ended)
 
 
 def test_the_meeting_ends_even_when_the_next_draft_cannot_be_written(live: Chat) -> None:
     live.say("DG", 'poll "Lunch?" "pizza" "sushi"')
-    live.say("JRG", "withdraw 1")  # the item the poll was about
+    live.say("JRG", "withdraw 1")  # the item the poll was about: crossed out, kept
     following = live.notes_path(dt.date(2024, 11, 20))
     following.write_bytes(b"---\nbroken: [\n---\n# hand-made\n")
     summary = live.text("JRG", "end")
-    # item 1 is gone, so the result is an item of its own, discussed
-    assert "- [x] Poll: Lunch? pizza: 0; sushi: 0\n" in live.notes_path().read_text("utf-8")
-    assert "**Discussed**\n- Poll: Lunch? pizza: 0; sushi: 0\n" in summary
+    assert "- [x] DG: ~~Zulip CEP~~\n    - Poll: Lunch? pizza: 0; sushi: 0\n" in (
+        live.notes_path().read_text("utf-8")
+    )
+    assert "**Discussed**\n- DG: ~~Zulip CEP~~\n  - Poll: Lunch? pizza: 0; sushi: 0\n" in summary
     assert f"Next draft: not written, because {following}" in summary
     assert following.read_bytes() == b"---\nbroken: [\n---\n# hand-made\n"
     assert live.text("DG", "agenda").startswith(  # chat now about that meeting: it says why

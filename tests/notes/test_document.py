@@ -358,10 +358,10 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.Mo
     doc = NotesDocument.load(path)
     doc.add_item("A", "one")
 
-    def broken_replace(src: object, dst: object) -> None:
+    def broken_sync(handle: int) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(os, "replace", broken_replace)
+    monkeypatch.setattr(os, "fsync", broken_sync)
     with pytest.raises(OSError, match="disk full"):
         doc.save()
     assert path.read_text(encoding="utf-8") == "## A\n"

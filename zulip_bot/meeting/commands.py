@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
@@ -325,7 +326,7 @@ def parse_mention(text: str) -> Mention | None:
 def _text(rest: str, name: str, usage_line: str) -> str:
     """The free-text argument, kept in the sender's own case and line breaks."""
     text = rest.strip()
-    if not text:
+    if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # NULs, zero widths
         raise CommandError(f"`{name}` needs some text. Usage: `{usage_line}`")
     if len(text) > MAX_TEXT:
         raise CommandError(
@@ -515,10 +516,10 @@ def _iam(rest: str, spec: Spec) -> Command:
     if not words:
         raise CommandError("`iam` needs your initials, like `iam JRG Quansight @jaimergp`.")
     initials, *affiliation = words
-    if not is_initials(initials.upper()) and not is_initials(initials):
+    if not (initials.isascii() and initials.isalpha() and 2 <= len(initials) <= 4):
         raise CommandError(
-            f"{_code(initials)} cannot be your initials in the notes: use 2 or 3 letters, "
-            f"and not a label like CI or PR. {_usage_hint(spec)}"
+            f"{_code(initials)} cannot be your initials in the notes: use 2 to 4 letters. "
+            + _usage_hint(spec)
         )
     github = ""
     if affiliation and affiliation[-1].startswith("@"):
@@ -535,9 +536,8 @@ def _iam(rest: str, spec: Spec) -> Command:
             f"Only your GitHub username starts with `@`, and it goes last; "
             f"you wrote {_code(stray)}. {_usage_hint(spec)}"
         )
-    return Iam(
-        initials if is_initials(initials) else initials.upper(), " ".join(affiliation), github
-    )
+    mixed = any(ch.isupper() for ch in initials[1:]) and initials[0].isupper()  # MvN
+    return Iam(initials if mixed else initials.upper(), " ".join(affiliation), github)
 
 
 def _note(rest: str, spec: Spec) -> Command:
@@ -583,8 +583,12 @@ def _actions(rest: str, spec: Spec) -> Command:
     if word.casefold() == "mine":
         return Actions("mine")
     mention = parse_mention(word)
+    if mention is None and _is_initials(word):  # owners are written as initials
+        return Actions(Mention(word))
     if mention is None:
-        raise CommandError(f"{_code(word)} is not `mine` or a mention. {_usage_hint(spec)}")
+        raise CommandError(
+            f"{_code(word)} is not `mine`, a mention or initials. {_usage_hint(spec)}"
+        )
     return Actions(mention)
 
 
@@ -693,7 +697,12 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("undo", "undo", "take back the last item, note or action item you added", _bare(Undo)),
     Spec("end", "end", "end the meeting and post the summary (organizers)", _bare(End)),
-    Spec("actions", "actions [mine | @**Name**]", "open action items across meetings", _actions),
+    Spec(
+        "actions",
+        "actions [mine | @**Name** | XX]",
+        "open action items across meetings: everyone's, yours, or one person's",
+        _actions,
+    ),
     Spec("done", "done A<n>", "mark action item A<n> as done", _done),
     Spec("notes", "notes", "where the notes draft is", _bare(Notes)),
     Spec("next meeting", "next meeting", "when the next meeting is", _bare(NextMeeting)),

@@ -85,6 +85,11 @@ class People:
             or self.store.person_by_initials(initials) is not None
         )
 
+    def by_initials(self, initials: str) -> Person | None:
+        found = self.config.roster.by_initials(initials)
+        stored = self.store.person_by_initials(initials) if found is None else None
+        return found or (_person(stored) if stored else None)
+
     def by_github(self, login: str) -> Person | None:
         """The roster person, else the person met, with this GitHub username."""
         wanted = login.casefold()

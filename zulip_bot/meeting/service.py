@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +22,7 @@ from zulip_bot.meeting import messages, transcript, wrapup
 from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.people import People
 from zulip_bot.meeting.refusal import Refused
-from zulip_bot.meeting.store import ActionRow, ItemRow, Store
+from zulip_bot.meeting.store import ActionRow, Busy, ItemRow, Store
 from zulip_bot.notes import (
     AgendaItem,
     Attendee,
@@ -33,9 +32,9 @@ from zulip_bot.notes import (
     inline_text,
     new_draft,
 )
-from zulip_bot.notes.extract import NOT_INITIALS, is_decision, owner_prefix
+from zulip_bot.notes.extract import NOT_INITIALS, is_decision, is_initials, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS, Parsed
-from zulip_bot.notes.parse import normalize_title
+from zulip_bot.notes.parse import is_attendee_title, normalize_title
 
 # Commands about a person rather than a meeting: they work in direct messages too.
 ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
@@ -45,6 +44,10 @@ THUMBS_UP = ("+1", "thumbs_up", "like")
 REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
 START_EARLY = dt.timedelta(hours=1)  # a `start` long before the meeting is a mistake
 SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the command on it
+BUSY = (
+    "I am busy: my database is locked by another process. Nothing was changed; "
+    "send the command again in a minute."
+)
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
 
@@ -56,12 +59,6 @@ def _likeness(row: ItemRow, text: str) -> float:
     return difflib.SequenceMatcher(None, old, new).ratio()
 
 
-def _unstruck(text: str) -> tuple[str, bool]:
-    """`~~words~~` is an item crossed out (withdrawn, its notes kept) and its words."""
-    inner = text[2:-2] if len(text) > 4 and text.startswith("~~") and text.endswith("~~") else None
-    return (inner, True) if inner and not inner.startswith("~") else (text, False)
-
-
 def _claim(
     rows: list[ItemRow] | None, title: str, owners: tuple[str, ...], struck: bool
 ) -> ItemRow | None:
@@ -71,21 +68,15 @@ def _claim(
     if not rows or not candidates:
         return None
     section = normalize_title(title)
-    best = max(candidates, key=lambda r: (r.owners == owners, normalize_title(r.section) == section))
+    best = max(
+        candidates, key=lambda r: (r.owners == owners, normalize_title(r.section) == section)
+    )
     rows.remove(best)
     return best
 
 
 def _ids(actions: Sequence[int]) -> str:
     return ", ".join(f"A{action}" for action in actions)
-
-
-def _speaker(text: str) -> tuple[tuple[str, ...], str]:
-    """Split `JL: text` into its owners and the text, as the notes write who said or owns it."""
-    prefix = owner_prefix(text)
-    if prefix is None or prefix.style != "colon" or not text[len(prefix.written) :].strip():
-        return (), text
-    return prefix.owners, text[len(prefix.written) :]
 
 
 @dataclass
@@ -124,9 +115,19 @@ class MeetingService:
 
     def handle_message(self, message: Incoming, now: dt.datetime) -> list[Send]:
         """A message to the bot gets replies; any message in a running meeting's topic is kept
-        in the transcript (and, with `auto_attendance`, adds its sender to the attendees)."""
+        in the transcript (and, with `auto_attendance`, adds its sender to the attendees).
+        When another process holds the database too long, the sender is told to try again:
+        the event is not marked processed, so nothing of it is half done."""
         if message.sender.is_bot:
             return []
+        try:
+            return self._handle_message(message, now)
+        except Busy:
+            if not message.addressed:
+                raise
+            return [self._reply(message, BUSY)]
+
+    def _handle_message(self, message: Incoming, now: dt.datetime) -> list[Send]:
         meeting = self.config.meeting_for_stream(message.stream or "")
         if message.stream is None:
             meeting, message = self._named_meeting(message)
@@ -140,7 +141,7 @@ class MeetingService:
                 command = c.parse(message.content)
                 if isinstance(command, ANYWHERE):
                     with self.store.savepoint():
-                        effects = self._anywhere(command, message, meeting)
+                        effects = self._anywhere(command, message, meeting, now)
                 elif meeting is None:
                     effects = [self._reply(message, self._where(command))]
                 else:
@@ -284,21 +285,40 @@ class MeetingService:
     # --- context ----------------------------------------------------------------------------
 
     def occurrence(self, meeting: MeetingConfig, now: dt.datetime) -> dt.datetime | None:
-        """The meeting that chat is about at `now`: the running one (even when it overruns),
-        else the one under way or next on the schedule, passing over one that has ended."""
+        """The meeting that chat is about at `now`: the running one (even when it overruns);
+        else one whose time has passed without a start, until the next one is near (then it
+        counts as skipped, and its items move on); else the one under way or next on the
+        schedule, passing over one that has ended."""
         running = self.store.running(meeting.key)
         if running is not None:
-            day = dt.date.fromisoformat(running)
-            return schedule.occurrence_on(meeting, day) or dt.datetime.combine(
-                day, meeting.start, meeting.timezone
-            )
+            return self._start_of(meeting, dt.date.fromisoformat(running))
         found = schedule.current_occurrence(meeting, now)
         while (
             found is not None
-            and self.store.status(meeting.key, found.date().isoformat())[0] == "ended"
+            and self.store.status(meeting.key, found.date().isoformat())[0] != "planned"
         ):
             found = schedule.next_occurrence(meeting, found)
+        if found is None:
+            return None
+        while days := self.store.overdue_days(meeting.key, found.date().isoformat()):
+            late = self._start_of(meeting, dt.date.fromisoformat(days[0]))
+            following = schedule.next_occurrence(meeting, late) or found
+            if now < following - START_EARLY:
+                return late  # not started on time: still the agenda people see
+            try:
+                wrapup.carry_skipped(self.store, meeting, late.date(), following.date())
+            except NotesError as error:
+                raise Refused(
+                    f"The {late.date()} meeting was never held, and I cannot move its items to "
+                    f"the next draft: {error}. {UNTOUCHED}"
+                ) from None
         return found
+
+    @staticmethod
+    def _start_of(meeting: MeetingConfig, day: dt.date) -> dt.datetime:
+        return schedule.occurrence_on(meeting, day) or dt.datetime.combine(
+            day, meeting.start, meeting.timezone
+        )
 
     def _context(self, meeting: MeetingConfig, sender: Sender, now: dt.datetime) -> Context:
         start = self.occurrence(meeting, now)
@@ -343,22 +363,26 @@ class MeetingService:
         struck: list[Live] = []
         new: list[tuple[str, AgendaItem]] = []
         for title, item in self._draft_items(ctx):
-            text, crossed = _unstruck(item.text)
-            row = _claim(by_text.get(text), title, item.owners, crossed)
-            if row is None:
+            text, crossed = wrapup.unstruck(item.text)
+            claimed = _claim(by_text.get(text), title, item.owners, crossed)
+            if claimed is None:
                 new.append((title, item))
             elif crossed:
-                if not row.withdrawn:  # crossed out by hand
-                    self.store.update_item(*ctx.key, row.number, withdrawn=True)
-                struck.append(Live(row, item))
+                if not claimed.withdrawn:  # crossed out by hand
+                    self.store.update_item(*ctx.key, claimed.number, withdrawn=True)
+                struck.append(Live(claimed, item))
             else:
-                live.append(Live(row, item))
+                live.append(Live(claimed, item))
         left = [row for rows in by_text.values() for row in rows if not row.withdrawn]
         for title, item in new:
-            text, crossed = _unstruck(item.text)
+            text, crossed = wrapup.unstruck(item.text)
             section = normalize_title(title)
             earlier = max(
-                (r for r in left if r.owners == item.owners and normalize_title(r.section) == section),
+                (
+                    r
+                    for r in left
+                    if r.owners == item.owners and normalize_title(r.section) == section
+                ),
                 key=lambda r: _likeness(r, text),
                 default=None,
             )
@@ -456,11 +480,25 @@ class MeetingService:
             raise Refused(f"Only organizers and co-chairs of {ctx.meeting.title} can do that.")
         status, _ = self.store.status(*ctx.key)
         if isinstance(cmd, LIVE_ONLY) and status != "running" and not self._any_time(cmd):
-            raise Refused("The meeting has not started: an organizer starts it with `start`.")
+            raise Refused(self._not_running(ctx))
         handler: Callable[[c.Command, Context, Incoming, dt.datetime], list[Send]] = getattr(
             self, f"_cmd_{type(cmd).__name__.lower()}"
         )
         return handler(cmd, ctx, msg, now)
+
+    def _not_running(self, ctx: Context) -> str:
+        """After an `end`, chat is about the next meeting: say so, rather than that the
+        meeting has not started."""
+        ended = self.store.last_ended(ctx.meeting.key)
+        if ended is None or ended[0] >= ctx.day.isoformat():
+            return "The meeting has not started: an organizer starts it with `start`."
+        day = dt.date.fromisoformat(ended[0])
+        when = f" at {messages.time_tag(dt.datetime.fromisoformat(ended[1]))}" if ended[1] else ""
+        where = f"#**{ctx.meeting.stream}>{ctx.meeting.topic_for(day)}**"
+        return (
+            f"The {ctx.meeting.title} of {day} ended{when}; its summary is in {where}. "
+            f"The next one is {messages.time_tag(ctx.start)}; an organizer starts it with `start`."
+        )
 
     @staticmethod
     def _any_time(cmd: c.Command) -> bool:
@@ -493,11 +531,26 @@ class MeetingService:
             )
         ]
 
+    def _speaker(self, text: str) -> tuple[tuple[str, ...], str]:
+        """Split `JL: text` into its owners and the text, as the notes write who said or owns
+        it; only when each owner names someone (initials, a handle, a known person), so that
+        `Zulip CEP: vote now` stays words."""
+        prefix = owner_prefix(text)
+        rest = text[len(prefix.written) :] if prefix is not None else ""
+        if prefix is None or prefix.style != "colon" or not rest.strip():
+            return (), text
+        if not all(
+            is_initials(o) or o.startswith("@") or self.people.known_initials(o)
+            for o in prefix.owners
+        ):
+            return (), text
+        return prefix.owners, rest
+
     def _owned(self, ctx: Context, text: str, mine: bool = True) -> tuple[tuple[str, ...], str]:
         """`BZ/WV: text` is owned by BZ and WV, as the notes write shared items; anything else
         is the sender's own (with `mine`) or nobody's. Only an organizer may name owners
         without being one of them: nobody else's name is put on what they did not write."""
-        owners, rest = _speaker(text)
+        owners, rest = self._speaker(text)
         if not owners:
             return ((ctx.person.initials,) if mine else ()), text
         if ctx.person.initials not in owners and not self.people.is_organizer(
@@ -526,7 +579,7 @@ class MeetingService:
         assert isinstance(cmd, c.Edit)
         entry = self._find(ctx, cmd.number)
         self._may_change(ctx, entry.row, entry.item.owners, "edit")
-        owners, text = _speaker(cmd.text)
+        owners, text = self._speaker(cmd.text)
         if owners:
             owners, text = self._owned(ctx, cmd.text)
         ctx.doc.set_item_text(entry.item, text)
@@ -624,7 +677,7 @@ class MeetingService:
         self._save(ctx)
         if not added:
             return [self._reply(msg, f"{ctx.person.name} is already on the attendee list.")]
-        count = ctx.doc.head_count
+        count = max(ctx.doc.head_count or 0, len(ctx.doc.attendees()))
         welcome = self._reply(
             msg,
             f"Welcome, {ctx.person.name} ({ctx.person.initials})! "
@@ -641,7 +694,7 @@ class MeetingService:
         ):
             return False
         if ctx.doc.parsed.attendee_section is None and ctx.doc.parsed.attendee_table is None:
-            ctx.doc.add_section("Attendees", level=2)
+            ctx.doc.add_section("Attendees", level=2, before=self._attendees_before(ctx))
         ctx.doc.add_attendee(
             Attendee(person.name, person.initials, person.affiliation, person.github)
         )
@@ -650,17 +703,51 @@ class MeetingService:
             ctx.doc.set_head_count(counted)
         return True
 
-    def _anywhere(self, cmd: c.Command, msg: Incoming, meeting: MeetingConfig | None) -> list[Send]:
+    def _rename_owner(
+        self, meeting: MeetingConfig, msg: Incoming, old: str, new: str, now: dt.datetime
+    ) -> None:
+        """The sender's own items in the meeting ahead follow their newly chosen initials."""
+        if old == new:
+            return
+        try:
+            ctx = self._context(meeting, msg.sender, now)
+        except Refused:
+            return  # no meeting ahead, or a draft we may not touch: nothing to follow
+        if self.store.status(*ctx.key)[0] == "ended" or not ctx.path.exists():
+            return
+        author = msg.sender.email.casefold()
+        mine = [e for e in self._agenda(ctx) if e.row.author == author and old in e.item.owners]
+        for entry in mine:
+            owners = tuple(new if o == old else o for o in entry.item.owners)
+            ctx.doc.set_item_owners(ctx.doc.item_at(entry.item.line) or entry.item, owners)
+            self.store.update_item(*ctx.key, entry.row.number, owners=owners)
+        if mine:
+            self._save(ctx)
+
+    @staticmethod
+    def _attendees_before(ctx: Context) -> str | None:
+        """Where the template puts the attendees: before the first of the sections that
+        follow them there which the draft still has (else at the end)."""
+        template = NotesDocument.parse(ctx.meeting.template.read_text(encoding="utf-8"))
+        titles = [section.title for section in template.sections()]
+        first = next((n for n, title in enumerate(titles) if is_attendee_title(title)), None)
+        if first is None:
+            return None
+        return next((t for t in titles[first + 1 :] if ctx.doc.section(t) is not None), None)
+
+    def _anywhere(
+        self, cmd: c.Command, msg: Incoming, meeting: MeetingConfig | None, now: dt.datetime
+    ) -> list[Send]:
         """Commands about the sender, not a meeting: no notes file is read for them. In a
         meeting's stream, `actions` lists that meeting's; elsewhere, every meeting's."""
         if isinstance(cmd, c.Help):
             return [self._reply(msg, self._help(cmd))]
         if isinstance(cmd, c.Iam):
-            return [
-                self._reply(
-                    msg, self.people.register(msg.sender, cmd.initials, cmd.affiliation, cmd.github)
-                )
-            ]
+            before = self.people.identify(msg.sender).initials
+            done = self.people.register(msg.sender, cmd.initials, cmd.affiliation, cmd.github)
+            for each in [meeting] if meeting else self.config.meetings:
+                self._rename_owner(each, msg, before, cmd.initials, now)
+            return [self._reply(msg, done)]
         person = self.people.identify(msg.sender)
         if isinstance(cmd, c.Actions):
             return [self._reply(msg, text) for text in self._actions(cmd, person, meeting)]
@@ -803,9 +890,7 @@ class MeetingService:
             )
         kind = "detail" if mine and not entry.item.checked else "note"
         self._add_note(ctx, entry, text, owners=owners, kind=kind)
-        return [
-            self._reply(msg, f"Added under item {cmd.item}." + self._unknown_note(owners))
-        ]
+        return [self._reply(msg, f"Added under item {cmd.item}." + self._unknown_note(owners))]
 
     def _cmd_decided(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -825,8 +910,9 @@ class MeetingService:
         task = cmd.text
         if None in owners:
             owners, task = [], cmd.said
-        named = [o for o in owners if o is not None]
-        text = f"Action item: {'/'.join(named)} to {task}" if named else f"Action item: {task}"
+        named = [o.removeprefix("@") for o in owners if o is not None]
+        written = "/".join(o for o in owners if o is not None)
+        text = f"Action item: {written} to {task}" if named else f"Action item: {task}"
         entry = self._current(ctx)
         ids = [
             self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(task))
@@ -960,7 +1046,9 @@ class MeetingService:
                 f". Vote {'passed' if passed else 'did not pass'} "
                 f"({voted} voted, quorum {poll.quorum})"
             )
-        entry = next((e for e in self._agenda(ctx) if e.row.number == poll.item), None)
+        entry = next(
+            (e for e in [*self._agenda(ctx), *ctx.struck] if e.row.number == poll.item), None
+        )
         if entry is not None:  # else the item was withdrawn meanwhile: the result stands alone
             ctx.doc.add_child(entry.item, result)
         else:
@@ -978,8 +1066,13 @@ class MeetingService:
             if cmd.who == "mine":
                 owner = person.initials
             else:
-                named = self.people.find(cmd.who)
+                named = self.people.find(cmd.who) or self.people.by_initials(cmd.who.name)
                 owner = named.initials if named else cmd.who.name
+                if named is None and not self.store.open_actions(owner):
+                    raise Refused(
+                        f"I don't know anyone called {owner}: mention them as @**Name**, or use "
+                        "their initials; `actions` lists everyone's open items."
+                    )
             rows, title = self.store.open_actions(owner), f"Open action items of {owner}"
         return messages.action_list(title, [self._open_action(r) for r in rows])
 
@@ -1042,9 +1135,14 @@ class MeetingService:
         wrapup.register_written_actions(self.store, ctx.meeting, ctx.day, ctx.doc)
         wrapup.close_ticked_actions(self.store, ctx.meeting, ctx.doc)
         self._save(ctx)
-        self.store.set_status(*ctx.key, "ended", None)
+        self.store.set_status(*ctx.key, "ended", None, now.isoformat())
         live = self._agenda(ctx)
-        carried = [e.item for e in live if not e.item.checked]
+        carried = [  # introductions and announcements are news of that day only
+            e.item
+            for e in live
+            if not e.item.checked
+            and wrapup.section_kind(ctx.meeting, ctx.doc, e.item) in ("item", "carried")
+        ]
         open_actions = [
             self._open_action(r) for r in self.store.open_actions(meeting=ctx.meeting.key)
         ]
@@ -1061,7 +1159,7 @@ class MeetingService:
                 tuple(d.text for d in decisions if d.item == e.item),
                 tuple(ch.text for ch in e.item.children if ch.text.startswith("Poll:")),
             )
-            for e in live
+            for e in sorted([*live, *ctx.struck], key=lambda entry: entry.item.line)
             if e.item.checked
         )
         attendees = ctx.doc.attendees()

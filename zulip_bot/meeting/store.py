@@ -129,9 +129,16 @@ class PersonRow:
     registered: bool
 
 
+class Busy(RuntimeError):
+    """Another process kept the database locked longer than we wait; nothing was changed."""
+
+
+BUSY_WAIT = 30.0  # seconds to wait for another process's write lock before giving up
+
+
 class Store:
-    def __init__(self, path: str | Path) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None)
+    def __init__(self, path: str | Path, busy_wait: float = BUSY_WAIT) -> None:
+        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=busy_wait)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -156,7 +163,12 @@ class Store:
             with self.savepoint():
                 yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise Busy(str(error)) from None
+            raise
         try:
             yield
         except BaseException:
@@ -213,6 +225,23 @@ class Store:
         ).fetchone()
         return (str(row[0]), row[1]) if row else None
 
+    def overdue_days(self, meeting: str, before: str) -> list[str]:
+        """Days before `before` whose occurrence was neither held nor skipped and still has
+        items: their agenda must not vanish just because the meeting was not started."""
+        rows = self.db.execute(
+            "SELECT DISTINCT i.day FROM item i LEFT JOIN occurrence o "
+            "ON o.meeting = i.meeting AND o.day = i.day WHERE i.meeting=? AND i.day<? "
+            "AND NOT i.withdrawn AND COALESCE(o.status, 'planned') = 'planned' ORDER BY i.day",
+            (meeting, before),
+        )
+        return [str(row[0]) for row in rows]
+
+    def voters(self, meeting: str, day: str, number: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT voter FROM vote WHERE meeting=? AND day=? AND number=?", (meeting, day, number)
+        )
+        return [str(row[0]) for row in rows]
+
     def running(self, meeting: str) -> str | None:
         row = self.db.execute(
             "SELECT day FROM occurrence WHERE meeting=? AND status='running'", (meeting,)
@@ -231,7 +260,7 @@ class Store:
 
     def add_item(
         self, meeting: str, day: str, section: str, text: str, owners: tuple[str, ...],
-        author: str | None,
+        author: str | None, message_id: int | None = None,
     ) -> int:  # fmt: skip
         row = self.db.execute(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM item WHERE meeting=? AND day=?",
@@ -239,9 +268,9 @@ class Store:
         ).fetchone()
         number = int(row[0])
         self.db.execute(
-            "INSERT INTO item (meeting, day, number, section, text, owners, author) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (meeting, day, number, section, text, json.dumps(list(owners)), author),
+            "INSERT INTO item (meeting, day, number, section, text, owners, author, message_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (meeting, day, number, section, text, json.dumps(list(owners)), author, message_id),
         )
         return number
 

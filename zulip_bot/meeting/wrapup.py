@@ -22,7 +22,13 @@ from zulip_bot.notes.parse import normalize_title
 ACTION_ID = re.compile(r"A(?P<id>[0-9]+)\b")
 
 
-def _section_kind(meeting: MeetingConfig, doc: NotesDocument, item: AgendaItem) -> str | None:
+def unstruck(text: str) -> tuple[str, bool]:
+    """`~~words~~` is an item crossed out (withdrawn, its notes kept) and its words."""
+    inner = text[2:-2] if len(text) > 4 and text.startswith("~~") and text.endswith("~~") else None
+    return (inner, True) if inner and not inner.startswith("~") else (text, False)
+
+
+def section_kind(meeting: MeetingConfig, doc: NotesDocument, item: AgendaItem) -> str | None:
     for section in doc.sections():
         if item in section.items:
             wanted = normalize_title(section.title)
@@ -41,19 +47,35 @@ def register_written_actions(
     to_confirm: list[int] = []
     key = (meeting.key, day.isoformat())
     registered = {(a.item, a.text) for a in store.actions_of(*key)}
+    listed = _lines_of(doc, meeting.section("actions"))
     for found in doc.action_items():
-        if found.item is not None and _section_kind(meeting, doc, found.item) == "actions":
+        if found.line in listed or (found.item is not None and found.item.line in listed):
             continue  # the list of earlier meetings' open items: registered already
-        item_text = found.item.text if found.item else ""
-        assigned = found.owners and " to " in found.text
-        text = found.text.split(" to ", 1)[1] if assigned else found.text
-        if {(item_text, text), (item_text, found.text), (item_text, found.task)} & registered:
+        item_text = unstruck(found.item.text)[0] if found.item else ""
+        # However the reader split owner from task, the line the bot wrote for a registered
+        # action reads back as that action: `OWNERS to TASK` or `TASK`.
+        task = found.text.split(" to ", 1)[1] if " to " in found.text else found.text
+        if {(item_text, task), (item_text, found.text), (item_text, found.task)} & registered:
             continue
         for owner in found.owners or ("",):
-            action = store.add_action(*key, item_text, owner, found.task or text)
+            action = store.add_action(*key, item_text, owner, found.task or found.text)
             if found.confidence == "inferred":
                 to_confirm.append(action)
     return to_confirm
+
+
+def _lines_of(doc: NotesDocument, section: str) -> set[int]:
+    """The lines of every item and sub-item of a section (none when it is not there)."""
+    try:
+        pending = list(doc.items(section))
+    except NotesError:
+        return set()
+    lines: set[int] = set()
+    while pending:
+        item = pending.pop()
+        lines.add(item.line)
+        pending.extend(item.children)
+    return lines
 
 
 def close_ticked_actions(store: Store, meeting: MeetingConfig, doc: NotesDocument) -> None:
@@ -68,6 +90,17 @@ def close_ticked_actions(store: Store, meeting: MeetingConfig, doc: NotesDocumen
             store.set_action(int(found["id"]), done=True)
 
 
+def _draft(meeting: MeetingConfig, path: Path, day: dt.date) -> NotesDocument:
+    """The draft at `path`, or a new one from the template; one we cannot read safely is
+    left alone."""
+    if not path.exists():
+        return new_draft(meeting.template.read_text(encoding="utf-8"), day)
+    doc = NotesDocument.load(path)
+    for problem in doc.blocking_warnings():
+        raise NotesError(f"{path}:{problem.line}: {problem.message}")
+    return doc
+
+
 def next_draft(
     meeting: MeetingConfig, start: dt.datetime, carried: list[AgendaItem], actions: list[OpenAction]
 ) -> Path | None:
@@ -77,12 +110,7 @@ def next_draft(
     if upcoming is None:
         return None
     path = meeting.notes_path_for(upcoming.date())
-    if path.exists():
-        doc = NotesDocument.load(path)
-        for problem in doc.blocking_warnings():  # a file we cannot read safely is left alone
-            raise NotesError(f"{path}:{problem.line}: {problem.message}")
-    else:
-        doc = new_draft(meeting.template.read_text(encoding="utf-8"), upcoming.date())
+    doc = _draft(meeting, path, upcoming.date())
     open_items = [
         (f"A{a.id}: {a.owner + ' to ' if a.owner else ''}{a.text} ({a.day})", ()) for a in actions
     ]
@@ -99,3 +127,25 @@ def next_draft(
         after = title
     doc.save(path)
     return path
+
+
+def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt.date) -> None:
+    """An occurrence that was never held: its items, with their votes and 👍 messages, go to
+    the same sections of the next one's draft. The skipped draft stays as it was."""
+    rows = [row for row in store.items(meeting.key, skipped.isoformat()) if not row.withdrawn]
+    path = meeting.notes_path_for(to)
+    doc = _draft(meeting, path, to)
+    for row in rows:
+        if doc.section(row.section) is None:
+            doc.add_section(row.section)
+        doc.add_item(row.section, row.text, owners=row.owners)
+    doc.save(path)
+    for row in rows:
+        number = store.add_item(
+            meeting.key, to.isoformat(), row.section, row.text, row.owners, row.author,
+            row.message_id,
+        )  # fmt: skip
+        for voter in store.voters(meeting.key, skipped.isoformat(), row.number):
+            store.vote(meeting.key, to.isoformat(), number, voter, True)
+        store.update_item(meeting.key, skipped.isoformat(), row.number, withdrawn=True)
+    store.set_status(meeting.key, skipped.isoformat(), "skipped", None)

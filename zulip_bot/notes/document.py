@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from zulip_bot.notes import edit, extract, incremental
+from zulip_bot.notes import edit, extract, incremental, replace
 from zulip_bot.notes.model import (
     ActionItem,
     AgendaItem,
@@ -88,28 +87,21 @@ class NotesDocument:
         return "".join(self._lines)
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Write atomically; refuse to overwrite a file that changed since it was loaded."""
+        """Write atomically; refuse to overwrite a file that changed since it was loaded, even
+        when the other save lands while this one is under way (see `replace`)."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise NotesError("this document was not loaded from a file: give a path to save to")
-        self._check_unchanged(target)
         data = self.render().encode("utf-8")
-        _atomic_write(target, data)
+        expected = self._digest if target == self.path else None
+        try:
+            replace.replace(target, data, expected)
+        except replace.Changed:
+            why = "changed on disk since it was loaded" if expected else "exists and was not loaded"
+            raise NotesConflict(f"{target}: the file {why}; reload and redo the edit") from None
         self.path, self._digest, self._edited = target, _digest(data), False
         if self._parsed is not None:
             _remember(self._digest, self._parsed)
-
-    def _check_unchanged(self, target: Path) -> None:
-        try:
-            current = target.read_bytes()
-        except FileNotFoundError:
-            return
-        if target != self.path or self._digest is None:
-            raise NotesConflict(f"{target}: the file exists and was not loaded into this draft")
-        if _digest(current) != self._digest:
-            raise NotesConflict(
-                f"{target}: the file changed on disk since it was loaded; reload and redo the edit"
-            )
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -260,31 +252,11 @@ class NotesDocument:
         self._apply(edit.set_head_count(self._lines, self.parsed, count))
 
     def add_section(
-        self, title: str, after: str | Section | None = None, level: int | None = None
+        self,
+        title: str,
+        after: str | Section | None = None,
+        level: int | None = None,
+        before: str | None = None,
     ) -> None:
         anchor = after.title if isinstance(after, Section) else after
-        self._apply(edit.add_section(self._lines, self.parsed, title, anchor, level))
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: a crash leaves the old or the new file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        self._apply(edit.add_section(self._lines, self.parsed, title, anchor, level, before))

@@ -459,8 +459,17 @@ def add_section(
     title: str,
     after: str | SectionSpan | None = None,
     level: int | None = None,
+    before: str | SectionSpan | None = None,
 ) -> Splice:
+    """A new empty section at the end of `after`, just before `before`, or at the end."""
     nl = newline(lines)
+    if before is not None:
+        span = find_section(parsed, before)
+        safe = heading_text(title, level or span.level)
+        if not safe:
+            raise NotesError("a section needs a title")
+        gap = (nl,) if span.start > 0 and lines[span.start - 1].strip() else ()
+        return Splice(span.start, span.start, (*gap, "#" * (level or span.level) + " " + safe + nl, nl))
     if after is not None:
         span = find_section(parsed, after)
         start, end, depth = span.start, span.end, span.level
