@@ -191,6 +191,16 @@ def watch(world: World, commands: list[Command], start: float, stop: threading.E
         time.sleep(0.02)
 
 
+def by_kind(counts: dict[str, int]) -> dict[str, int]:
+    """`messages/123/reactions` and its like counted together."""
+    merged: dict[str, int] = {}
+    for endpoint, count in counts.items():
+        parts = endpoint.split("/")
+        key = "/".join("{id}" if part.isdigit() else part for part in parts)
+        merged[key] = merged.get(key, 0) + count
+    return merged
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -260,7 +270,7 @@ def main() -> None:
     print(
         f"bot API calls: {calls} during the window = {calls / len(commands):.2f} per command "
         f"({stats.requests} with start-up and warm-up); by endpoint: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(stats.by_endpoint.items()))
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_kind(stats.by_endpoint).items()))
     )
     print(f"429s met by the bot: {stats.rate_limited}; retries: {stats.retries}")
     print(f"messages posted: {world.runner.outbox.sent_messages}, "

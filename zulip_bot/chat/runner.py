@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -292,7 +293,9 @@ class Runner:
     # --- events -------------------------------------------------------------------------------
 
     def _guarded(self, what: str, raw: object, handler: Callable[..., None], *args: Any) -> None:
-        """A malformed event is logged and skipped; the loop goes on."""
+        """A malformed event is logged and skipped; the loop goes on. So is one the service
+        fails on, rather than stopping the bot on it at every restart. Zulip and SQLite
+        trouble passes, so it goes up to the loop, which reads the event again later."""
         started = self.clock()
         try:
             handler(*args)
@@ -300,6 +303,11 @@ class Runner:
             log.warning(
                 "skipped a malformed %s (%s: %s): %.300r", what, type(error).__name__, error, raw
             )
+            return
+        except (ZulipFailure, sqlite3.OperationalError):
+            raise
+        except Exception:
+            log.exception("skipped a %s that could not be handled: %.300r", what, raw)
             return
         self.health.events += 1
         self.health.last_event = time.time()
@@ -540,12 +548,10 @@ class Runner:
         assert self.queue_id is not None
         due = self._last_flush + self.linger - self.clock()
         with self._interruptible():
-            if self.outbox.uncertain:
+            if self.outbox.uncertain or self._held():
                 # a post that may have got through is likelier confirmed by its echo than by
                 # a look-up: read what the queue holds first
-                return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
-            if self._held():
-                self.sleep(self.linger)
+                self.sleep(max(due, 0.0) if not self._held() else self.linger)
                 return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
             if self.outbox.pending():
                 if due > 0:
