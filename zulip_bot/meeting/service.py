@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -73,6 +73,11 @@ def _claim(
     )
     rows.remove(best)
     return best
+
+
+def _numbers(numbers: Iterable[int]) -> str:
+    listed = [str(n) for n in numbers]
+    return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
 def _ids(actions: Sequence[int]) -> str:
@@ -327,6 +332,13 @@ class MeetingService:
         day = start.date()
         path = meeting.notes_path_for(day)
         if not path.exists():
+            kept = [r for r in self.store.items(meeting.key, day.isoformat()) if not r.withdrawn]
+            if kept:  # deleted by hand, or being restored: never start over on top of it
+                raise Refused(
+                    f"The notes draft `{path}` is missing, but it held "
+                    f"{messages.noun(len(kept), 'item')} {_numbers(r.number for r in kept)}. "
+                    "Put it back, then send the command again; nothing was changed."
+                )
             doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
             return Context(meeting, day, start, sender, self.people.identify(sender), doc, path)
         try:
@@ -668,7 +680,21 @@ class MeetingService:
             for e, votes in self._ordered(ctx)
         ]
         title = f"{ctx.meeting.title}, {messages.time_tag(ctx.start)}"
-        return [self._reply(msg, text) for text in messages.agenda(title, lines)]
+        texts = messages.agenda(title, lines)
+        if ctx.missing:
+            gone = ", ".join(
+                f"item {r.number} ({'/'.join(r.owners) + ': ' if r.owners else ''}{r.text})"
+                for r in ctx.missing
+            )
+            sections = sorted(
+                {r.section for r in ctx.missing if ctx.doc.section(r.section) is None}
+            )
+            why = f" (the section {', '.join(sections)} is gone from it)" if sections else ""
+            texts.append(
+                f"Not in the notes draft now{why}, kept with their votes until their lines come "
+                f"back: {gone}."
+            )
+        return [self._reply(msg, text) for text in texts]
 
     def _cmd_here(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
