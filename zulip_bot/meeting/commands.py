@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-from zulip_bot.notes.extract import is_initials
-
 __all__ = [
     "COMMAND_NAMES",
     "COMMAND_WORDS",
