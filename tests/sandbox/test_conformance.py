@@ -41,6 +41,8 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     bot.call_endpoint(f"streams/{stream_id}", method="GET")
     bot.call_endpoint(f"streams/{stream_id}/members", method="GET")
     bot.get_subscriptions()
+    bot.call_endpoint(f"users/{world.alice.user_id}/subscriptions/{stream_id}", method="GET")
+    bot.get_stream_topics(stream_id)
     bot.add_subscriptions([{"name": "community"}])
     bot.remove_subscriptions(["community"])
     queue = bot.register(
@@ -64,6 +66,7 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     alice.remove_reaction({"message_id": note_id, "emoji_name": "+1"})
     bot.get_messages({"anchor": "newest", "num_before": 10, "num_after": 0})
     bot.get_raw_message(note_id)
+    bot.render_message({"content": "@**Alice Example** at <time:2024-11-06T17:00:00Z>"})
     bot.delete_message(note_id)
     bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
     bot.deregister(queue["queue_id"])
@@ -115,6 +118,26 @@ def test_the_github_profile_field_is_how_a_bot_can_find_a_hidden_person(world: W
     assert json.loads(github["field_data"]) == {"subtype": "github"}
     user = bot.get_user_by_id(world.alice.user_id, include_custom_profile_fields=True)["user"]
     assert user["profile_data"] == {str(github["id"]): {"value": "alice-gh"}}
+
+
+def test_topics_subscription_status_and_previews(world: World) -> None:
+    bot = world.client(world.bot)
+    stream_id = bot.get_stream_id("community")["stream_id"]
+    first = _send(bot, "one", topic="Agenda")
+    _send(bot, "two", topic="notes")
+    last = _send(bot, "three", topic="agenda")
+    topics = bot.get_stream_topics(stream_id)["topics"]
+    assert topics == [{"name": "agenda", "max_id": last}, {"name": "notes", "max_id": first + 1}]
+    status = bot.call_endpoint(
+        f"users/{world.guest.user_id}/subscriptions/{stream_id}", method="GET"
+    )
+    assert status["is_subscribed"] is False
+    preview = bot.render_message({"content": "@**Alice Example**"})["rendered"]
+    mention = (
+        f'<span class="user-mention" data-user-id="{world.alice.user_id}">@Alice Example</span>'
+    )
+    assert preview == f"<p>{mention}</p>"
+    assert len(world.sandbox.realm.messages) == 3  # a preview posts nothing
 
 
 def test_streams_and_subscriptions(world: World) -> None:

@@ -142,6 +142,7 @@ CASES: Final = (
     Case(28),
     Case(29),
     Case(30),
+    Case(31),
     Case(32),
     Case(33),
     Case(34, before=(33,)),
@@ -150,6 +151,7 @@ CASES: Final = (
     Case(37),
     Case(38),
     Case(39),
+    Case(40, given=lambda r: r.given(105, H, "hello meetbot", topic="smoke test")),
     # sending, addressing, limits, rendering
     Case(43),
     Case(44),
@@ -178,6 +180,7 @@ CASES: Final = (
     Case(68),
     Case(69),
     Case(70),
+    Case(77),
     Case(78),
     Case(79),
     Case(80),

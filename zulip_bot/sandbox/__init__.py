@@ -50,7 +50,8 @@ Use it from tests::
 
 Endpoints: GET /server_settings, /users/me, /users, /users/{id|email}, /realm/profile_fields,
 /streams, /streams/{id}, /streams/{id}/members, /get_stream_id, /users/me/subscriptions (GET, POST,
-DELETE); /messages (POST, GET with narrow and anchor), /messages/{id} (GET, PATCH, DELETE),
+DELETE), /users/{id}/subscriptions/{stream_id}, /users/me/{stream_id}/topics; /messages (POST, GET
+with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELETE),
 /messages/{id}/reactions (POST, DELETE), POST /submessage; POST /register, GET and DELETE /events.
 Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
 """

@@ -165,6 +165,30 @@ def stream_members(call: Call) -> Payload:
         return {"subscribers": list(found.subscribers)}
 
 
+def subscription_status(call: Call) -> Payload:
+    with call.realm.condition:
+        person = _user_arg(call)
+        found = call.realm.streams.get(int(call.path_args[1]))
+        if found is None or not call.realm.can_see_stream(call.me, found):
+            raise ApiError("Invalid channel ID")
+        return {"is_subscribed": person.user_id in found.subscribers}
+
+
+def stream_topics(call: Call) -> Payload:
+    """Most recent first; a topic is spelled as in its latest message."""
+    realm, me = call.realm, call.me
+    with realm.condition:
+        found = realm.streams.get(int(call.path_args[0]))
+        if found is None or not realm.can_see_stream(me, found):
+            raise ApiError("Invalid channel ID")
+        latest: dict[str, tuple[int, str]] = {}
+        for message in realm.messages_in(found.name):
+            if realm.can_access(me, message):
+                latest[message.topic.casefold()] = (message.id, message.topic)
+    topics = sorted(latest.values(), reverse=True)
+    return {"topics": [{"name": name, "max_id": max_id} for max_id, name in topics]}
+
+
 def subscriptions(call: Call) -> Payload:
     with_subscribers = call.params.boolean("include_subscribers", False)
     me = call.me
@@ -325,6 +349,10 @@ def get_message(call: Call) -> Payload:
             "message": realm.message_dict(message, call.me, apply_markdown=apply_markdown),
             "raw_content": message.content,
         }
+
+
+def render_message(call: Call) -> Payload:
+    return {"rendered": call.realm.render(call.params.text("content"))}
 
 
 def edit_message(call: Call) -> Payload:

@@ -355,6 +355,11 @@ class Realm:
             return None
         return Person(user.user_id, user.full_name)
 
+    def render(self, content: str) -> str:
+        """HTML as this realm's people and streams make it (POST /messages/render)."""
+        with self.condition:
+            return render(content, self._lookup, self._stream_lookup).html
+
     def _stream_lookup(self, name: str) -> tuple[int, str] | None:
         stream = self.stream_by_name(name)
         return (stream.stream_id, stream.name) if stream else None
