@@ -12,7 +12,6 @@ import logging
 import re
 import socket
 import threading
-import time
 import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -170,19 +169,12 @@ class App:
                 )
                 return _error(error, headers)
             limiter = self.events_limiter if route.events else self.api_limiter
+            if fault is not None and fault.kind == "429":
+                return self._scripted_429(limiter, fault.retry_after)
             decision = limiter.check(user.user_id)
             if not decision.allowed:
                 return _error(rate_limited(decision.retry_after), decision.headers())
         rate_headers = decision.headers() if decision else None
-        if fault is not None and fault.kind == "429":
-            forced = Decision(
-                False,
-                decision.limit if decision else 200,
-                0,
-                int(time.time()) + 1,
-                fault.retry_after,
-            )
-            return _error(rate_limited(fault.retry_after), forced.headers())
         if fault is not None and fault.kind == "expire" and user is not None:
             self.realm.queues.expire(user.user_id)
         params = Params(
@@ -202,6 +194,12 @@ class App:
         if ignored:
             payload["ignored_parameters_unsupported"] = ignored
         return _json(200, payload, rate_headers if reply.rate_headers else None)
+
+    def _scripted_429(self, limiter: SlidingWindowLimiter, retry_after: float) -> Answer:
+        """Refused like a real 429, so not counted against the window either."""
+        reset = int(self.realm.clock.now() + retry_after)
+        refused = Decision(False, limiter.rule.requests, 0, reset, retry_after)
+        return _error(rate_limited(retry_after), refused.headers())
 
     def _match(self, method: str, path: str) -> tuple[Route | None, tuple[str, ...], list[str]]:
         allowed = []
