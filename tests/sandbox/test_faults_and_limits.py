@@ -301,3 +301,21 @@ def test_drop_after_posts_the_message_but_the_client_never_hears(
             timeout=10,
         )
     assert [m.content for m in sandbox.realm.messages_in("community", "t")] == ["once"]
+
+
+def test_a_scripted_429_storm_costs_no_part_of_the_budget(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("/users/me", "429", count=3, retry_after=0.5)
+    assert [_get(sandbox, user, "users/me").status_code for _ in range(3 + 5 + 1)] == [
+        429,
+        429,
+        429,
+        200,
+        200,
+        200,
+        200,
+        200,
+        429,
+    ]
