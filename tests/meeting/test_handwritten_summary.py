@@ -54,11 +54,12 @@ def test_hand_written_notes_end_in_a_summary_by_owner_with_the_decisions(chat: C
     ]
     jaime, kk = chat.senders["JRG"].user_id, chat.senders["KK"].user_id
     actions = summary.split("**Open action items**\n", 1)[1]
-    blocks = actions.split("\n\n", 1)[0].splitlines()
-    # Each owner once, with their tasks under them; both owners of the shared task get it.
-    assert blocks == [
-        "- (no owner)",
-        "  - A1: call the vote (from 2024-11-06)",
+    labelled, inferred = actions.split("\n\n", 2)[:2]
+    assert labelled.splitlines() == ["- (no owner)", "  - A1: call the vote (from 2024-11-06)"]
+    # Read from prose, for a person to confirm: each owner once, with their tasks under them;
+    # both owners of the shared task get it.
+    assert inferred.splitlines()[0].startswith("**Read from the notes, to confirm**")
+    assert inferred.splitlines()[1:] == [
         f"- @**Jaime Rodríguez-Guerra|{jaime}**",
         f"  - A2: write up the [CEP summary]({CEP}) (from 2024-11-06)",
         "- Jaime",

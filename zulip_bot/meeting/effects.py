@@ -49,3 +49,15 @@ class Send:
     #: The reply only confirms what the person asked (a vote, `here`, a note): the runner may
     #: acknowledge it with an emoji reaction on their message instead, or batch it under load.
     ack_only: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Change the content of a message the bot posted (its agenda); the runner may coalesce
+    several edits of one message into the last."""
+
+    message_id: int
+    content: str
+
+
+Effect = Send | Edit

@@ -50,7 +50,7 @@ class Summary:
     discussed: tuple[DiscussedItem, ...]
     actions: tuple[OpenAction, ...]
     carried: tuple[str, ...]
-    notes_path: str
+    notes_path: str  # markdown: a link to the notes, or the file's path as code
     next_draft: str | None  # where it is (as markdown), or why it could not be written
     to_confirm: tuple[int, ...] = ()  # actions read from prose in the notes: a person confirms
 
@@ -92,6 +92,39 @@ def agenda(title: str, lines: Sequence[AgendaLine]) -> list[str]:
     ]
 
 
+def agenda_thread(
+    title: str, start: dt.datetime, video: str, lines: Sequence[AgendaLine], bot: str
+) -> str:
+    """The message that opens a meeting's topic and is kept current: when, where, the agenda,
+    and how to add to it. One message, so that it can be edited in place; a very long agenda
+    points to `agenda` for the rest."""
+    where = f" · [video call]({video})" if video else ""
+    head = f"{time_tag(start)}{where}"
+    how = (
+        f"Add an item: `@**{bot}** add item <text>` in this topic. Vote with 👍 on an item's "
+        f"message or `@**{bot}** vote <n>`; `@**{bot}** help` lists the rest."
+    )
+    parts = agenda(title, lines)
+    more = "\n\n…and more: `agenda` lists them all." if len(parts) > 1 else ""
+    return f"{head}\n\n{parts[0]}{more}\n\n{how}"
+
+
+def reminder(title: str, start: dt.datetime, video: str, organizers: Sequence[str]) -> str:
+    where = f" Join: {video}" if video else ""
+    who = f" {', '.join(organizers)}:" if organizers else ""
+    return f"⏰{who} {title} starts {time_tag(start)}.{where}"
+
+
+def owner_reminder(title: str, start: dt.datetime, actions: Sequence[OpenAction]) -> str:
+    lines = [
+        f"Before {title} {time_tag(start)}: your open action "
+        f"{noun(len(actions), 'item')}. Reply `done A<n>` when one is done.",
+        "",
+        *(f"- A{a.id}: {a.text} (from {a.day})" for a in actions),
+    ]
+    return "\n".join(lines)
+
+
 def _owner_blocks(actions: Iterable[OpenAction]) -> list[str]:
     by_owner: dict[str, list[OpenAction]] = {}
     for action in actions:
@@ -114,7 +147,7 @@ def summary(data: Summary) -> list[str]:
     """The summary, split into messages that each stay under Zulip's limit."""
     lines = [
         f"## Summary: {data.title}",
-        f"Held {time_tag(data.start)}, notes in `{data.notes_path}`.",
+        f"Held {time_tag(data.start)}, notes in {data.notes_path}.",
         "",
         f"**Attendees** ({data.head_count}): " + (", ".join(data.attendees) or "none recorded"),
         "",

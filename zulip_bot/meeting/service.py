@@ -805,6 +805,9 @@ class MeetingService:
                 f"The next {ctx.meeting.title} is {messages.time_tag(ctx.start)}; `start` works "
                 f"from {minutes} minutes before it."
             )
+        return [self._reply(msg, self._start(ctx))]
+
+    def _start(self, ctx: Context) -> str:
         self.store.set_status(*ctx.key, "running", None)
         order = ""
         if ctx.meeting.order_by_votes:
@@ -814,11 +817,7 @@ class MeetingService:
             except NotesError as error:
                 order = f" I kept the agenda in its written order: {error}."
         self._save(ctx)  # the draft exists from now on, for the note-takers
-        return [
-            self._reply(
-                msg, f"{ctx.meeting.title} has started.{order} `next` opens the first item."
-            )
-        ]
+        return f"{ctx.meeting.title} has started.{order} `next` opens the first item."
 
     def _order_by_votes(self, ctx: Context) -> bool:
         """Undiscussed items move by votes, ties by submission; discussed ones stay put.
@@ -1134,7 +1133,8 @@ class MeetingService:
             self._reply(
                 msg,
                 f"The notes draft for {messages.time_tag(ctx.start)} is "
-                f"`{ctx.path}` ({messages.counted(count, 'agenda item')}).",
+                f"{self._where_notes(ctx.meeting, ctx.day, ctx.path)} "
+                f"({messages.counted(count, 'agenda item')}).",
             )
         ]
 
@@ -1157,8 +1157,13 @@ class MeetingService:
         return (c.help_for(cmd.topic) if cmd.topic else None) or c.usage()
 
     def _cmd_end(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
+        return [Send(text, stream=msg.stream, topic=msg.topic) for text in self._end(ctx, now)]
+
+    def _end(self, ctx: Context, now: dt.datetime) -> list[str]:
+        """Close the poll, bring the action registry up to date, write the next draft; the
+        summary's messages."""
         self._close_poll(ctx)
-        wrapup.register_written_actions(self.store, ctx.meeting, ctx.day, ctx.doc)
+        to_confirm = wrapup.register_written_actions(self.store, ctx.meeting, ctx.day, ctx.doc)
         wrapup.close_ticked_actions(self.store, ctx.meeting, ctx.doc)
         self._save(ctx)
         self.store.set_status(*ctx.key, "ended", None, now.isoformat())
@@ -1174,7 +1179,12 @@ class MeetingService:
         ]
         try:
             written = wrapup.next_draft(ctx.meeting, ctx.start, carried, open_actions)
-            next_draft = f"`{written}`" if written else None
+            following = schedule.next_occurrence(ctx.meeting, ctx.start)
+            next_draft = (
+                self._where_notes(ctx.meeting, following.date(), written)
+                if written and following
+                else None
+            )
         except NotesError as error:  # the meeting still ends; the summary says what failed
             next_draft = f"not written, because {error}"
         decisions = ctx.doc.decisions()
@@ -1197,9 +1207,15 @@ class MeetingService:
             discussed=discussed,
             actions=tuple(open_actions),
             carried=tuple(i.text for i in carried),
-            notes_path=str(ctx.path),
+            notes_path=self._where_notes(ctx.meeting, ctx.day, ctx.path),
             next_draft=next_draft,
+            to_confirm=tuple(to_confirm),
         )
-        return [
-            Send(text, stream=msg.stream, topic=msg.topic) for text in messages.summary(summary)
-        ]
+        return messages.summary(summary)
+
+    @staticmethod
+    def _where_notes(meeting: MeetingConfig, day: dt.date, path: Path) -> str:
+        """Where people read the notes: the meeting's `notes_url` when it has one (they
+        cannot open a file on the bot's machine), else the path."""
+        url = meeting.notes_url_for(day)
+        return f"[{path.name}]({url})" if url else f"`{path}`"

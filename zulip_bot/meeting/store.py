@@ -75,6 +75,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE runner_command (
         message_id INTEGER PRIMARY KEY, ref TEXT NOT NULL, stream TEXT, topic TEXT);
     """,
+    # 5 (schedule): the jobs done, never to be done again, and each occurrence's agenda post,
+    # kept current by edits until Zulip's edit limit, then posted afresh at most hourly.
+    """
+    CREATE TABLE job_done (key TEXT PRIMARY KEY, at TEXT NOT NULL);
+    CREATE TABLE agenda_post (
+        meeting TEXT NOT NULL, day TEXT NOT NULL, message_id INTEGER, posted_at TEXT NOT NULL,
+        content TEXT NOT NULL, stale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (meeting, day));
+    """,
 )
 
 
@@ -116,6 +124,19 @@ class ActionRow:
     owner: str
     text: str
     done: bool
+
+
+@dataclass(frozen=True)
+class AgendaPost:
+    """The agenda message of one occurrence: `content` is what it shows now; `stale` means
+    the agenda changed after Zulip stopped letting us edit it."""
+
+    meeting: str
+    day: str
+    message_id: int | None
+    posted_at: str
+    content: str
+    stale: bool
 
 
 @dataclass(frozen=True)
@@ -476,6 +497,43 @@ class Store:
         self.db.execute(
             "INSERT INTO undo (meeting, day, sender, kind, payload) VALUES (?, ?, ?, ?, ?)",
             (meeting, day, sender, kind, json.dumps(payload)),
+        )
+
+    # --- the schedule -----------------------------------------------------------------------
+
+    def jobs_done(self) -> set[str]:
+        return {str(row[0]) for row in self.db.execute("SELECT key FROM job_done")}
+
+    def job_done(self, key: str, at: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO job_done VALUES (?, ?)", (key, at))
+
+    def agenda_post(self, meeting: str, day: str) -> AgendaPost | None:
+        row = self.db.execute(
+            "SELECT message_id, posted_at, content, stale FROM agenda_post "
+            "WHERE meeting=? AND day=?",
+            (meeting, day),
+        ).fetchone()
+        return AgendaPost(meeting, day, row[0], row[1], row[2], bool(row[3])) if row else None
+
+    def stale_agenda_posts(self) -> list[AgendaPost]:
+        rows = self.db.execute(
+            "SELECT meeting, day, message_id, posted_at, content, stale FROM agenda_post "
+            "WHERE stale"
+        )
+        return [AgendaPost(m, d, i, p, c, bool(s)) for m, d, i, p, c, s in rows]
+
+    def save_agenda_post(self, post: AgendaPost) -> None:
+        self.db.execute(
+            "INSERT INTO agenda_post VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meeting, day) DO "
+            "UPDATE SET message_id=excluded.message_id, posted_at=excluded.posted_at, "
+            "content=excluded.content, stale=excluded.stale",
+            (post.meeting, post.day, post.message_id, post.posted_at, post.content, post.stale),
+        )
+
+    def agenda_posted(self, meeting: str, day: str, message_id: int) -> None:
+        self.db.execute(
+            "UPDATE agenda_post SET message_id=? WHERE meeting=? AND day=?",
+            (message_id, meeting, day),
         )
 
     def details(self, meeting: str, day: str, item: int) -> set[str]:
