@@ -23,7 +23,7 @@ BOT: Final = "meetbot-bot@zulipdev.com"
 #: Dicts whose keys are data (ids, emails), not field names: compared by their values.
 MAPS: Final = frozenset({"profile_data", "subscribed", "already_subscribed"})
 #: Fields that are null or a value depending on the data, in the real server too.
-NULLABLE: Final = frozenset({"creator_id", "first_message_id", "avatar_url", "delivery_email"})
+NULLABLE: Final = frozenset({"creator_id", "first_message_id"})
 #: Keys present or not depending on the realm's history: a human's send that starts a topic
 #: has `automatic_new_visibility_policy`.
 OPTIONAL: Final = frozenset({"automatic_new_visibility_policy"})
