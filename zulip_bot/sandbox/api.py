@@ -196,8 +196,7 @@ def subscriptions(call: Call) -> Payload:
         subs = call.realm.subscriptions_of(me)
         return {
             "subscriptions": [
-                s.subscription_dict(me.user_id, subscribers=with_subscribers, notifications=None)
-                for s in subs
+                s.subscription_dict(subscribers=with_subscribers, notifications=None) for s in subs
             ]
         }
 

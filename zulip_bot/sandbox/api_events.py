@@ -94,9 +94,7 @@ def _state_subscription(call: Call) -> Payload:
     subs = realm.subscriptions_of(me)
     others = [s for s in realm.streams_for(me) if s not in subs]
     return {
-        "subscriptions": [
-            s.subscription_dict(me.user_id, subscribers=True, notifications=False) for s in subs
-        ],
+        "subscriptions": [s.subscription_dict(subscribers=True, notifications=False) for s in subs],
         "unsubscribed": [],
         "never_subscribed": [{**s.as_dict(), "subscribers": list(s.subscribers)} for s in others],
     }

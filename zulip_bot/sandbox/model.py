@@ -87,7 +87,6 @@ class Stream:
     history_public_to_subscribers: bool = True
     subscribers: list[int] = field(default_factory=list)
     first_message_id: int | None = None
-    colors: dict[int, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,14 +107,12 @@ class Stream:
             "stream_weekly_traffic": None,
         }
 
-    def subscription_dict(
-        self, user_id: int, *, subscribers: bool, notifications: bool | None
-    ) -> dict[str, Any]:
+    def subscription_dict(self, *, subscribers: bool, notifications: bool | None) -> dict[str, Any]:
         """`notifications` is None in GET /users/me/subscriptions and False in /register."""
         found = self.as_dict()
         found.update(
             audible_notifications=notifications,
-            color=self.colors.get(user_id, "#76ce90"),
+            color="#76ce90",
             desktop_notifications=notifications,
             email_notifications=notifications,
             in_home_view=True,

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import zulip
+
 from zulip_bot.sandbox.clock import Clock, SystemClock
 from zulip_bot.sandbox.events import QueueSettings
 from zulip_bot.sandbox.faults import Faults
@@ -129,10 +131,8 @@ class Sandbox:
             config.write(handle)
         return path
 
-    def client(self, email: str, **options: Any) -> Any:
+    def client(self, email: str, **options: Any) -> zulip.Client:
         """A `zulip.Client` logged in as that user."""
-        import zulip
-
         user = self.user(email)
         return zulip.Client(
             email=user.delivery_email, api_key=user.api_key, site=self.url, **options
