@@ -319,3 +319,17 @@ def test_a_scripted_429_storm_costs_no_part_of_the_budget(
         200,
         429,
     ]
+
+
+def test_scripted_faults_and_spent_budgets_can_be_cleared(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    sandbox.faults.next("/users/me", "500", count=4)
+    assert sandbox.faults.pending() == 4
+    sandbox.faults.clear()
+    for _ in range(5):
+        assert _get(sandbox, user, "users/me").status_code == 200
+    assert _get(sandbox, user, "users/me").status_code == 429
+    sandbox.api_limiter.reset()
+    assert _get(sandbox, user, "users/me").status_code == 200
