@@ -148,6 +148,7 @@ _PREFIXES: tuple[tuple[OwnerStyle, re.Pattern[str]], ...] = (
     ("dash", re.compile(rf"(?P<o>{_PERSON_NAME})\s+[-\u2013\u2014](?:\s+|$)")),
 )
 _SPLIT = re.compile(r"\s*(?:[/,;&+]|\band\b|\bvia\b)\s*|\s+(?=@)")
+_NAME_END = re.compile(r":|\s[-\u2013\u2014](?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,11 @@ def _may_own(owner: str) -> bool:
 def owner_prefix(text: str) -> OwnerPrefix | None:
     """The `XX:`, `(XX)`, `[XX]`, `XX -`, `Name:` or `Name -` owner prefix at the start of an
     item's text."""
+    if not text or not (text[0] in "([" or text[0].isupper()):
+        return None  # every form starts with a bracket or a capital: most text is done here
     for number, (style, pattern) in enumerate(_PREFIXES):
+        if number == 4 and not _NAME_END.search(text, 0, 90):
+            return None  # no `:` or ` - ` near the start: no `Name:` or `Name -` either
         match = pattern.match(text)
         if match is None:
             continue

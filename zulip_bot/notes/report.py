@@ -1,4 +1,8 @@
-"""What `meetbot notes show` prints: a notes file as a person reads it, or as JSON."""
+"""What `meetbot notes show` prints: a notes file as a person reads it, or as JSON.
+
+Action items and decisions come in two kinds: those written with a label or under an action
+heading, and those read from prose, which a person should confirm. Both are shown, apart.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 from typing import Any
 
 from zulip_bot.notes.document import NotesDocument
-from zulip_bot.notes.model import AgendaItem
+from zulip_bot.notes.model import ActionItem, AgendaItem, Decision
 
 
 def _box(item: AgendaItem) -> str:
@@ -41,14 +45,17 @@ def as_text(doc: NotesDocument) -> str:
         out.append(f"{number}. {'#' * section.level} {section.title}")
         for index, item in enumerate(section.items, start=1):
             out.extend("   " + line for line in _item_lines(item, f"{number}.{index}", 0))
-    actions = doc.action_items()
-    out.append(f"Action items: {len(actions)}")
-    out.extend(
-        f"  - {'/'.join(a.owners) or '(no owner)'}: {a.text}  (line {a.line})" for a in actions
-    )
-    decisions = doc.decisions()
-    out.append(f"Decisions: {len(decisions)}")
-    out.extend(f"  - {d.text}  (line {d.line})" for d in decisions)
+    actions, decisions = doc.action_items(), doc.decisions()
+    for label, kind in (("Action items", "explicit"), ("Action items read from prose", "inferred")):
+        listed = [a for a in actions if a.confidence == kind]
+        out.append(f"{label}: {len(listed)}")
+        out.extend(
+            f"  - {'/'.join(a.owners) or '(no owner)'}: {a.text}  (line {a.line})" for a in listed
+        )
+    for label, kind in (("Decisions", "explicit"), ("Decisions read from prose", "inferred")):
+        found = [d for d in decisions if d.confidence == kind]
+        out.append(f"{label}: {len(found)}")
+        out.extend(f"  - {d.text}  (line {d.line})" for d in found)
     out.append(f"Warnings: {len(doc.warnings)}")
     out.extend(f"  - {w}" for w in doc.warnings)
     return "\n".join(out) + "\n"
@@ -64,6 +71,27 @@ def _item_json(item: AgendaItem | None) -> dict[str, Any] | None:
         "line": item.line,
         "children": [_item_json(child) for child in item.children],
     }
+
+
+def _actions_json(actions: list[ActionItem], kind: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": a.text,
+            "owners": list(a.owners),
+            "line": a.line,
+            "item": a.item.line if a.item else None,
+        }
+        for a in actions
+        if a.confidence == kind
+    ]
+
+
+def _decisions_json(decisions: list[Decision], kind: str) -> list[dict[str, Any]]:
+    return [
+        {"text": d.text, "line": d.line, "item": d.item.line if d.item else None}
+        for d in decisions
+        if d.confidence == kind
+    ]
 
 
 def as_json(doc: NotesDocument) -> str:
@@ -82,19 +110,10 @@ def as_json(doc: NotesDocument) -> str:
             }
             for s in doc.sections()
         ],
-        "action_items": [
-            {
-                "text": a.text,
-                "owners": list(a.owners),
-                "line": a.line,
-                "item": a.item.line if a.item else None,
-            }
-            for a in doc.action_items()
-        ],
-        "decisions": [
-            {"text": d.text, "line": d.line, "item": d.item.line if d.item else None}
-            for d in doc.decisions()
-        ],
+        "action_items": _actions_json(doc.action_items(), "explicit"),
+        "inferred_action_items": _actions_json(doc.action_items(), "inferred"),
+        "decisions": _decisions_json(doc.decisions(), "explicit"),
+        "inferred_decisions": _decisions_json(doc.decisions(), "inferred"),
         "warnings": [{"line": w.line, "message": w.message} for w in doc.warnings],
     }
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
