@@ -90,6 +90,12 @@ def run_sandbox(args: argparse.Namespace) -> int:
         streams = ", ".join(sorted({f"#{m.stream}" for m in config.meetings}))
         print(f"  streams:   {streams}")
         print(f"Run the bot: meetbot run --config {config.path} --zuliprc {files[0]}")
+        if len(files) > 1:
+            first = config.meetings[0]
+            print(
+                f"Talk as a person: zulip-send --config-file {files[1]} --stream {first.stream!r}"
+                f" --subject 'hello' --message '@**{config.bot_name}** help'"
+            )
         print("Stop with Ctrl-C.", flush=True)
         _wait_for_signal()
     finally:
