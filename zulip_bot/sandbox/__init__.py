@@ -54,6 +54,12 @@ DELETE), /users/{id}/subscriptions/{stream_id}, /users/me/{stream_id}/topics; /m
 with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELETE),
 /messages/{id}/reactions (POST, DELETE), POST /submessage; POST /register, GET and DELETE /events.
 Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
+
+Not like the real server (yet): no moving messages between streams, user groups, message flags,
+scheduled messages, uploads, typing, presence or bot storage; no realm_user or subscription
+events; rendering covers what a bot writes (no emoji, spoilers, syntax highlighting, KaTeX or
+search highlights); a few dozen emoji names; unauthenticated requests are not rate-limited; each
+connection serves one request (HTTP/1.0).
 """
 
 from zulip_bot.sandbox.clock import Clock, FastClock, ManualClock, SystemClock
