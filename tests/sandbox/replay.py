@@ -30,7 +30,14 @@ OPTIONAL: Final = frozenset({"automatic_new_visibility_policy"})
 #: Lists that are empty or not depending on how the server is set up.
 MAY_BE_EMPTY: Final = frozenset({"external_authentication_methods"})
 #: Event types the sandbox produces; the recordings also show realm_user, subscription, ...
-EVENT_TYPES: Final = ("message", "reaction", "submessage", "update_message", "delete_message")
+EVENT_TYPES: Final = (
+    "message",
+    "reaction",
+    "submessage",
+    "update_message",
+    "delete_message",
+    "realm_user",
+)
 
 # (user id, full name, login email, role, timezone)
 PEOPLE: Final = (

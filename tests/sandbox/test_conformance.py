@@ -68,6 +68,8 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     bot.get_raw_message(note_id)
     bot.render_message({"content": "@**Alice Example** at <time:2024-11-06T17:00:00Z>"})
     bot.delete_message(note_id)
+    alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
+    alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
     bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
     bot.deregister(queue["queue_id"])
     checked = world.checker.check()
@@ -507,6 +509,23 @@ def test_a_person_deactivated_mid_meeting(world: World) -> None:
     assert world.bob.user_id not in {m["user_id"] for m in bot.get_members()["members"]}
     said = _send(world.client(world.alice), "@**Bob Example** owns this")
     assert world.bob.user_id not in world.sandbox.realm.messages[said].user_flags
+
+
+def test_only_admins_deactivate_and_queues_hear_of_it(world: World) -> None:
+    bot, alice = world.client(world.bot), world.client(world.alice)
+    queue = bot.register(event_types=["realm_user"])
+    refused = bot.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
+    assert refused["msg"] == "Insufficient permission"
+    assert alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")["result"] == "success"
+    again = alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
+    assert again["msg"] == "User is already deactivated"
+    alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    events = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)["events"]
+    assert [e["person"] for e in events] == [
+        {"user_id": world.bob.user_id, "is_active": False},
+        {"user_id": world.bob.user_id, "is_active": True},
+    ]
+    assert world.client(world.bob).get_profile()["result"] == "success"
 
 
 def test_a_renamed_stream(world: World) -> None:

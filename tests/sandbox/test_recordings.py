@@ -335,6 +335,8 @@ CASES: Final = (
     Case(239),
     Case(240),
     Case(245, given=deactivated("bob@zulip.com")),
+    Case(244),
+    Case(247, given=deactivated("bob@zulip.com")),
     Case(249, given=temp_bot),
     # rate limiting
     Case(250),

@@ -48,7 +48,8 @@ Use it from tests::
   `edit_limit_seconds` (600, plus Zulip's 20 s grace), `hide_emails` (True, as in the recordings),
   `port` (0: a free one).
 
-Endpoints: GET /server_settings, /users/me, /users, /users/{id|email}, /realm/profile_fields,
+Endpoints: GET /server_settings, /users/me, /users, /users/{id|email}, DELETE /users/{id} and
+POST /users/{id}/reactivate (admins; a realm_user event), GET /realm/profile_fields,
 /streams, /streams/{id}, /streams/{id}/members, /get_stream_id, /users/me/subscriptions (GET, POST,
 DELETE), /users/{id}/subscriptions/{stream_id}, /users/me/{stream_id}/topics; /messages (POST, GET
 with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELETE),
@@ -56,8 +57,8 @@ with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELE
 Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
 
 Not like the real server (yet): no moving messages between streams, user groups, message flags,
-scheduled messages, uploads, typing, presence or bot storage; no realm_user or subscription
-events; rendering covers what a bot writes (no emoji, spoilers, syntax highlighting, KaTeX or
+scheduled messages, uploads, typing, presence or bot storage; no subscription events and no
+realm_user events but (de)activation; rendering covers what a bot writes (no emoji, spoilers, syntax highlighting, KaTeX or
 search highlights); a few dozen emoji names; unauthenticated requests are not rate-limited; each
 connection serves one request (HTTP/1.0).
 """

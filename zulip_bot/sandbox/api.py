@@ -129,6 +129,16 @@ def user(call: Call) -> Payload:
         }
 
 
+def deactivate_user(call: Call) -> Payload:
+    call.realm.set_active(int(call.path_args[0]), False, by=call.me)
+    return {}
+
+
+def reactivate_user(call: Call) -> Payload:
+    call.realm.set_active(int(call.path_args[0]), True, by=call.me)
+    return {}
+
+
 def profile_fields(call: Call) -> Payload:
     return {"custom_fields": [f.as_dict() for f in call.realm.profile_fields]}
 

@@ -106,10 +106,10 @@ class Sandbox:
             raise ValueError(f"no user logs in as {email}")
         return found
 
-    def deactivate(self, email: str) -> None:
-        """As an admin deactivating someone: they can no longer log in, be messaged or mentioned."""
-        with self.realm.condition:
-            self.user(email).is_active = False
+    def deactivate(self, email: str, *, active: bool = False) -> None:
+        """As an admin deactivating someone: they can no longer log in, be messaged or mentioned.
+        `active=True` brings them back."""
+        self.realm.set_active(self.user(email).user_id, active)
 
     def rename_stream(self, old: str, new: str) -> None:
         """Messages keep their stream; they show its new name from now on."""

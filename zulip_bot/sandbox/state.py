@@ -195,6 +195,27 @@ class Realm:
             self._personal_recipient(user.user_id)
             return user
 
+    def set_active(self, user_id: int, active: bool, *, by: User | None = None) -> None:
+        """DELETE /users/{id} and POST /users/{id}/reactivate (`by` an admin; None is whoever
+        runs the sandbox); queues hear of it as an update, not a removal (#244, #247)."""
+        with self.condition:
+            if by is not None and not by.is_admin:
+                raise ApiError("Insufficient permission")
+            user = self.users.get(user_id)
+            if user is None or user.system:
+                raise ApiError("No such user")
+            if user.is_active == active:
+                raise ApiError(
+                    "User is already active" if active else "User is already deactivated"
+                )
+            user.is_active = active
+            event = {
+                "type": "realm_user",
+                "op": "update",
+                "person": {"user_id": user.user_id, "is_active": active},
+            }
+            self.queues.publish(lambda q: dict(event) if q.wants("realm_user") else None)
+
     def github_field(self) -> ProfileField:
         return next(f for f in self.profile_fields if f.type == GITHUB_FIELD_TYPE)
 
