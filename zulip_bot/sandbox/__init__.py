@@ -57,10 +57,10 @@ with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELE
 Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
 
 Not like the real server (yet): no moving messages between streams, user groups, message flags,
-scheduled messages, uploads, typing, presence or bot storage; no subscription events and no
-realm_user events but (de)activation; rendering covers what a bot writes (no emoji, spoilers, syntax highlighting, KaTeX or
-search highlights); a few dozen emoji names; unauthenticated requests are not rate-limited; each
-connection serves one request (HTTP/1.0).
+scheduled messages, uploads, typing, presence or bot storage; no subscription events, and no
+realm_user events but (de)activation; rendering covers what a bot writes (no emoji, spoilers,
+syntax highlighting, KaTeX or search highlights); a few dozen emoji names; unauthenticated
+requests are not rate-limited; each connection serves one request (HTTP/1.0).
 """
 
 from zulip_bot.sandbox.clock import Clock, FastClock, ManualClock, SystemClock
