@@ -267,7 +267,12 @@ def ours_by_number(
 
 
 def cause(
-    what: str, real: AgendaItem, ours: AgendaItem | None, key: str = "", discussed: bool = True
+    what: str,
+    real: AgendaItem,
+    ours: AgendaItem | None,
+    key: str = "",
+    discussed: bool = True,
+    guess: str = "",
 ) -> str:
     """Why the draft differs, as far as the real line shows it."""
     if ours is None:
@@ -290,6 +295,11 @@ def cause(
             )
         if key.startswith("action"):
             return "action the reader infers from the bullet above it; chat writes one level"
+        if guess == f"action {key}":
+            return (
+                "the reader infers an action in the draft, where sub-bullets sit one level "
+                "deep, that the nested original does not have"
+            )
         return "sub-bullet text differs"
     if not real.text:
         return "real item has an owner and no text"
@@ -348,8 +358,8 @@ def compare(
                     name,
                     "sub-bullet",
                     key,
-                    closest(key, mine),
-                    cause("sub-bullet", child, ours, key, p.discussed),
+                    guess := closest(key, mine),
+                    cause("sub-bullet", child, ours, key, p.discussed, guess),
                 ),
             )
 

@@ -469,7 +469,8 @@ def add_section(
         if not safe:
             raise NotesError("a section needs a title")
         gap = (nl,) if span.start > 0 and lines[span.start - 1].strip() else ()
-        return Splice(span.start, span.start, (*gap, "#" * (level or span.level) + " " + safe + nl, nl))
+        heading = "#" * (level or span.level) + " " + safe + nl
+        return Splice(span.start, span.start, (*gap, heading, nl))
     if after is not None:
         span = find_section(parsed, after)
         start, end, depth = span.start, span.end, span.level
