@@ -333,3 +333,49 @@ def test_scripted_faults_and_spent_budgets_can_be_cleared(
     assert _get(sandbox, user, "users/me").status_code == 429
     sandbox.api_limiter.reset()
     assert _get(sandbox, user, "users/me").status_code == 200
+
+
+def test_concurrent_senders_reach_a_long_polling_queue_once_each_in_order() -> None:
+    with Sandbox.start(heartbeat_seconds=0.2) as sandbox:
+        bot = sandbox.add_bot("meetbot")
+        people = [sandbox.add_user(f"P{i}", f"p{i}@example.org") for i in range(8)]
+        sandbox.add_stream("community", subscribers=[bot, *people])
+        listener = sandbox.client(bot.delivery_email)
+        queue_id = listener.register(event_types=["message"])["queue_id"]
+        seen: list[int] = []
+        done = threading.Event()
+
+        def poll() -> None:
+            """Until the talking is over and a poll brings nothing new (a heartbeat)."""
+            last = -1
+            while True:
+                events = listener.get_events(queue_id=queue_id, last_event_id=last)["events"]
+                last = events[-1]["id"] if events else last
+                news = [e["message"]["id"] for e in events if e["type"] == "message"]
+                seen.extend(news)
+                if done.is_set() and not news:
+                    return
+
+        def talk(person: User) -> None:
+            client = sandbox.client(person.delivery_email)
+            for n in range(10):
+                client.send_message(
+                    {
+                        "type": "stream",
+                        "to": "community",
+                        "topic": "t",
+                        "content": f"{person.full_name} {n}",
+                    }
+                )
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        talkers = [threading.Thread(target=talk, args=(p,)) for p in people]
+        for thread in talkers:
+            thread.start()
+        for thread in talkers:
+            thread.join(timeout=30)
+        done.set()
+        poller.join(timeout=30)
+        assert seen == sorted(m.id for m in sandbox.realm.messages_in("community"))
+        assert len(seen) == 80
