@@ -156,6 +156,10 @@ def test_labelled_forms_are_explicit() -> None:
         "Need to talk to Anaconda IT",
         "How to move forward?",
         "CHL: Will talk to the team about it.",  # what a speaker said in the discussion
+        "Approval to host the same version of cudatoolkit",
+        "Reminder to vote on the CFEP",
+        "AWS is going to pay our bill",
+        "GSoC will announce mentoring organizations",
     ],
 )
 def test_prose_that_is_not_an_action_item_stays_out(text: str) -> None:
@@ -258,6 +262,11 @@ def test_lists_under_action_headings_and_lead_ins_are_tasks() -> None:
         ("Voice vote to cancel the 29th.", "Voice vote to cancel the 29th.", "inferred"),
         ("Needs new champion. Solved: defer it.", "Solved: defer it.", "explicit"),
         ("8 / 14 yes (57.14%)", "8 / 14 yes (57.14%)", "inferred"),
+        (
+            "Consensus --- yes; next meeting in May",
+            "Consensus --- yes; next meeting in May",
+            "explicit",
+        ),
     ],
 )
 def test_decisions(text: str, decision: str, confidence: str) -> None:
@@ -276,6 +285,9 @@ def test_decisions(text: str, decision: str, confidence: str) -> None:
         "Should we agree on this?",
         "Formal document, which includes how consensus is reached",
         "> Consensus: a quote",
+        "Decisions:",
+        "Decisions to be made: when we start the deprecation",
+        "Once you have agreement on the scope, go ahead",
     ],
 )
 def test_questions_proposals_and_quotes_are_no_decisions(text: str) -> None:

@@ -36,6 +36,37 @@ NOT_INITIALS = frozenset(
     [
         "ABI",
         "AI",
+        "AWS",
+        "CDN",
+        "COC",
+        "CRM",
+        "CZI",
+        "DNS",
+        "GCC",
+        "GCP",
+        "GHA",
+        "GPG",
+        "GSOC",
+        "HPC",
+        "IBM",
+        "IDE",
+        "JIT",
+        "KPI",
+        "LTS",
+        "MKL",
+        "MOU",
+        "NEP",
+        "OSS",
+        "OVH",
+        "PGP",
+        "PSF",
+        "SDK",
+        "SQL",
+        "SRE",
+        "SSH",
+        "SSL",
+        "SSO",
+        "TLS",
         "AOE",
         "API",
         "ARM",
@@ -125,6 +156,11 @@ _NOT_PEOPLE_WORDS = """
     versions very volunteer volunteers
     vote votes waiting want was ways we website were what when where which while who why will
     willing windows with work working workaround would yes yet you your
+    allow allows approval approve bump clarify consider create deprecate disable document drop
+    enable ensure establish explore figure find follow get give help improve include investigate
+    keep look make mid mid- migrate organize ping prepare propose proposals provide publish reach
+    reminder remove rename replace report require review run schedule set ship start stop submit
+    suggest support take talk tell test track write
 """
 NOT_PEOPLE = frozenset(_NOT_PEOPLE_WORDS.split())
 
@@ -735,7 +771,15 @@ _DECISION_PROSE = re.compile(
 _UNDECIDED = re.compile(
     r"\b(?:no|not|nothing|never|un)\s*(?:yet\s+)?(?:decided|decision|consensus|agreement|agreed)"
     r"|n't\s+(?:yet\s+)?(?:decided|agreed)|\bif\s+(?:we|they)\b"
-    r"|\b(?:how|whether|what|if)\s+(?:\w+\s+){0,2}(?:consensus|decided|agreed|decision)",
+    r"|\bdecisions?\s+(?:to\s+be\s+made|needed|pending|required)",
+    re.IGNORECASE,
+)
+
+
+# "how consensus is reached", "once you have agreement": a condition, not an outcome.
+_CONDITIONAL = re.compile(
+    r"\b(?:how|whether|what|if|once|when|until|unless)\s+(?:\w+\s+){0,2}"
+    r"(?:consensus|decided|agreed|decision|agreement)",
     re.IGNORECASE,
 )
 
@@ -749,9 +793,10 @@ def find_decision(text: str) -> tuple[str, Confidence] | None:
         sentence = masked[span.start : span.end]
         if "?" in sentence or _UNDECIDED.search(sentence):
             continue
-        if _DECISION_LABEL.match(sentence):
+        label = _DECISION_LABEL.match(sentence)
+        if label is not None and masked[span.start + label.end() :].strip(" :*-\u2014"):
             return text[span.start :].strip(), "explicit"
-        if _DECISION_PROSE.search(sentence):
+        if label is None and _DECISION_PROSE.search(sentence) and not _CONDITIONAL.search(sentence):
             return text[span.start :].strip(), "inferred"
     inside = _LABEL_INSIDE.search(masked)
     if inside is not None and "?" not in masked[inside.start() :]:
