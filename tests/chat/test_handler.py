@@ -303,7 +303,7 @@ class TestWithBotTestCase(BotTestCase, DefaultTests):
         self.verify_dialog(
             [
                 ("add item Zulip CEP", ADDED.format("Zulip CEP")),
-                ("vote 1", "Voted for item 1; it has 1 vote(s)."),
+                ("vote 1", "Voted for item 1; it has 1 vote."),
                 ("vote 1", "You already voted for item 1."),
             ]
         )

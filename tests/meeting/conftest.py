@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import REPO
 from zulip_bot.config import BotConfig, load_config
-from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import NotesDocument
@@ -44,18 +44,20 @@ class Chat:
     def config(self) -> BotConfig:
         return self.service.config
 
-    def say(self, who: str, text: str, now: dt.datetime = DURING, topic: str = TOPIC) -> list[Send]:
+    def say(
+        self, who: str, text: str, now: dt.datetime = DURING, topic: str = TOPIC
+    ) -> list[Effect]:
         number = next(self._ids)
         message = Incoming(f"m{number}", number, self.senders[who], text, "community", topic)
         replies = self.service.handle_message(message, now)
         for reply in replies:
-            if reply.ref is not None:  # what the runner does after posting
+            if isinstance(reply, Send) and reply.ref is not None:  # what the runner does
                 self.sent[reply.ref] = next(self._ids)
                 self.service.message_sent(reply.ref, self.sent[reply.ref])
         return replies
 
     def text(self, who: str, text: str, now: dt.datetime = DURING) -> str:
-        return "\n".join(r.content for r in self.say(who, text, now))
+        return "\n".join(r.content for r in self.say(who, text, now) if isinstance(r, Send))
 
     def react(self, who: str, message_id: int, added: bool = True) -> None:
         event = f"r{next(self._ids)}"

@@ -18,7 +18,7 @@ from zulip_bots.lib import AbstractBotHandler
 from zulip_bot.chat.process import settle_heap
 from zulip_bot.config import ConfigError, default_config_path, load_config
 from zulip_bot.meeting import commands
-from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.effects import Edit, Effect, Incoming, Sender
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
 
@@ -106,8 +106,11 @@ class MeetbotHandler:
             return content[match.end() :].strip()
         return content.strip()
 
-    def _send(self, send: Send, bot_handler: AbstractBotHandler) -> None:
+    def _send(self, send: Effect, bot_handler: AbstractBotHandler) -> None:
         request: dict[str, Any]
+        if isinstance(send, Edit):
+            bot_handler.update_message({"message_id": send.message_id, "content": send.content})
+            return
         if send.stream is None:
             request = {"type": "private", "to": [send.to], "content": send.content}
         else:

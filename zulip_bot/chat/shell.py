@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from zulip_bot.config import BotConfig, MeetingConfig
-from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.effects import Edit, Effect, Incoming, Sender
 from zulip_bot.meeting.service import MeetingService
 
 DIRECTIVES = """\
@@ -84,7 +84,11 @@ class Shell:
         )
         return [self._show(reply) for reply in self.service.handle_message(message, self.now())]
 
-    def _show(self, reply: Send) -> str:
+    def _show(self, reply: Effect) -> str:
+        if isinstance(reply, Edit):
+            first, *rest = reply.content.splitlines() or [""]
+            shown = [f"{self.service.config.bot_name}> (edits message {reply.message_id}) {first}"]
+            return "\n".join(shown + [f"    {line}" for line in rest])
         if reply.ref is not None:
             self.posted[reply.ref] = next(self._ids)
             self.service.message_sent(reply.ref, self.posted[reply.ref])

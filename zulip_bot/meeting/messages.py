@@ -101,8 +101,8 @@ def agenda_thread(
     where = f" · [video call]({video})" if video else ""
     head = f"{time_tag(start)}{where}"
     how = (
-        f"Add an item: `@**{bot}** add item <text>` in this topic. Vote with 👍 on an item's "
-        f"message or `@**{bot}** vote <n>`; `@**{bot}** help` lists the rest."
+        f"Add an item: `@**{bot}** add item <text>` in this topic; `@**{bot}** help` lists "
+        "the rest."
     )
     parts = agenda(title, lines)
     more = "\n\n…and more: `agenda` lists them all." if len(parts) > 1 else ""

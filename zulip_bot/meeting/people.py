@@ -150,6 +150,15 @@ class People:
             return f"@**{person.name}|{stored.user_id}**"
         return f"@**{person.name}**"
 
+    def mention_email(self, email: str) -> str:
+        """`@**Name|id**` for someone configured by email (an organizer)."""
+        person = self.config.roster.by_email(email)
+        stored = self.store.person(email)
+        name = person.name if person else stored.name if stored else email
+        if stored is not None and stored.user_id:
+            return f"@**{name}|{stored.user_id}**"
+        return f"@**{name}**"
+
     def unknown(self, owners: Sequence[str]) -> list[str]:
         """Owners who are neither in the roster nor among the people the bot has met."""
         met = self.store.people_initials()

@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from zulip_bot import schedule
+from zulip_bot import publish, schedule
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting import messages, transcript, wrapup
-from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.effects import Edit, Effect, Incoming, Send, Sender
 from zulip_bot.meeting.people import People
 from zulip_bot.meeting.refusal import Refused
-from zulip_bot.meeting.store import ActionRow, Busy, ItemRow, Store
+from zulip_bot.meeting.store import ActionRow, AgendaPost, Busy, ItemRow, Store
 from zulip_bot.notes import (
     AgendaItem,
     Attendee,
@@ -40,6 +40,8 @@ from zulip_bot.notes.parse import is_attendee_title, normalize_title
 ANYWHERE = (c.Help, c.Actions, c.Done, c.Iam)
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
+# Commands after which the agenda message may read differently (numbers, owners, votes, ticks).
+AGENDA_CHANGES = (c.Add, c.Edit, c.Withdraw, c.Vote, c.Unvote, c.Start, c.Next, c.GoTo, c.Undo)
 THUMBS_UP = ("+1", "thumbs_up", "like")
 REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
 START_EARLY = dt.timedelta(hours=1)  # a `start` long before the meeting is a mistake
@@ -48,6 +50,8 @@ BUSY = (
     "I am busy: my database is locked by another process. Nothing was changed; "
     "send the command again in a minute."
 )
+REPOST_EVERY = dt.timedelta(hours=1)  # a stale agenda message is posted afresh at most this often
+EDIT_LIMIT = dt.timedelta(seconds=600)  # Zulip's default; the runner sets the realm's own
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
 
@@ -110,15 +114,30 @@ class Live:
     item: AgendaItem
 
 
+class _Done:
+    """The keys of jobs done, as the store keeps them (text), for `schedule.due_jobs`."""
+
+    def __init__(self, keys: set[str]) -> None:
+        self.keys = keys
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self.keys
+
+
 class MeetingService:
     def __init__(self, config: BotConfig, store: Store) -> None:
         self.config = config
         self.store = store
         self.people = People(config, store)
+        #: How long Zulip lets the bot edit its messages (None: no limit).
+        self.edit_limit: dt.timedelta | None = EDIT_LIMIT
+        # Who the schedule acts as: the bot itself, never a person in the roster.
+        self._bot = Sender(f"{config.bot_name}@localhost", config.bot_name, 0, is_bot=True)
+        self._bot_person = Person(config.bot_name, "", email=self._bot.email)
 
     # --- entry points -----------------------------------------------------------------------
 
-    def handle_message(self, message: Incoming, now: dt.datetime) -> list[Send]:
+    def handle_message(self, message: Incoming, now: dt.datetime) -> list[Effect]:
         """A message to the bot gets replies; any message in a running meeting's topic is kept
         in the transcript (and, with `auto_attendance`, adds its sender to the attendees).
         When another process holds the database too long, the sender is told to try again:
@@ -132,10 +151,11 @@ class MeetingService:
                 raise
             return [self._reply(message, BUSY)]
 
-    def _handle_message(self, message: Incoming, now: dt.datetime) -> list[Send]:
+    def _handle_message(self, message: Incoming, now: dt.datetime) -> list[Effect]:
         meeting = self.config.meeting_for_stream(message.stream or "")
         if message.stream is None:
             meeting, message = self._named_meeting(message)
+        effects: list[Effect]
         with self.store.transaction():
             if self.store.seen(message.event_id):
                 return []
@@ -146,7 +166,7 @@ class MeetingService:
                 command = c.parse(message.content)
                 if isinstance(command, ANYWHERE):
                     with self.store.savepoint():
-                        effects = self._anywhere(command, message, meeting, now)
+                        effects = [*self._anywhere(command, message, meeting, now)]
                 elif meeting is None:
                     effects = [self._reply(message, self._where(command))]
                 else:
@@ -158,13 +178,16 @@ class MeetingService:
 
     def _in_meeting(
         self, command: c.Command, meeting: MeetingConfig, message: Incoming, now: dt.datetime
-    ) -> list[Send]:
+    ) -> list[Effect]:
         running_before = self.store.running(meeting.key)
+        effects: list[Effect]
         for _attempt in range(SAVE_ATTEMPTS):
             try:
                 ctx = self._context(meeting, message.sender, now)
                 with self.store.savepoint():
-                    effects = self._dispatch(command, ctx, message, now)
+                    effects = [*self._dispatch(command, ctx, message, now)]
+                    if isinstance(command, AGENDA_CHANGES):
+                        effects += self._refresh_agenda(ctx, now)
                 break
             except NotesConflict:
                 continue  # someone saved the draft meanwhile: do it again on their version
@@ -206,7 +229,7 @@ class MeetingService:
         emoji: str,
         added: bool,
         now: dt.datetime,
-    ) -> list[Send]:
+    ) -> list[Effect]:
         """A 👍 on the bot's reply to an `add` is a vote for that item; removing it unvotes."""
         if sender.is_bot or emoji not in THUMBS_UP:
             return []
@@ -214,9 +237,20 @@ class MeetingService:
             if self.store.seen(event_id):
                 return []
             found = self.store.item_by_message(message_id)
-            if found is not None:
-                self.store.vote(found[0], found[1], found[2], sender.email.casefold(), added)
-        return []
+            if found is None:
+                return []
+            key, day, number = found
+            if not self.store.vote(key, day, number, sender.email.casefold(), added):
+                return []
+            meeting = self.config.meeting(key)
+            if meeting is None or self.store.agenda_post(key, day) is None:
+                return []
+            start = self._start_of(meeting, dt.date.fromisoformat(day))
+            try:
+                ctx = self._draft_context(meeting, start, self._bot, self._bot_person)
+            except Refused:
+                return []  # the vote counts; the agenda message catches up on a later change
+            return self._refresh_agenda(ctx, now)
 
     def handle_submessage(
         self, event_id: str, sender: Sender, message_id: int, content: str
@@ -253,12 +287,15 @@ class MeetingService:
                 self.store.update_item(meeting, day, int(number), message_id=message_id)
             elif kind == "poll":
                 self.store.set_poll(int(rest), message_id=message_id)
+            elif kind == "agenda":
+                meeting, day = rest.split(":")
+                self.store.agenda_posted(meeting, day, message_id)
 
     def _observe(
         self,
         meeting: MeetingConfig | None,
         message: Incoming,
-        replies: list[Send],
+        replies: Sequence[Effect],
         now: dt.datetime,
         running_before: str | None = None,
     ) -> None:
@@ -272,7 +309,11 @@ class MeetingService:
         if (message.topic or "").casefold() != meeting.topic_for(day).casefold():
             return
         said = [(message.sender.full_name, message.content)]
-        said += [(self.config.bot_name, r.content) for r in replies if r.topic == message.topic]
+        said += [
+            (self.config.bot_name, r.content)
+            for r in replies
+            if isinstance(r, Send) and r.topic == message.topic
+        ]
         notes = meeting.notes_path_for(day)
         when = now.astimezone(meeting.timezone)
         transcript.append(transcript.path_for(notes), meeting.title, day, when, said)
@@ -329,6 +370,11 @@ class MeetingService:
         start = self.occurrence(meeting, now)
         if start is None:
             raise Refused(f"{meeting.title} has no more meetings on its schedule.")
+        return self._draft_context(meeting, start, sender, self.people.identify(sender))
+
+    def _draft_context(
+        self, meeting: MeetingConfig, start: dt.datetime, sender: Sender, person: Person
+    ) -> Context:
         day = start.date()
         path = meeting.notes_path_for(day)
         if not path.exists():
@@ -340,7 +386,7 @@ class MeetingService:
                     "Put it back, then send the command again; nothing was changed."
                 )
             doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
-            return Context(meeting, day, start, sender, self.people.identify(sender), doc, path)
+            return Context(meeting, day, start, sender, person, doc, path)
         try:
             doc = NotesDocument.load(path)
         except NotesError as error:
@@ -350,7 +396,7 @@ class MeetingService:
                 f"The notes draft `{path}` has a problem on line {problem.line}: "
                 f"{problem.message}. {UNTOUCHED}"
             )
-        return Context(meeting, day, start, sender, self.people.identify(sender), doc, path)
+        return Context(meeting, day, start, sender, person, doc, path)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -1219,3 +1265,171 @@ class MeetingService:
         cannot open a file on the bot's machine), else the path."""
         url = meeting.notes_url_for(day)
         return f"[{path.name}]({url})" if url else f"`{path}`"
+
+    # --- the schedule -----------------------------------------------------------------------
+
+    def tick(self, now: dt.datetime) -> list[Effect]:
+        """What the clock makes due: each scheduled job not done yet, done once (its state
+        and effects in one transaction), then agenda messages to post afresh. A job that fails
+        (a draft broken by hand) is reported once and tried again later; other meetings go on."""
+        effects: list[Effect] = []
+        for job in schedule.due_jobs(self.config.meetings, now, _Done(self.store.jobs_done())):
+            with self.store.transaction():
+                if str(job.key) in self.store.jobs_done():  # another process was quicker
+                    continue
+                try:
+                    with self.store.savepoint():
+                        effects += self._job(job, now)
+                except NotesConflict:
+                    continue  # saved by hand just now: the next tick does it on their version
+                except (Refused, NotesError) as error:
+                    effects += self._job_failed(job, str(error), now)
+                    continue
+                self.store.job_done(str(job.key), now.isoformat())
+        with self.store.transaction():
+            effects += self._repost_agendas(now)
+        return effects
+
+    def _job(self, job: schedule.Job, now: dt.datetime) -> list[Effect]:
+        meeting, kind = job.meeting, job.key.kind
+        status = self.store.status(meeting.key, job.start.date().isoformat())[0]
+        if status in ("ended", "skipped"):
+            return []
+        if kind is schedule.JobKind.OWNERS:
+            return self._remind_owners(meeting, job.start)
+        ctx = self._draft_context(meeting, job.start, self._bot, self._bot_person)
+        topic = meeting.topic_for(ctx.day)
+        if kind is schedule.JobKind.AGENDA:
+            return self._open_agenda(ctx, now)
+        if kind is schedule.JobKind.REMIND:
+            mentions = [self.people.mention_email(email) for email in meeting.organizers]
+            text = messages.reminder(meeting.title, ctx.start, meeting.video_link, mentions)
+            return [Send(text, stream=meeting.stream, topic=topic)]
+        if kind is schedule.JobKind.START:
+            if status == "running":
+                return []  # started by hand
+            started = Send(self._start(ctx), stream=meeting.stream, topic=topic)
+            return [started, *self._refresh_agenda(ctx, now)]
+        if status != "running":
+            return []  # never started: its agenda waits (see `occurrence`)
+        summary = [Send(text, stream=meeting.stream, topic=topic) for text in self._end(ctx, now)]
+        return summary + self._published(meeting, "meeting ended", ctx.path)
+
+    def _job_failed(self, job: schedule.Job, error: str, now: dt.datetime) -> list[Effect]:
+        reported = f"{job.key}!reported"
+        if reported in self.store.jobs_done():
+            return []
+        self.store.job_done(reported, now.isoformat())
+        meeting = job.meeting
+        mentions = ", ".join(self.people.mention_email(email) for email in meeting.organizers)
+        text = (
+            f"{mentions}: I could not do the scheduled {job.key.kind} of {meeting.title} "
+            f"{job.start.date()}: {error} I will try again."
+        )
+        return [Send(text, stream=meeting.stream, topic=meeting.topic_for(job.start.date()))]
+
+    def _open_agenda(self, ctx: Context, now: dt.datetime) -> list[Effect]:
+        """The draft (from the template, with the open action items, as `end` makes it) and
+        the agenda message that opens the meeting's topic."""
+        if not ctx.path.exists():
+            actions = [
+                self._open_action(r) for r in self.store.open_actions(meeting=ctx.meeting.key)
+            ]
+            wrapup.write_draft(ctx.meeting, ctx.day, [], actions)
+            ctx = self._draft_context(ctx.meeting, ctx.start, self._bot, self._bot_person)
+        content = self._thread_text(ctx)
+        day = ctx.day.isoformat()
+        self.store.save_agenda_post(
+            AgendaPost(ctx.meeting.key, day, None, now.isoformat(), content, False)
+        )
+        post = Send(
+            content,
+            stream=ctx.meeting.stream,
+            topic=ctx.meeting.topic_for(ctx.day),
+            ref=f"agenda:{ctx.meeting.key}:{day}",
+        )
+        return [post, *self._published(ctx.meeting, "agenda opened", ctx.path)]
+
+    def _thread_text(self, ctx: Context) -> str:
+        lines = [
+            messages.AgendaLine(e.row.number, e.item.owners, e.item.text, votes, e.item.checked)
+            for e, votes in self._ordered(ctx)
+        ]
+        return messages.agenda_thread(
+            ctx.meeting.title, ctx.start, ctx.meeting.video_link, lines, self.config.bot_name
+        )
+
+    def _refresh_agenda(self, ctx: Context, now: dt.datetime) -> list[Effect]:
+        """Keep the agenda message current: an edit while Zulip allows one, else it is marked
+        stale for `_repost_agendas`."""
+        post = self.store.agenda_post(*ctx.key)
+        if post is None:
+            return []
+        content = self._thread_text(ctx)
+        if content == post.content:
+            return []
+        age = now - dt.datetime.fromisoformat(post.posted_at)
+        if post.message_id is not None and (self.edit_limit is None or age < self.edit_limit):
+            self.store.save_agenda_post(replace(post, content=content))
+            return [Edit(post.message_id, content)]
+        self.store.save_agenda_post(replace(post, stale=True))
+        return []
+
+    def _repost_agendas(self, now: dt.datetime) -> list[Effect]:
+        """An agenda that changed after its message could no longer be edited is posted
+        afresh, at most once an hour and only before the meeting: people see it current, and
+        the topic is not flooded."""
+        effects: list[Effect] = []
+        for post in self.store.stale_agenda_posts():
+            meeting = self.config.meeting(post.meeting)
+            if now - dt.datetime.fromisoformat(post.posted_at) < REPOST_EVERY:
+                continue
+            day = dt.date.fromisoformat(post.day)
+            if meeting is None or self.store.status(meeting.key, post.day)[0] != "planned":
+                # once the meeting runs, the topic is busy with it: `agenda` shows it on demand
+                self.store.save_agenda_post(replace(post, stale=False))
+                continue
+            try:
+                ctx = self._draft_context(
+                    meeting, self._start_of(meeting, day), self._bot, self._bot_person
+                )
+            except Refused:
+                continue  # reported to whoever sends a command; tried again on the next tick
+            content = self._thread_text(ctx)
+            if content == post.content:
+                self.store.save_agenda_post(replace(post, stale=False))
+                continue
+            self.store.save_agenda_post(
+                AgendaPost(meeting.key, post.day, None, now.isoformat(), content, False)
+            )
+            lead = "The agenda changed since my last post, which can no longer be edited:\n\n"
+            effects.append(
+                Send(
+                    lead + content,
+                    stream=meeting.stream,
+                    topic=meeting.topic_for(day),
+                    ref=f"agenda:{meeting.key}:{post.day}",
+                )
+            )
+        return effects
+
+    def _remind_owners(self, meeting: MeetingConfig, start: dt.datetime) -> list[Effect]:
+        """One direct message to each owner of an open action item whom the bot can reach."""
+        by_owner: dict[str, list[messages.OpenAction]] = {}
+        for row in self.store.open_actions(meeting=meeting.key):
+            by_owner.setdefault(row.owner, []).append(self._open_action(row))
+        effects: list[Effect] = []
+        for owner, actions in by_owner.items():
+            person = self.people.by_initials(owner) if owner else None
+            if person is not None and person.email:
+                text = messages.owner_reminder(meeting.title, start, actions)
+                effects.append(Send(text, to=person.email))
+        return effects
+
+    def _published(self, meeting: MeetingConfig, phase: str, path: Path) -> list[Effect]:
+        """Commit (and push) the notes where people read them; a failure is told to the
+        organizers, and the next phase pushes what is left."""
+        result = publish.publish(meeting, phase, path)
+        if result is None or result.ok:
+            return []
+        return [Send(result.problem, to=email) for email in meeting.organizers]

@@ -109,8 +109,16 @@ def next_draft(
     upcoming = schedule.next_occurrence(meeting, start)
     if upcoming is None:
         return None
-    path = meeting.notes_path_for(upcoming.date())
-    doc = _draft(meeting, path, upcoming.date())
+    return write_draft(meeting, upcoming.date(), carried, actions)
+
+
+def write_draft(
+    meeting: MeetingConfig, day: dt.date, carried: list[AgendaItem], actions: list[OpenAction]
+) -> Path:
+    """The draft of the occurrence on `day` (from the template if there is none yet) with
+    `carried` items and the open action items listed, each once however often it is called."""
+    path = meeting.notes_path_for(day)
+    doc = _draft(meeting, path, day)
     open_items = [
         (f"A{a.id}: {a.owner + ' to ' if a.owner else ''}{a.text} ({a.day})", ()) for a in actions
     ]

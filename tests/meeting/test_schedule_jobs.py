@@ -1,0 +1,158 @@
+"""The cycle nobody has to type: `tick` opens the agenda thread, keeps its message current,
+reminds, starts, ends and summarizes, and reminds owners; each job once, with a clock that is
+an argument."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from tests.meeting.conftest import TOPIC, Chat, make_chat
+from zulip_bot.meeting.effects import Edit, Effect, Send
+
+UTC = dt.UTC
+START = dt.datetime(2024, 11, 6, 17, 0, tzinfo=UTC)
+LEAD = START - dt.timedelta(days=2)  # the example config's agenda_lead
+NEXT_DAY = dt.date(2024, 11, 20)
+
+
+def _community(effects: list[Effect]) -> list[Effect]:
+    """The community meeting's effects (the packaging sync has its own, elsewhere)."""
+    return [e for e in effects if isinstance(e, Edit) or e.stream in ("community", None)]
+
+
+def _tick(chat: Chat, when: dt.datetime) -> list[Effect]:
+    """What the runner does: post, and report the ids of what it posted."""
+    effects = chat.service.tick(when)
+    for effect in effects:
+        if isinstance(effect, Send) and effect.ref is not None:
+            chat.sent[effect.ref] = next(chat._ids)
+            chat.service.message_sent(effect.ref, chat.sent[effect.ref])
+    return _community(effects)
+
+
+def _opened(chat: Chat) -> Send:
+    (post,) = _tick(chat, LEAD + dt.timedelta(minutes=1))
+    assert isinstance(post, Send)
+    return post
+
+
+def test_the_agenda_thread_opens_at_lead_time_once(chat: Chat) -> None:
+    assert _tick(chat, LEAD - dt.timedelta(minutes=1)) == []
+    post = _opened(chat)
+    assert (post.stream, post.topic, post.ref) == (
+        "community",
+        TOPIC,
+        "agenda:community:2024-11-06",
+    )
+    assert post.content.startswith(
+        "<time:2024-11-06T17:00:00Z> · [video call](https://zoom.us/j/9138593505)\n\n"
+        "**Conda Community Meeting**: the agenda is empty."
+    )
+    assert "`@**meetbot** add item <text>`" in post.content
+    assert chat.notes_path().exists()  # the draft is made with it
+    assert _tick(chat, LEAD + dt.timedelta(minutes=2)) == []
+    assert _tick(chat, LEAD + dt.timedelta(hours=5)) == []
+
+
+def test_the_agenda_message_is_edited_while_zulip_allows_then_reposted_hourly(chat: Chat) -> None:
+    _opened(chat)
+    message = chat.sent["agenda:community:2024-11-06"]
+    soon = LEAD + dt.timedelta(minutes=3)
+    replies = chat.say("DG", "add item Zulip CEP", soon)
+    edits = [e for e in replies if isinstance(e, Edit)]
+    assert len(edits) == 1 and edits[0].message_id == message
+    assert "| 1 | Zulip CEP | DG | 0 |" in edits[0].content
+    assert [e for e in chat.say("DG", "agenda", soon) if isinstance(e, Edit)] == []  # unchanged
+
+    late = LEAD + dt.timedelta(minutes=20)  # past the 600 s edit limit
+    replies = chat.say("JK", "vote 1", late)
+    assert [e for e in replies if isinstance(e, Edit)] == []
+    assert _tick(chat, late) == []  # posted less than an hour ago: no flood
+    chat.say("WV", "vote 1", late + dt.timedelta(minutes=5))
+    (repost,) = _tick(chat, LEAD + dt.timedelta(minutes=62))
+    assert isinstance(repost, Send)
+    assert repost.content.startswith("The agenda changed since my last post")
+    assert "| 1 | Zulip CEP | DG | 2 |" in repost.content
+    assert _tick(chat, LEAD + dt.timedelta(minutes=130)) == []  # nothing changed since
+
+
+def test_a_thumbs_up_edits_the_agenda_message(chat: Chat) -> None:
+    _opened(chat)
+    soon = LEAD + dt.timedelta(minutes=3)
+    chat.say("DG", "add item Zulip CEP", soon)
+    reply = chat.sent["item:community:2024-11-06:1"]
+    effects = chat.service.handle_reaction("r1", chat.senders["WV"], reply, "+1", True, soon)
+    assert [
+        e.content.count("| 1 | Zulip CEP | DG | 1 |") for e in effects if isinstance(e, Edit)
+    ] == [1]
+
+
+def test_reminder_start_and_end_come_on_time_without_commands(chat: Chat) -> None:
+    _opened(chat)
+    chat.say("DG", "add item Zulip CEP", LEAD + dt.timedelta(minutes=5))  # the post is edited
+    (remind,) = _tick(chat, START - dt.timedelta(minutes=14))
+    assert isinstance(remind, Send) and remind.topic == TOPIC
+    assert remind.content.startswith("⏰ @**Jaime Rodríguez-Guerra**, @**Jannis Leidel**:")
+    assert "<time:2024-11-06T17:00:00Z>" in remind.content
+    started = [e for e in _tick(chat, START + dt.timedelta(minutes=1)) if isinstance(e, Send)]
+    assert started[0].content.startswith("Conda Community Meeting has started.")
+    assert (
+        chat.text("JRG", "next", START + dt.timedelta(minutes=2)) == "Now on item 1: DG: Zulip CEP"
+    )
+    assert _tick(chat, START + dt.timedelta(minutes=70)) == []  # the summary waits 15 minutes
+    summary = _tick(chat, START + dt.timedelta(minutes=76))
+    assert isinstance(summary[0], Send)
+    assert summary[0].content.startswith("## Summary: Conda Community Meeting 2024-11-06")
+    assert chat.notes_path(NEXT_DAY).exists()
+    assert _tick(chat, START + dt.timedelta(minutes=90)) == []
+
+
+def test_what_organizers_did_by_hand_is_not_done_again(chat: Chat) -> None:
+    _opened(chat)
+    chat.say("DG", "add item Zulip CEP", LEAD + dt.timedelta(hours=1))
+    chat.say("JRG", "start", START - dt.timedelta(minutes=5))
+    _tick(chat, START - dt.timedelta(minutes=4))  # the reminder
+    assert _tick(chat, START + dt.timedelta(minutes=1)) == []  # started already
+    chat.say("JRG", "end", START + dt.timedelta(minutes=50))
+    assert _tick(chat, START + dt.timedelta(minutes=80)) == []  # ended already
+
+
+def test_owners_of_open_action_items_get_one_direct_message(chat: Chat) -> None:
+    _opened(chat)
+    chat.say("DG", "add item Zulip CEP", LEAD + dt.timedelta(hours=1))
+    chat.say("JRG", "start", START)
+    chat.say("JRG", "next", START)
+    chat.say("JRG", "action WV check the mirrors", START)
+    chat.say("JRG", "end", START + dt.timedelta(minutes=50))
+    before_next = dt.datetime(2024, 11, 18, 17, 1, tzinfo=UTC)  # agenda_lead before the next
+    effects = _tick(chat, before_next)
+    dms = [e for e in effects if isinstance(e, Send) and e.to is not None]
+    assert [(dm.to, dm.content.splitlines()[-1]) for dm in dms] == [
+        (chat.senders["WV"].email, "- A1: check the mirrors (from 2024-11-06)")
+    ]
+    assert _tick(chat, before_next + dt.timedelta(hours=1)) == []
+
+
+def test_a_broken_draft_is_reported_once_and_the_other_meetings_go_on(tmp_path: Path) -> None:
+    chat = make_chat(tmp_path)
+    chat.notes_path().parent.mkdir(parents=True, exist_ok=True)
+    chat.notes_path().write_bytes(b"---\nbroken: [\n---\n# hand-made\n")
+    when = LEAD + dt.timedelta(minutes=1)
+    effects = chat.service.tick(when)
+    reports = [e for e in effects if isinstance(e, Send) and e.stream == "community"]
+    assert len(reports) == 1 and "could not do the scheduled agenda" in reports[0].content
+    assert chat.notes_path().read_bytes() == b"---\nbroken: [\n---\n# hand-made\n"
+    packaging = [e for e in effects if isinstance(e, Send) and e.stream == "packaging"]
+    assert packaging  # its own jobs were done meanwhile
+    assert [
+        e
+        for e in chat.service.tick(when + dt.timedelta(minutes=1))
+        if isinstance(e, Send) and e.stream == "community"
+    ] == []
+    chat.notes_path().unlink()  # fixed: the next tick opens the agenda after all
+    assert [
+        e.ref
+        for e in _community(chat.service.tick(when + dt.timedelta(minutes=2)))
+        if isinstance(e, Send)
+    ] == ["agenda:community:2024-11-06"]
