@@ -73,8 +73,11 @@ class Meeting:
     # --- the bot ------------------------------------------------------------------------------
 
     def start(self, **options: Any) -> Runner:
-        """The runner in a thread of its own; its store is opened there, as SQLite wants."""
+        """The runner in a thread of its own; its store is opened there, as SQLite wants.
+        The schedule's clock jobs stay off unless a test asks (`tick_every`): at the pinned
+        time they would start the meeting on their own."""
         ready = threading.Event()
+        options.setdefault("tick_every", float("inf"))
 
         def main() -> None:
             try:
@@ -401,7 +404,8 @@ def test_a_post_whose_answer_was_lost_is_found_not_repeated(meeting: Meeting) ->
     client = meeting.sandbox.client(meeting.bot.delivery_email)
     api = ZulipApi(client, policy=FAST)
     store = Store(meeting.config.state_path)
-    runner = Runner(meeting.config, api, api.call("GET", "users/me"), store, linger=0)
+    me = api.call("GET", "users/me")
+    runner = Runner(meeting.config, api, me, store, linger=0, tick_every=float("inf"))
     runner.load_people()
     runner._register()
     outbox = runner.outbox
@@ -482,3 +486,25 @@ def test_run_stops_at_start_up_naming_the_file(
     monkeypatch.setenv("MEETBOT_CONFIG", "/etc/meetbot/meetbot.toml")
     assert config_path(None) == Path("/etc/meetbot/meetbot.toml")
     assert config_path(Path("given.toml")) == Path("given.toml")
+
+
+def test_the_schedule_posts_the_agenda_and_edits_to_it_are_coalesced(
+    meeting: Meeting, tmp_path: Path
+) -> None:
+    runner = meeting.start(tick_every=0.0)
+    wait_for("the agenda thread", lambda: bool(meeting.db("SELECT message_id FROM agenda_post")))
+    ((agenda_id,),) = meeting.db("SELECT message_id FROM agenda_post")
+    assert agenda_id is not None
+    meeting.settle()
+    runner.hold_file = tmp_path / "hold"
+    runner.hold_file.touch()
+    for who, text in (("DG", "conda 25"), ("BZ", "pixi 1.0"), ("WV", "rattler")):
+        meeting.say(who, f"add item {text}")
+    wait_for("three items", lambda: len(meeting.db("SELECT * FROM item")) == 3)
+    waiting = [r for (r,) in meeting.db("SELECT ref FROM outbox") if r.startswith("edit:")]
+    runner.hold_file.unlink()
+    meeting.settle()
+    agenda = meeting.sandbox.realm.messages[agenda_id]
+    assert all(text in agenda.content for text in ("conda 25", "pixi 1.0", "rattler"))
+    assert len(waiting) >= 2  # each add asked for an edit of the agenda ...
+    assert runner.api.stats.by_endpoint[f"messages/{agenda_id}"] == 1  # ... one was sent

@@ -319,6 +319,12 @@ class ZulipApi:
         body = self.call("POST", "messages", params, idempotent=False)
         return int(body["id"])
 
+    def edit(self, message_id: int, content: str) -> None:
+        """Editing to the same content twice changes nothing, so a retry is safe."""
+        if len(content) > MAX_MESSAGE_LENGTH:
+            raise ValueError(f"{len(content)} characters: an edit cannot be split")
+        self.call("PATCH", f"messages/{message_id}", {"content": content})
+
     def react(self, message_id: int, emoji: str) -> None:
         """Adding a reaction twice is refused as REACTION_ALREADY_EXISTS: that is a success
         for a retry whose first try reached the server."""

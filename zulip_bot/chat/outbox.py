@@ -13,6 +13,9 @@ echo (the bot's own message event, in the queue named at send time) confirms mos
 even before that look-up is needed. A hidden marker in the content was rejected: Zulip
 renders everything it is sent, and a `local_id` is not stored on the message.
 
+An edit of one of the bot's messages (the live agenda) is a row whose ref is `edit:<id>`;
+several waiting for one message are coalesced into the last, and a retried edit is harmless.
+
 Acknowledgments are cheap: a lone reply that only confirms (`Send.ack_only`) becomes an emoji
 reaction on the person's message, and several replies waiting for the same topic are posted
 as one message, each line naming whom it answers.
@@ -35,7 +38,7 @@ from zulip_bot.chat.client import (
     fit_topic,
     split_content,
 )
-from zulip_bot.meeting.effects import Send, Sender
+from zulip_bot.meeting.effects import Edit, Effect, Send, Sender
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import OutboxRow, Store
 
@@ -46,6 +49,7 @@ ACK_EMOJI: Final = "check"
 WATERMARK: Final = "watermark"
 #: How many of its own recent messages the bot reads back when reconciling.
 RECONCILE_FETCH: Final = 200
+EDIT_REF: Final = "edit:"
 #: Refusals of a post that will not change on retry: reported once, then the row is dropped.
 _NOT_POSTABLE: Final = ("STREAM_DOES_NOT_EXIST",)
 
@@ -94,6 +98,7 @@ class Outbox:
     uncertain: set[int] = field(default_factory=set)
     sent_messages: int = 0
     sent_reactions: int = 0
+    sent_edits: int = 0
     on_posted: Callable[[OutboxRow, int], None] = lambda row, message_id: None
 
     # --- storing ------------------------------------------------------------------------------
@@ -101,14 +106,18 @@ class Outbox:
     def add(
         self,
         event: str,
-        effects: Iterable[Send],
+        effects: Iterable[Effect],
         source: tuple[int, Sender] | None = None,
         recipient_id: Callable[[str], int | None] = lambda email: None,
     ) -> None:
         """Inside the transaction of the event's own change. A reply too long for one message
         becomes several rows, each under Zulip's limit."""
         message_id, sender = source if source else (None, None)
-        for send in effects:
+        for effect in effects:
+            if isinstance(effect, Edit):
+                self._add_edit(event, effect)
+                continue
+            send: Send = effect
             to_id = None
             if send.stream is None and send.to is not None:
                 to_id = sender.user_id if sender and sender.email == send.to else None
@@ -131,6 +140,20 @@ class Outbox:
                         source_name=sender.full_name if sender else None,
                     )
                 )
+
+    def _add_edit(self, event: str, edit: Edit) -> None:
+        self.store.outbox_add(
+            OutboxRow(
+                event=event,
+                created=self.wall(),
+                stream=None,
+                topic=None,
+                recipient=None,
+                recipient_id=None,
+                content=edit.content,
+                ref=f"{EDIT_REF}{edit.message_id}",
+            )
+        )
 
     def pending(self) -> bool:
         return bool(self.store.outbox())
@@ -171,7 +194,7 @@ class Outbox:
 
     def reconcile(self, api: ZulipApi) -> None:
         """Match the bot's messages past the watermark to pending rows, in order."""
-        rows = self.store.outbox()
+        rows = [r for r in self.store.outbox() if not (r.ref or "").startswith(EDIT_REF)]
         if not rows:
             self.uncertain.clear()
             return
@@ -198,7 +221,7 @@ class Outbox:
         topic: a lone acknowledgment becomes a reaction, several replies one message."""
         plans: list[Plan] = []
         groups: dict[tuple[str, ...], list[OutboxRow]] = {}
-        for row in rows:
+        for row in self._coalesce(rows):
             if row.ref is not None:
                 plans.append(Plan(row))
             else:
@@ -212,6 +235,18 @@ class Outbox:
             else:
                 plans.extend(Plan(row) for row in self._batch(group))
         return sorted(plans, key=lambda plan: plan.row.id or 0)
+
+    def _coalesce(self, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+        """Of several edits waiting for one message only the last matters: the others are
+        dropped unsent."""
+        last = {r.ref: r.id for r in rows if (r.ref or "").startswith(EDIT_REF)}
+        superseded = [r for r in rows if r.ref in last and r.id != last[r.ref]]
+        if superseded:
+            with self.store.transaction():
+                for row in superseded:
+                    assert row.id is not None
+                    self.store.outbox_delete(row.id)
+        return [r for r in rows if r not in superseded]
 
     def _batch(self, group: list[OutboxRow]) -> list[OutboxRow]:
         """Joins the replies to one topic into as few messages as fit, stored as new rows in
@@ -269,6 +304,11 @@ class Outbox:
                     self.sent_reactions += 1
                     self.confirm(row, None)
                     continue
+                if (row.ref or "").startswith(EDIT_REF):
+                    api.edit(int((row.ref or "").removeprefix(EDIT_REF)), row.content)
+                    self.sent_edits += 1
+                    self.confirm(row, None)
+                    continue
                 message_id = self._post(api, row, queue_id)
             except Uncertain as error:
                 log.warning("outbox: row %s may or may not be posted (%s)", row.id, error)
@@ -277,6 +317,9 @@ class Outbox:
             except Unavailable as error:
                 log.warning("outbox: Zulip unavailable (%s); the replies wait", error)
                 return False
+            except ValueError as error:  # an edit longer than a message may be
+                self._refused(row, ApiError(0, "TOO_LONG", str(error), {}))
+                continue
             except ApiError as error:
                 self._refused(row, error)
                 continue
@@ -299,7 +342,12 @@ class Outbox:
         """A post Zulip will never take is dropped after saying so once: an ack on a message
         deleted meanwhile, a stream the bot may not post in, a recipient that is gone."""
         assert row.id is not None
-        place = f"#{row.stream}" if row.stream else f"a direct message to {row.recipient}"
+        if (row.ref or "").startswith(EDIT_REF):
+            place = f"an edit of message {(row.ref or '').removeprefix(EDIT_REF)}"
+        elif row.stream:
+            place = f"#{row.stream}"
+        else:
+            place = f"a direct message to {row.recipient}"
         key = f"reported:{place}:{error.code}:{error.msg}"
         with self.store.transaction():
             self.store.outbox_delete(row.id)

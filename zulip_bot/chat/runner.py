@@ -55,7 +55,7 @@ from zulip_bot.chat.roster import (
 )
 from zulip_bot.config import BotConfig
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
 from zulip_bot.meeting.service import THUMBS_UP, MeetingService
 from zulip_bot.meeting.store import Store
 
@@ -120,6 +120,7 @@ class Runner:
         store: Store,
         *,
         linger: float = 1.0,
+        tick_every: float = 30.0,
         health: Path | None = None,
         now: Callable[[], dt.datetime] = _utc_now,
         clock: Callable[[], float] = time.monotonic,
@@ -130,6 +131,8 @@ class Runner:
         self.bot_id = int(me["user_id"])
         self.names = {config.bot_name.casefold(), str(me.get("full_name", "")).casefold()}
         self.linger, self.now, self.clock, self.sleep = linger, now, clock, sleep
+        self.tick_every = tick_every
+        self._last_tick = float("-inf")
         self.health = Health(health)
         self.directory = Directory({}, [])
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
@@ -404,12 +407,12 @@ class Runner:
             self.store.set_runner_value(CURSOR, str(message_id))
 
     def _store_replies(
-        self, event: str, effects: list[Send], message_id: int, sender: Sender
+        self, event: str, effects: list[Effect], message_id: int, sender: Sender
     ) -> None:
         self.outbox.add(event, effects, (message_id, sender), self.directory.user_id_for)
         for send in effects:
-            if send.ref is not None and send.ref.startswith("item:"):
-                self.store.remember_command(message_id, send.ref, send.stream, send.topic)
+            if isinstance(send, Send) and (send.ref or "").startswith("item:"):
+                self.store.remember_command(message_id, send.ref or "", send.stream, send.topic)
 
     def _reaction_event(self, event: Mapping[str, Any]) -> None:
         user_id = int(event.get("user_id") or event["user"]["user_id"])
@@ -579,9 +582,21 @@ class Runner:
         if events:
             with self.store.transaction():
                 self._save_queue()
+        if self.clock() >= self._last_tick + self.tick_every:
+            self._tick()
         if self.clock() >= self._last_flush + self.linger and self.outbox.pending():
             self._flush()
         self.health.write(len(self.store.outbox()), time.time())
+
+    def _tick(self) -> None:
+        """The schedule's jobs (agenda thread, reminders, start, end, summary) that are due."""
+        self._last_tick = self.clock()
+        now = self.now()
+        with self.store.transaction():
+            effects = self.service.tick(now)
+            self.outbox.add(f"tick:{now.isoformat()}", effects, None, self.directory.user_id_for)
+        if effects:
+            log.info("schedule: %s effect(s) due", len(effects))
 
     def run(self) -> int:
         """Until SIGTERM or SIGINT: then the current event is finished, the outbox flushed."""
