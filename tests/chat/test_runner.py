@@ -4,6 +4,7 @@ the bot alone; the bot talks HTTP only. `Meeting` is shared by the other runner 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -491,7 +492,10 @@ def test_run_stops_at_start_up_naming_the_file(
 def test_the_schedule_posts_the_agenda_and_edits_to_it_are_coalesced(
     meeting: Meeting, tmp_path: Path
 ) -> None:
+    realm = meeting.sandbox.realm
+    realm.settings = dataclasses.replace(realm.settings, edit_limit_seconds=300)
     runner = meeting.start(tick_every=0.0)
+    assert runner.service.edit_limit == dt.timedelta(seconds=300)  # the realm's, from /register
     wait_for("the agenda thread", lambda: bool(meeting.db("SELECT message_id FROM agenda_post")))
     ((agenda_id,),) = meeting.db("SELECT message_id FROM agenda_post")
     assert agenda_id is not None

@@ -208,7 +208,10 @@ class Runner:
         self.backfill()
 
     def _register(self) -> None:
-        body = self.api.register(EVENT_TYPES)
+        body = self.api.register(EVENT_TYPES, fetch_event_types=[*EVENT_TYPES, "realm"])
+        if "realm_message_content_edit_limit_seconds" in body:  # null: no limit (#128)
+            limit = body["realm_message_content_edit_limit_seconds"]
+            self.service.edit_limit = None if limit is None else dt.timedelta(seconds=limit)
         self.queue_id, self.last_event_id = str(body["queue_id"]), int(body["last_event_id"])
         newest = max(0, int(body.get("max_message_id", 0)))  # -1 in an empty realm
         self.outbox.set_watermark(newest)
