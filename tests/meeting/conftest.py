@@ -56,8 +56,9 @@ class Chat:
                 self.service.message_sent(reply.ref, self.sent[reply.ref])
         return replies
 
-    def text(self, who: str, text: str, now: dt.datetime = DURING) -> str:
-        return "\n".join(r.content for r in self.say(who, text, now) if isinstance(r, Send))
+    def text(self, who: str, text: str, now: dt.datetime = DURING, topic: str = TOPIC) -> str:
+        replies = self.say(who, text, now, topic)
+        return "\n".join(r.content for r in replies if isinstance(r, Send))
 
     def react(self, who: str, message_id: int, added: bool = True) -> None:
         event = f"r{next(self._ids)}"

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from tests.meeting.conftest import TOPIC, Chat, make_chat
-from zulip_bot.meeting.effects import Edit, Effect, Send
+from zulip_bot.meeting.effects import Edit, Effect, Send, Sender
 
 UTC = dt.UTC
 START = dt.datetime(2024, 11, 6, 17, 0, tzinfo=UTC)
@@ -156,3 +156,70 @@ def test_a_broken_draft_is_reported_once_and_the_other_meetings_go_on(tmp_path: 
         for e in _community(chat.service.tick(when + dt.timedelta(minutes=2)))
         if isinstance(e, Send)
     ] == ["agenda:community:2024-11-06"]
+
+
+TRIAGE = """
+[meetings.triage]
+title = "Issue Triage"
+stream = "triage"
+topic = "triage %Y-%m-%d"
+notes_path = "notes/triage/%Y-%m-%d.md"
+template = "notes-template.md"
+organizers = ["jaimergp@example.org"]
+schedule = "FREQ=WEEKLY;BYDAY=WE"
+first = 2024-11-06
+start = "17:00"
+timezone = "UTC"
+duration_minutes = 30
+"""
+
+
+def test_meetings_sharing_a_stream_and_one_elsewhere_never_mix(tmp_path: Path) -> None:
+    make_chat(tmp_path, ('stream = "packaging"', 'stream = "community"'))
+    config_file = tmp_path / "meetbot.example.toml"
+    config_file.write_text(config_file.read_text(encoding="utf-8") + TRIAGE, encoding="utf-8")
+    chat = make_chat_from(tmp_path)
+    monday = dt.datetime(2024, 11, 4, 12, 0, tzinfo=UTC)  # both agendas are open
+    packaging_topic = "2024-11-05 packaging sync"
+    assert chat.text("DG", "add item Zulip CEP", monday).startswith("Added item **1** to New")
+    assert chat.text("WV", "add item rattler-build 0.29", monday, packaging_topic).startswith(
+        "Added item **1** to New"
+    )
+    assert chat.text("WV", "vote 1", monday, packaging_topic).startswith("Voted for item 1")
+    assert "| 1 | Zulip CEP | DG | 0 |" in chat.text("DG", "agenda", monday)
+    assert "| 1 | rattler-build 0.29 | WV | 1 |" in chat.text(
+        "DG", "agenda", monday, packaging_topic
+    )
+    assert chat.text("DG", "agenda", monday, "general").startswith(
+        "`agenda` belongs to a meeting, and #**community** has several"
+    )
+    assert "rattler" in chat.text("WV", "packaging agenda", monday, "general")
+
+    effects = chat.service.tick(dt.datetime(2024, 11, 5, 14, 55, tzinfo=UTC))  # 15:55 Berlin
+    reminders = [e for e in effects if isinstance(e, Send) and e.content.startswith("⏰")]
+    assert [(r.stream, r.topic) for r in reminders] == [("community", packaging_topic)]
+    assert "Packaging Sync" in reminders[0].content
+
+    chat.service.tick(dt.datetime(2024, 11, 5, 15, 1, tzinfo=UTC))  # started on time
+    effects = chat.service.tick(dt.datetime(2024, 11, 5, 15, 40, tzinfo=UTC))  # after 16:30
+    summaries = [e for e in effects if isinstance(e, Send) and e.content.startswith("## Summary")]
+    assert [(s.stream, s.topic) for s in summaries] == [("community", packaging_topic)]
+    assert "Zulip CEP" not in summaries[0].content
+    assert "rattler-build" in summaries[0].content
+    triage = [e for e in chat.service.tick(dt.datetime(2024, 11, 6, 16, 50, tzinfo=UTC))
+              if isinstance(e, Send) and e.stream == "triage"]  # fmt: skip
+    assert [t.topic for t in triage] == ["triage 2024-11-06"]
+    assert "Zulip CEP" not in triage[0].content
+
+
+def make_chat_from(directory: Path) -> Chat:
+    """A chat on the config already in `directory`."""
+    from zulip_bot.config import load_config
+    from zulip_bot.meeting.service import MeetingService
+    from zulip_bot.meeting.store import Store
+
+    config = load_config(directory / "meetbot.example.toml")
+    senders = {
+        p.initials: Sender(p.email, p.name, 100 + n) for n, p in enumerate(config.roster.people)
+    }
+    return Chat(MeetingService(config, Store(config.state_path)), senders)

@@ -84,6 +84,15 @@ def _numbers(numbers: Iterable[int]) -> str:
     return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
+def _in_topic(meeting: MeetingConfig, topic: str) -> bool:
+    """Whether `topic` is one of the meeting's (its `topic` pattern, for some date)."""
+    try:
+        dt.datetime.strptime(topic.strip(), meeting.topic)
+    except ValueError:
+        return False
+    return True
+
+
 def _ids(actions: Sequence[int]) -> str:
     return ", ".join(f"A{action}" for action in actions)
 
@@ -152,9 +161,7 @@ class MeetingService:
             return [self._reply(message, BUSY)]
 
     def _handle_message(self, message: Incoming, now: dt.datetime) -> list[Effect]:
-        meeting = self.config.meeting_for_stream(message.stream or "")
-        if message.stream is None:
-            meeting, message = self._named_meeting(message)
+        meeting, message = self._meeting_of(message)
         effects: list[Effect]
         with self.store.transaction():
             if self.store.seen(message.event_id):
@@ -168,7 +175,7 @@ class MeetingService:
                     with self.store.savepoint():
                         effects = [*self._anywhere(command, message, meeting, now)]
                 elif meeting is None:
-                    effects = [self._reply(message, self._where(command))]
+                    effects = [self._reply(message, self._where(command, message.stream))]
                 else:
                     return self._in_meeting(command, meeting, message, now)
             except (c.CommandError, Refused) as error:
@@ -200,8 +207,16 @@ class MeetingService:
         self._observe(meeting, message, effects, now, running_before)  # `end` is transcribed
         return effects
 
-    def _where(self, command: c.Command) -> str:
+    def _where(self, command: c.Command, stream: str | None) -> str:
         name = c.name_of(command)
+        shared = self.config.meetings_in_stream(stream) if stream else ()
+        if shared:  # two meetings in this stream, and the topic is neither's
+            topics = ", ".join(f"{m.title} in topics like `{m.topic}`" for m in shared)
+            return (
+                f"`{name}` belongs to a meeting, and #**{stream}** has several ({topics}): send "
+                f"it in the meeting's topic, or name the meeting first, like "
+                f"`{shared[0].key} {name}`."
+            )
         streams = ", ".join(f"#**{m.stream}**" for m in self.config.meetings)
         example = f"{self.config.meetings[0].key} {name}"
         return (
@@ -209,14 +224,30 @@ class MeetingService:
             f"or name the meeting first in a direct message, like `{example}`."
         )
 
-    def _named_meeting(self, message: Incoming) -> tuple[MeetingConfig | None, Incoming]:
+    def _meeting_of(self, message: Incoming) -> tuple[MeetingConfig | None, Incoming]:
+        """The meeting a message is about: its stream's; where two meetings share a stream,
+        the one whose topic it is in, else the one it names first (`packaging add item ...`),
+        as a direct message must."""
+        if message.stream is None:
+            return self._named_meeting(message, self.config.meetings)
+        found = self.config.meetings_in_stream(message.stream)
+        if len(found) < 2:
+            return (found[0] if found else None), message
+        for meeting in found:
+            if _in_topic(meeting, message.topic or ""):
+                return meeting, message
+        return self._named_meeting(message, found)
+
+    def _named_meeting(
+        self, message: Incoming, among: Sequence[MeetingConfig]
+    ) -> tuple[MeetingConfig | None, Incoming]:
         """A direct message may start with the meeting it is about: `community vote 3`,
         `#community agenda` or `#**community** agenda` (a meeting's key or its stream)."""
         first, _, rest = message.content.strip().partition(" ")
         name = first.removeprefix("#").removeprefix("**").removesuffix("**")
         if not name or name.casefold() in c.COMMAND_WORDS:
             return None, message
-        for meeting in self.config.meetings:
+        for meeting in among:
             if name.casefold() in (meeting.key.casefold(), meeting.stream.casefold()):
                 return meeting, replace(message, content=rest)
         return None, message
