@@ -524,5 +524,5 @@ def test_note_hash_number_is_a_detail_under_that_item() -> None:
     assert c.parse("note #3 links: https://example.org") == c.Note("links: https://example.org", 3)
     assert c.parse("note #x is not a number") == c.Note("#x is not a number")
     assert c.parse("note 3 people agreed") == c.Note("3 people agreed")
-    with pytest.raises(c.CommandError, match="What should I add under item 3?"):
+    with pytest.raises(c.CommandError, match=r"What should I add under item 3\?"):
         c.parse("note #3")

@@ -33,9 +33,11 @@ class Case:
 CASES = {
     "add": Case("add item Mine", "Added item **2**"),
     "edit": Case("edit 1 New words", "Item 1 now reads", ORGANIZERS,
-                 "Only the owners of item 1, the person who added it, or an organizer can edit it."),
+                 "Only the owners of item 1, the person who added it, or an organizer "
+                 "can edit it."),
     "withdraw": Case("withdraw 1", "Withdrew item 1", ORGANIZERS,
-                     "Only the owners of item 1, the person who added it, or an organizer can withdraw it."),
+                     "Only the owners of item 1, the person who added it, or an organizer "
+                 "can withdraw it."),
     "vote": Case("vote 1", "Voted for item 1"),
     "unvote": Case("unvote 1", "Took back your vote", setup=(("ROLE", "vote 1"),)),
     "agenda": Case("agenda", "**Conda Community Meeting, <time:"),
@@ -103,4 +105,5 @@ def test_owners_of_items_typed_by_hand_may_change_them(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "- [ ] DG: typed by hand\n", "utf-8")
     assert chat.text(PARTICIPANT, "edit 2 typed by Dasha") == "Item 2 now reads: typed by Dasha"
     unchanged(chat, STRANGER, "withdraw 2",
-              "Only the owners of item 2, the person who added it, or an organizer can withdraw it.")  # fmt: skip
+              "Only the owners of item 2, the person who added it, or an organizer "
+                 "can withdraw it.")  # fmt: skip

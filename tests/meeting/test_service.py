@@ -110,7 +110,10 @@ def test_edit_refusals(chat: Chat) -> None:
     unchanged(chat, "DG", "edit 9 x", "There is no item 9; the agenda has items 1 to 2.")
     unchanged(chat, "DG", "edit 2 x", "Item 2 was withdrawn.")
     unchanged(
-        chat, "WV", "edit 1 x", "Only the owners of item 1, the person who added it, or an organizer can edit it."
+        chat,
+        "WV",
+        "edit 1 x",
+        "Only the owners of item 1, the person who added it, or an organizer can edit it.",
     )
     assert chat.text("JRG", "edit 1 Zulip CEP (organizer's edit)").startswith("Item 1 now reads")
 
@@ -124,7 +127,8 @@ def test_withdraw_keeps_numbers_stable(chat: Chat) -> None:
     unchanged(chat, "DG", "withdraw 1", "Item 1 was already withdrawn.")
     unchanged(chat, "DG", "vote 1", "Item 1 was withdrawn.")
     unchanged(chat, "WV", "withdraw 2",
-              "Only the owners of item 2, the person who added it, or an organizer can withdraw it.")  # fmt: skip
+              "Only the owners of item 2, the person who added it, or an organizer "
+                 "can withdraw it.")  # fmt: skip
 
 
 def test_items_typed_into_the_file_by_hand_get_numbers(chat: Chat) -> None:
@@ -467,8 +471,7 @@ def test_done_closes_an_action_item(live: Chat) -> None:
 def test_notes_says_where_the_draft_is(chat: Chat) -> None:
     chat.say("DG", "add item one")
     assert chat.text("DG", "notes") == (
-        f"The notes draft for <time:2024-11-06T17:00:00Z> is `{chat.notes_path()}` "
-        "(1 agenda item)."
+        f"The notes draft for <time:2024-11-06T17:00:00Z> is `{chat.notes_path()}` (1 agenda item)."
     )
 
 
