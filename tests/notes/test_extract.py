@@ -111,6 +111,16 @@ def test_assignments_in_prose_are_inferred() -> None:
     ]
 
 
+def test_unchecked_sub_items_that_read_as_tasks() -> None:
+    assert actions(
+        "[ ] (MRB) make a PR on the bot to mention the policy",
+        "[ ] JL: support in conda-build will come in 24.11",
+        "[ ] (WV) Also asking OpenSSF for funding",
+        "[x] (JK) check the workers",
+        "[ ] review the docs",
+    ) == [(("MRB",), "make a PR on the bot to mention the policy")]
+
+
 def test_an_owner_nobody_knows_is_kept_as_written() -> None:
     assert actions("Zoltan to fix the mirror", "(Zed?) will chase the vendor") == [
         (("Zoltan",), "fix the mirror"),
@@ -172,6 +182,15 @@ def test_quotes_and_code_blocks_stay_out() -> None:
         "\n> Action item: quoted\n"
     )
     assert doc.action_items() == []
+
+
+def test_who_will_do_this_takes_the_topic_as_the_task() -> None:
+    doc = NotesDocument.parse(
+        BASE + "    - Open a tracking issue for the CEP\n        - Who will do this? JRG will.\n"
+    )
+    assert [(a.owners, a.task) for a in doc.action_items()] == [
+        (("JRG",), "Open a tracking issue for the CEP")
+    ]
 
 
 def test_who_will_do_it_is_answered_by_the_next_line() -> None:
@@ -393,6 +412,8 @@ MARKDOWN = st.lists(
             "JRG to ",
             "Jaime will ",
             "(XX) ",
+            "JRG:",
+            "[ ] ",
             "Who will ",
             "? ",
             "Consensus: ",
@@ -413,6 +434,10 @@ MARKDOWN = st.lists(
     | ANY,
     max_size=30,
 ).map("".join)
+
+
+def test_items_with_only_an_owner_read_as_nothing() -> None:
+    assert actions("[ ] (MRB)", "JRG:", "[ ] JRG:") == []
 
 
 @given(text=ANY)

@@ -128,39 +128,37 @@ NOT_NAMES = frozenset(
 # as someone's name ("Status: ...", "Linux: ...", "Outreach to ...", "Need to ...").
 _NOT_PEOPLE_WORDS = """
     a about above according action actions active add added adding after again agenda agreed
-    agreement ai aiming all also alternative alternatives although always an and
-    announcement announcements another answer answers any anyone anything appear approach are
-    archives as ask asked at available back background based be because before best better
-    blocker blog both bug build but by can cdts ceps changelog channel chance check
-    comment comments conclusion concern concerns conda conda-forge conditional consensus
-    constructor container content context cont continued core costs could current currently
-    date decided decision decisions defaults deferred demo details discuss discussion docs
-    done draft due each easy edit either else etc even every everyone everything example
-    existing expecting feature feedback finally first fix fixed fonts for from further fyi
-    general generally github goal going good had happy hard has have having he her here hi hint
-    his hoping how however i idea ideas if implementation in initials intent intention intro
-    invite is issue issues it its just later let like link links linux looking mac macos main
-    maybe meeting migration more most motivation move moving my need needed needs new next no
-    nobody none not note notes nothing now of ok okay old on one only open opportunity optional or
-    other others our outcome outreach outreachy overall owner owners pending path people perhaps
-    pixi place
-    plan planning plans please poll possibility possibly post potential pr previously probably
-    problem projects proposal proposed pros cons python q qt question questions quetz rattler
-    ready reason reasons recap recommendation related release rendered repo request requests
-    resolution resolved result results roadmap same scheduling screencast see semi-related
-    send she should similar since slides so solution solved some someone something soon source
-    sources sprint sprints status steps still subnote subject suggestion suggestions summary
-    switch switched syntax task tasks tbd thanks that the their them then there these they
-    things this those though ticket time timeline to today todo todos tomorrow topic total
-    tried try trying tutorial two unassigned update updated upstream use used useful users
-    versions very volunteer volunteers
-    vote votes waiting want was ways we website were what when where which while who why will
-    willing windows with work working workaround would yes yet you your
-    allow allows approval approve bump clarify consider create deprecate disable document drop
-    enable ensure establish explore figure find follow get give help improve include investigate
-    keep look make mid mid- migrate organize ping prepare propose proposals provide publish reach
-    reminder remove rename replace report require review run schedule set ship start stop submit
-    suggest support take talk tell test track write
+    agreement ai aiming all allow allows also alternative alternatives although always an and
+    announcement announcements another answer answers any anyone anything appear approach
+    approval approve archives are as ask asked at available back background based be because
+    before best better blocker blog both bug build bump but by can cdts ceps chance changelog
+    channel check clarify comment comments concern concerns conclusion conda conda-forge
+    conditional cons consensus consider constructor cont container content context continued
+    core costs could create current currently date decided decision decisions defaults deferred
+    demo deprecate details disable discuss discussion docs document done draft drop due each
+    easy edit either else enable ensure establish etc even every everyone everything example
+    existing expecting explore feature feedback figure finally find first fix fixed follow fonts
+    for from further fyi general generally get github give goal going good had happy hard has
+    have having he help her here hi hint his hoping how however i idea ideas if implementation
+    improve in include initials intent intention intro investigate invite is issue issues it its
+    just keep later let like link links linux look looking mac macos main make maybe meeting mid
+    mid- migrate migration more most motivation move moving my need needed needs new next no
+    nobody none not note notes nothing now of ok okay old on one only open opportunity optional
+    or organize other others our outcome outreach outreachy overall owner owners path pending
+    people perhaps ping pixi place plan planning plans please poll possibility possibly post
+    potential pr prepare previously probably problem projects proposal proposals propose
+    proposed pros provide publish python q qt question questions quetz rattler reach ready
+    reason reasons recap recommendation related release reminder remove rename rendered replace
+    repo report request requests require resolution resolved result results review roadmap run
+    same schedule scheduling screencast see semi-related send set she ship should similar since
+    slides so solution solved some someone something soon source sources sprint sprints start
+    status steps still stop subject submit subnote suggest suggestion suggestions summary
+    support switch switched syntax take talk task tasks tbd tell test thanks that the their them
+    then there these they things this those though ticket time timeline to today todo todos
+    tomorrow topic total track tried try trying tutorial two unassigned update updated upstream
+    use used useful users versions very volunteer volunteers vote votes waiting want was ways we
+    website were what when where which while who why will willing windows with work workaround
+    working would write yes yet you your
 """
 NOT_PEOPLE = frozenset(_NOT_PEOPLE_WORDS.split())
 
@@ -275,7 +273,9 @@ _MASKED = re.compile(
 
 
 def mask(text: str) -> str:
-    """`text` with inline code, links, quotations and URLs blanked out, same length."""
+    """`text` with inline code, links, quotations and URLs blanked out, same length, so that
+    what is found in it can be cut from `text` as written. (markdown-it-py's inline tokens
+    would say what is code or a link, but not where it sits in the text.)"""
     return _MASKED.sub(lambda m: _BLANK * len(m.group(0)), text)
 
 
@@ -441,6 +441,19 @@ _LEAD_IN = re.compile(
 _WHO = re.compile(
     r"\bwho\s+(?:will|wants\s+to|can|could|is\s+going\s+to|would\s+like\s+to|volunteers\s+to)"
     r"\s+(?P<task>[^?]+)\?",
+    re.IGNORECASE,
+)
+# The verbs an unchecked sub-item starts with when it is a task (`- [ ] (JK) check the
+# workers`); words that are as often nouns ("support", "update") are left out.
+_IMPERATIVES = frozenset(
+    {"add", "ask", "call", "check", "clarify", "collect", "compile", "confirm", "contact",
+     "coordinate", "create", "document", "draft", "email", "figure", "file", "finish", "fix",
+     "follow", "investigate", "look", "make", "merge", "open", "ping", "post", "prepare",
+     "publish", "reach", "remove", "review", "schedule", "send", "set", "submit", "sync",
+     "think", "write"}
+)  # fmt: skip
+_VAGUE_TASK = re.compile(
+    r"(?:do|take|own|handle|drive|lead|pick\s+up|follow\s+up\s+on)\s+(?:this|it|that)(?:\s+on)?",
     re.IGNORECASE,
 )
 _ANSWER = re.compile(rf"(?P<o>{_TOKEN_LIST})(?:\s*[;,.:!)]|\s+(?:will|can|volunteers?)\b|\s*$)")
@@ -685,6 +698,9 @@ def _answered(item: AgendaItem, context: _Context) -> list[tuple[AgendaItem, Fou
     if question is None:
         return []
     task = item.text[question.start("task") : question.end("task")].strip()
+    parent = context.parents.get(item.line)
+    if parent is not None and _VAGUE_TASK.fullmatch(task):
+        task = parent.text  # "Who will do this?" under the topic that says what "this" is
     after = item.text[question.end() :].strip()
     found = []
     for answer in [after, *(child.text for child in item.children)]:
@@ -715,8 +731,13 @@ def _block_actions(block: TextBlock, item: AgendaItem | None, context: _Context)
         return found
     found = [_owned(f, item) if not f.owners and item.owners else f for f in found]
     masked = mask(item.text).rstrip()
-    if item.owners and not found and re.match(r"will\s+[a-z]", masked) and masked[-1:] != "?":
-        found.append(Found(item.text, _without_will(item.text), item.owners, "inferred"))
+    if not item.owners or found or masked[-1:] == "?":
+        return found
+    if re.match(r"will\s+[a-z]", masked):  # `(DPC) will submit an issue`
+        return [Found(item.text, _without_will(item.text), item.owners, "inferred")]
+    first = masked.split(maxsplit=1)[0] if masked else ""
+    if _box(item) is False and item.line in context.parents and first in _IMPERATIVES:
+        return [Found(item.text, item.text, item.owners, "inferred")]  # `- [ ] (MRB) make a PR`
     return found
 
 
