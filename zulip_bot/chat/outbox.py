@@ -15,6 +15,8 @@ renders everything it is sent, and a `local_id` is not stored on the message.
 
 An edit of one of the bot's messages (the live agenda) is a row whose ref is `edit:<id>`;
 several waiting for one message are coalesced into the last, and a retried edit is harmless.
+While commands keep coming, one message is edited at most once per `edit_every` seconds; the
+edit that makes it current goes out as soon as things are quiet.
 
 Acknowledgments are cheap: a lone reply that only confirms (`Send.ack_only`) becomes an emoji
 reaction on the person's message, and several replies waiting for the same topic are posted
@@ -99,6 +101,8 @@ class Outbox:
     sent_messages: int = 0
     sent_reactions: int = 0
     sent_edits: int = 0
+    edit_every: float = 10.0
+    _edited: dict[str, float] = field(default_factory=dict)  # edit ref -> when last sent
     on_posted: Callable[[OutboxRow, int], None] = lambda row, message_id: None
 
     # --- storing ------------------------------------------------------------------------------
@@ -158,6 +162,17 @@ class Outbox:
     def pending(self) -> bool:
         return bool(self.store.outbox())
 
+    def _deferred(self, row: OutboxRow) -> bool:
+        ref = row.ref or ""
+        return (
+            ref.startswith(EDIT_REF)
+            and self.wall() - self._edited.get(ref, -1e18) < self.edit_every
+        )
+
+    def due(self) -> bool:
+        """Something to send now, not counting edits held back while commands keep coming."""
+        return any(not self._deferred(row) for row in self.store.outbox())
+
     # --- confirming ---------------------------------------------------------------------------
 
     def confirm(self, row: OutboxRow, message_id: int | None) -> None:
@@ -216,12 +231,14 @@ class Outbox:
 
     # --- sending ------------------------------------------------------------------------------
 
-    def plan(self, rows: Sequence[OutboxRow]) -> list[Plan]:
+    def plan(self, rows: Sequence[OutboxRow], quiet: bool = False) -> list[Plan]:
         """Rows with a ref go alone (Zulip's id for them matters); the others are grouped by
         topic: a lone acknowledgment becomes a reaction, several replies one message."""
         plans: list[Plan] = []
         groups: dict[tuple[str, ...], list[OutboxRow]] = {}
         for row in self._coalesce(rows):
+            if not quiet and self._deferred(row):
+                continue
             if row.ref is not None:
                 plans.append(Plan(row))
             else:
@@ -286,7 +303,7 @@ class Outbox:
             return row.content
         return f"@_**{row.source_name}|{row.source_user}** {row.content}"
 
-    def flush(self, api: ZulipApi, queue_id: str | None) -> bool:
+    def flush(self, api: ZulipApi, queue_id: str | None, quiet: bool = False) -> bool:
         """Posts what is pending; False when Zulip could not be reached (the rows stay)."""
         if self.uncertain:
             try:
@@ -294,7 +311,7 @@ class Outbox:
             except (Unavailable, ApiError) as error:
                 log.warning("outbox: cannot check what was posted yet (%s); will retry", error)
                 return False
-        for plan in self.plan(self.store.outbox()):
+        for plan in self.plan(self.store.outbox(), quiet):
             row = plan.row
             assert row.id is not None
             try:
@@ -307,6 +324,7 @@ class Outbox:
                 if (row.ref or "").startswith(EDIT_REF):
                     api.edit(int((row.ref or "").removeprefix(EDIT_REF)), row.content)
                     self.sent_edits += 1
+                    self._edited[row.ref or ""] = self.wall()
                     self.confirm(row, None)
                     continue
                 message_id = self._post(api, row, queue_id)

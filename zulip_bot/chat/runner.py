@@ -541,10 +541,10 @@ class Runner:
     def _held(self) -> bool:
         return self.hold_file is not None and self.hold_file.exists()
 
-    def _flush(self) -> None:
+    def _flush(self, quiet: bool = False) -> None:
         if self._held():
             return
-        self.outbox.flush(self.api, self.queue_id)
+        self.outbox.flush(self.api, self.queue_id, quiet)
         self._last_flush = self.clock()
 
     def _poll(self) -> list[Any]:
@@ -559,10 +559,15 @@ class Runner:
                 # a look-up: read what the queue holds first
                 self.sleep(max(due, 0.0) if not self._held() else self.linger)
                 return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
-            if self.outbox.pending():
+            if self.outbox.due():
                 if due > 0:
                     self.sleep(due)
                 return []
+            if self.outbox.pending():  # only edits held back: are commands still coming?
+                events = self.api.events(self.queue_id, self.last_event_id, dont_block=True)
+                if not events:
+                    self._flush(quiet=True)
+                return events
             return self.api.events(self.queue_id, self.last_event_id)
 
     def step(self) -> None:
@@ -587,7 +592,7 @@ class Runner:
                 self._save_queue()
         if self.clock() >= self._last_tick + self.tick_every:
             self._tick()
-        if self.clock() >= self._last_flush + self.linger and self.outbox.pending():
+        if self.clock() >= self._last_flush + self.linger and self.outbox.due():
             self._flush()
         self.health.write(len(self.store.outbox()), time.time())
 
@@ -634,7 +639,7 @@ class Runner:
         if not self.outbox.pending() or self._held():
             return
         try:
-            self.outbox.flush(self.api, self.queue_id)
+            self.outbox.flush(self.api, self.queue_id, quiet=True)
         except ZulipFailure as error:
             log.warning("could not post everything before stopping (%s); it waits", error)
 
