@@ -399,17 +399,34 @@ def test_malformed_and_unknown_events_are_skipped(meeting: Meeting) -> None:
     assert runner.ready
 
 
-def test_a_post_whose_answer_was_lost_is_found_not_repeated(meeting: Meeting) -> None:
-    """The gap the outbox cannot close by itself: Zulip took the post, the answer never came
-    back (a dropped connection, or `kill -9` right after the send)."""
-    client = meeting.sandbox.client(meeting.bot.delivery_email)
-    api = ZulipApi(client, policy=FAST)
+def local_runner(meeting: Meeting) -> Runner:
+    """A runner in the test's own thread, registered, that the test drives step by step."""
+    api = ZulipApi(meeting.sandbox.client(meeting.bot.delivery_email), policy=FAST)
     store = Store(meeting.config.state_path)
     me = api.call("GET", "users/me")
     runner = Runner(meeting.config, api, me, store, linger=0, tick_every=float("inf"))
     runner.load_people()
     runner._register()
-    outbox = runner.outbox
+    return runner
+
+
+def test_a_reply_too_long_for_one_message_is_split_not_truncated(meeting: Meeting) -> None:
+    runner = local_runner(meeting)
+    text = "\n\n".join(f"paragraph {i} " + " ".join(["word"] * 400) for i in range(12))
+    with runner.store.transaction():
+        runner.outbox.add("test", [Send(text, stream="community", topic=TOPIC)])
+    assert runner.outbox.flush(runner.api, runner.queue_id)
+    posted = [m.content for m in meeting.bot_messages()]
+    assert len(posted) == 3 and all(len(p) <= 10_000 for p in posted)
+    assert "\n\n".join(p.strip() for p in posted) == text.strip()
+    runner.store.close()
+
+
+def test_a_post_whose_answer_was_lost_is_found_not_repeated(meeting: Meeting) -> None:
+    """The gap the outbox cannot close by itself: Zulip took the post, the answer never came
+    back (a dropped connection, or `kill -9` right after the send)."""
+    runner = local_runner(meeting)
+    api, store, outbox = runner.api, runner.store, runner.outbox
 
     def queue(text: str) -> int:
         with store.transaction():
