@@ -514,7 +514,7 @@ def _labelled(text: str, masked: str, known: Collection[str]) -> Found | None:
         return None
     rest = match.start("rest") if match["rest"] else match.start("todo_rest")
     body = text[rest:].strip()
-    if not body or body in PLACEHOLDER_TEXTS:
+    if not body:
         return None
     if match["for"]:
         return Found(body, body, (match["for"].lstrip("@"),), "explicit")
