@@ -356,3 +356,20 @@ def test_store_is_untouched_by_a_busy_refusal_of_a_reaction(tmp_path: Path) -> N
     holder.execute("ROLLBACK")
     holder.close()
     assert store_dump(chat) == rows
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("family 👨\u200d👩\u200d👧 day", "family 👨\u200d👩\u200d👧 day"),  # one emoji, kept whole
+        ("caf\udce9 au lait", "caf\ufffd au lait"),  # a byte the terminal could not decode
+        ("line\x85break", "line break"),  # NEL is a line break: a space on one line
+        ("escape \x1b[31m red", "escape \ufffd[31m red"),
+        ("abc\u202eevil", "abc\ufffdevil"),  # a bidi override could disguise the text
+    ],
+)
+def test_text_is_kept_as_typed_or_replaced_never_dropped(
+    chat: Chat, typed: str, written: str
+) -> None:
+    chat.say("DG", f"add item {typed}", BEFORE)
+    assert [i.text for i in chat.draft().items(AGENDA)] == [written]

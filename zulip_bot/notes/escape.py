@@ -69,10 +69,25 @@ def item_slot(head: str) -> Slot:
 TABLE_CELL = Slot(before="| ", after=" |", above="| h |\n| --- |\n")
 
 
+# Invisible characters that only reorder or hide text: a hostile user's tools for spoofing.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _kept(ch: str) -> str:
+    """What a character becomes on a notes line: people's text is kept (joiners that make one
+    emoji of several, accents); what cannot be written, or would hide or reorder the text, is
+    replaced by U+FFFD rather than dropped, so that nobody's words silently change."""
+    kind = unicodedata.category(ch)
+    if ch.isspace():  # tabs, line breaks, U+0085 and U+2028 alike: one line, spaced
+        return " "
+    if kind in ("Cc", "Cs") or ch in _BIDI:  # controls, undecodable bytes from a terminal
+        return "\ufffd"
+    return ch
+
+
 def flat(text: str) -> str:
-    """One line: no control or private-use characters, each run of white space one space."""
-    cleaned = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
-    return " ".join(cleaned.split())
+    """One line: each run of white space one space, controls replaced (see `_kept`)."""
+    return " ".join("".join(_kept(ch) for ch in text).split())
 
 
 def fit(text: str, slot: Slot) -> str:
