@@ -1,6 +1,6 @@
 """End to end through the sandbox: 50 people send 300 commands within 60 s to the real runner.
 
-    python benchmarks/bench_e2e.py [--seconds 60] [--people 50] [--commands 300] [--linger 1.0]
+    python benchmarks/bench_e2e.py [--seconds 60] [--people 50] [--commands 300] [--linger 2.0]
 
 A sandbox on 127.0.0.1 with Zulip's default rate limits (200 requests per sliding 60 s per
 user, the events endpoint counted apart) and hidden emails; the bot is `chat.runner.Runner` in
@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--commands", type=int, default=300)
-    parser.add_argument("--linger", type=float, default=1.0)
+    parser.add_argument("--linger", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
     rng = random.Random(args.seed)

@@ -255,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     run_bot.add_argument("--log-json", action="store_true", help="log one JSON object a line")
     run_bot.add_argument("--health", type=Path, help="keep this file saying when it last worked")
     run_bot.add_argument(
-        "--linger", type=float, default=1.0, help="under load, post at most once per this many s"
+        "--linger", type=float, default=2.0, help="under load, post at most once per this many s"
     )
     run_bot.set_defaults(run=_run)
 

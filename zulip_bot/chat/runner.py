@@ -119,7 +119,7 @@ class Runner:
         me: Mapping[str, Any],
         store: Store,
         *,
-        linger: float = 1.0,
+        linger: float = 2.0,
         tick_every: float = 30.0,
         health: Path | None = None,
         now: Callable[[], dt.datetime] = _utc_now,
@@ -703,7 +703,7 @@ def resolve_people(config: BotConfig, zuliprc: Path) -> list[Match]:
 
 
 def serve(
-    config: BotConfig, zuliprc: Path, *, health: Path | None = None, linger: float = 1.0
+    config: BotConfig, zuliprc: Path, *, health: Path | None = None, linger: float = 2.0
 ) -> int:
     api, me = connect(zuliprc)
     store = Store(config.state_path)
