@@ -305,15 +305,20 @@ def clauses(masked: str) -> list[Span]:
 
 
 def _parens(masked: str) -> list[tuple[int, int]]:
-    found, stack = [], []
-    for index, char in enumerate(masked):
-        if char == "(":
-            stack.append(index)
-        elif char == ")" and stack:
+    """The outermost balanced parentheses, as (start, end) spans."""
+    found: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for match in _PAREN.finditer(masked):
+        if match.group() == "(":
+            stack.append(match.start())
+        elif stack:
             opened = stack.pop()
             if not stack:
-                found.append((opened, index + 1))
+                found.append((opened, match.end()))
     return found
+
+
+_PAREN = re.compile(r"[()]")
 
 
 def _blank_parens(masked: str) -> str:
@@ -472,6 +477,9 @@ class Found:
     confidence: Confidence
 
 
+_ASSIGNMENT_HINT = re.compile(r"\s(?:to|will|shall|going|volunteered|offered|agreed)\s")
+
+
 def _assignment(
     text: str, masked: str, start: int, end: int, known: Collection[str], *, written: bool
 ) -> Found | None:
@@ -556,6 +564,8 @@ def read_actions(text: str, known: Collection[str] = ()) -> list[Found]:
     labelled = _labelled(text, masked, known)
     if labelled is not None:
         return [labelled]
+    if _ASSIGNMENT_HINT.search(masked) is None:
+        return []
     found = []
     blanked = _blank_parens(masked)
     for span in clauses(masked):
@@ -797,6 +807,10 @@ _UNDECIDED = re.compile(
 )
 
 
+_DECISION_HINT = re.compile(
+    r"consensus|decid|decision|agree|conclu|resol|solved|outcome|verdict|feeling|vote|yes",
+    re.IGNORECASE,
+)
 # "how consensus is reached", "once you have agreement": a condition, not an outcome.
 _CONDITIONAL = re.compile(
     r"\b(?:how|whether|what|if|once|when|until|unless)\s+(?:\w+\s+){0,2}"
@@ -807,6 +821,8 @@ _CONDITIONAL = re.compile(
 
 def find_decision(text: str) -> tuple[str, Confidence] | None:
     """The decision a paragraph records, from its first word to the paragraph's end."""
+    if _DECISION_HINT.search(text) is None:
+        return None
     masked = mask(text)
     for span in clauses(masked):
         if span.inner:
