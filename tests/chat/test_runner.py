@@ -529,3 +529,38 @@ def test_the_schedule_posts_the_agenda_and_edits_to_it_are_coalesced(
     assert all(text in agenda.content for text in ("conda 25", "pixi 1.0", "rattler"))
     assert len(waiting) >= 2  # each add asked for an edit of the agenda ...
     assert runner.api.stats.by_endpoint[f"messages/{agenda_id}"] == 1  # ... one was sent
+
+
+def test_the_outbox_plans_reactions_batches_and_lone_posts(tmp_path: Path) -> None:
+    from zulip_bot.chat.outbox import Outbox
+    from zulip_bot.meeting.effects import Edit, Sender
+    from zulip_bot.meeting.service import MeetingService
+
+    config = load_config(copy_config(tmp_path))
+    store = Store(":memory:")
+    outbox = Outbox(store, MeetingService(config, store), bot_user_id=1, organizers=list)
+    ada, bob = Sender("ada@x.org", "Ada", 7), Sender("bob@x.org", "Bob", 8)
+    here = {"stream": "community", "topic": "t"}
+    with store.transaction():
+        outbox.add(
+            "e1", [Send("Added item **1**", ref="item:community:2024-11-06:1", **here)], (101, ada)
+        )  # type: ignore[arg-type]
+        outbox.add("e2", [Send("Voted for item 1.", ack_only=True, **here)], (102, ada))  # type: ignore[arg-type]
+        outbox.add("e3", [Send("Voted for item 1.", ack_only=True, **here)], (103, bob))  # type: ignore[arg-type]
+        outbox.add(
+            "e4", [Send("Welcome, Bob!", ack_only=True, stream="packaging", topic="t")], (104, bob)
+        )
+        outbox.add("e5", [Send("Your actions: none", to="bob@x.org")], (105, bob))
+        outbox.add("e6", [Edit(55, "agenda v1"), Edit(56, "other"), Edit(55, "agenda v2")])
+    plans = outbox.plan(store.outbox())
+    shown = [(p.react, p.row.ref, p.row.content, p.row.recipient_id) for p in plans]
+    assert shown == [
+        (False, "item:community:2024-11-06:1", "Added item **1**", None),  # alone: its id matters
+        (True, None, "Welcome, Bob!", None),  # a lone acknowledgment: ✅ on message 104
+        (False, None, "Your actions: none", 8),  # a direct message, to Bob's id
+        (False, "edit:56", "other", None),
+        (False, "edit:55", "agenda v2", None),  # v1 is superseded, never sent
+        (False, None, "@_**Ada|7** Voted for item 1.\n\n@_**Bob|8** Voted for item 1.", None),
+    ]
+    assert plans[1].row.source_message == 104
+    assert len(store.outbox()) == 6  # the batch replaced its two rows; v1 is gone

@@ -133,6 +133,10 @@ def test_kill_9_between_commit_and_post_then_restart(bot_process: Process) -> No
     wait_for("the poll", lambda: len(process.replies("/poll")) == 1)
     (poll,) = process.replies("/poll")
     wait_for("the poll's id stored", lambda: process.db("SELECT message_id FROM poll")[0][0])
+    realm.react(process.users["BZ"], first.id, "+1", None, None, add=True)  # live
+    wait_for("BZ's vote", lambda: len(process.db("SELECT * FROM vote")) == 1)
+    health = json.loads(process.health.read_text())
+    assert health["events_handled"] >= 3 and health["last_event_handled"] is not None
 
     process.hold.touch()  # the bot commits but posts nothing while this file exists
     process.say("BZ", "add item second")
@@ -143,6 +147,7 @@ def test_kill_9_between_commit_and_post_then_restart(bot_process: Process) -> No
     # while it is down, in this order
     process.say("KK", "add item third")
     realm.react(process.users["WV"], first.id, "+1", None, None, add=True)
+    realm.react(process.users["BZ"], first.id, "+1", None, None, add=False)  # taken back
     ballot(process, "BZ", poll, 1)
     process.say("JL", "vote 1")
     ballot(process, "KK", poll, 0)
