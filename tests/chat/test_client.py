@@ -245,5 +245,8 @@ def test_connect_names_the_file_and_the_fix(sandbox: Sandbox, bot: User, tmp_pat
     with pytest.raises(StartupError, match=f"{unreachable}: cannot reach the Zulip server"):
         connect(unreachable)
     good = sandbox.zuliprc(tmp_path / "good", bot.delivery_email)
+    sandbox.faults.next("/server_settings", "502")
+    with pytest.raises(StartupError, match=f"{good}: the server named by `site=` did not answer"):
+        connect(good)
     api, me = connect(good)
     assert me["user_id"] == bot.user_id and api.stats.requests == 1

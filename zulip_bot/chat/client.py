@@ -385,7 +385,8 @@ def connect(
     if not zuliprc.is_file():
         raise StartupError(f"{zuliprc}: the zuliprc does not exist; {_ZULIPRC_FIX}")
     try:
-        client = zulip.Client(config_file=str(zuliprc), client=client_name)
+        # retry_on_errors=False here too: its own 1 s x 10 retries would hide a bad `site=`
+        client = zulip.Client(config_file=str(zuliprc), client=client_name, retry_on_errors=False)
     except (configparser.Error, zulip.ZulipError, KeyError, UnicodeDecodeError) as error:
         if isinstance(error, zulip.UnrecoverableNetworkError):
             raise StartupError(
