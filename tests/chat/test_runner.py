@@ -70,6 +70,7 @@ class Meeting:
     thread: threading.Thread | None = None
     failure: list[BaseException] = field(default_factory=list)
     linger: float = 0.2
+    busy_wait: float = 30.0
 
     # --- the bot ------------------------------------------------------------------------------
 
@@ -85,7 +86,7 @@ class Meeting:
                 client = self.sandbox.client(self.bot.delivery_email)
                 api = ZulipApi(client, policy=FAST)
                 me = api.call("GET", "users/me")
-                store = Store(self.config.state_path)
+                store = Store(self.config.state_path, busy_wait=self.busy_wait)
                 self.runner = Runner(
                     self.config, api, me, store, linger=self.linger, now=lambda: DURING, **options
                 )
@@ -564,3 +565,20 @@ def test_the_outbox_plans_reactions_batches_and_lone_posts(tmp_path: Path) -> No
     ]
     assert plans[1].row.source_message == 104
     assert len(store.outbox()) == 6  # the batch replaced its two rows; v1 is gone
+
+
+def test_a_store_locked_by_another_process_delays_a_command_but_loses_none(
+    meeting: Meeting,
+) -> None:
+    meeting.busy_wait = 0.2
+    meeting.start()
+    meeting.say("DG", "add item before")
+    meeting.settle()
+    with sqlite3.connect(meeting.config.state_path, isolation_level=None) as other:
+        other.execute("BEGIN IMMEDIATE")  # e.g. a `meetbot` command run by hand, stuck
+        meeting.say("BZ", "add item while locked")
+        time.sleep(1.5)
+        other.execute("COMMIT")
+    meeting.settle()
+    assert meeting.alive()
+    assert [m.content.split("**")[1] for m in meeting.bot_messages()] == ["1", "2"]

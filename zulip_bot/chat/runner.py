@@ -57,7 +57,7 @@ from zulip_bot.config import BotConfig
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
 from zulip_bot.meeting.service import THUMBS_UP, MeetingService
-from zulip_bot.meeting.store import Store
+from zulip_bot.meeting.store import Busy, Store
 
 log = logging.getLogger("meetbot.runner")
 
@@ -310,7 +310,7 @@ class Runner:
                 "skipped a malformed %s (%s: %s): %.300r", what, type(error).__name__, error, raw
             )
             return
-        except (ZulipFailure, sqlite3.OperationalError):
+        except (ZulipFailure, Busy, sqlite3.OperationalError):
             raise
         except Exception:
             log.exception("skipped a %s that could not be handled: %.300r", what, raw)
@@ -622,6 +622,9 @@ class Runner:
             except ApiError as error:
                 log.error("Zulip refused a request (%s); trying again", error)
                 self._pause(5.0)
+            except (Busy, sqlite3.OperationalError) as error:
+                log.warning("the store is busy (%s); reading the event again shortly", error)
+                self._pause(1.0)
             if self.stopping:
                 break
         self._final_flush()
