@@ -600,9 +600,16 @@ class Runner:
         """The schedule's jobs (agenda thread, reminders, start, end, summary) that are due."""
         self._last_tick = self.clock()
         now = self.now()
-        with self.store.transaction():
-            effects = self.service.tick(now)
-            self.outbox.add(f"tick:{now.isoformat()}", effects, None, self.directory.user_id_for)
+        try:
+            with self.store.transaction():
+                effects = self.service.tick(now)
+                event = f"tick:{now.isoformat()}"
+                self.outbox.add(event, effects, None, self.directory.user_id_for)
+        except (Busy, sqlite3.OperationalError):
+            raise
+        except Exception:
+            log.exception("the schedule failed; trying again at the next tick")
+            return
         if effects:
             log.info("schedule: %s effect(s) due", len(effects))
 
@@ -625,6 +632,9 @@ class Runner:
             except (Busy, sqlite3.OperationalError) as error:
                 log.warning("the store is busy (%s); reading the event again shortly", error)
                 self._pause(1.0)
+            except Exception:  # a bug must not stop a bot people rely on: say it, go on
+                log.exception("unexpected failure in the loop; going on in 5 s")
+                self._pause(5.0)
             if self.stopping:
                 break
         self._final_flush()
