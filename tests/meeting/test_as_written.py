@@ -102,8 +102,8 @@ def test_owners_add_details_under_their_item_ahead_of_time(chat: Chat) -> None:
 def test_only_owners_and_organizers_add_details(chat: Chat) -> None:
     chat.say("JL", "add item Governance", BEFORE)
     assert chat.text("WV", "note #1 my two cents", BEFORE) == (
-        "Only the owners of item 1 or an organizer can add details to it; `note <text>` notes "
-        "under the open item while the meeting runs."
+        "Only the owners of item 1 or an organizer can add to it out of turn; `note <text>` "
+        "notes under the open item while the meeting runs."
     )
     assert chat.text("JRG", "note #1 from the chair", BEFORE) == "Added under item 1."
     assert chat.text("JL", "note #7 nothing there", BEFORE) == (
@@ -135,3 +135,18 @@ def test_introductions_have_no_owner_and_are_not_carried_over(chat: Chat) -> Non
     assert "Aaron Opfer" not in carried and "CEP17" not in carried
     following = chat.draft(NEXT_DAY).render()
     assert "Aaron Opfer" not in following and "CEP17" not in following
+
+
+def test_actions_and_decisions_go_under_an_item_that_is_not_open(chat: Chat) -> None:
+    chat.say("JL", "add item Governance", BEFORE)
+    chat.say("DG", "add item Zulip CEP", BEFORE)
+    assert chat.text("JL", "action #1 MRB/IF draft the policy", BEFORE) == (
+        "Action items A1, A2 recorded under item 1.\n"
+        "Note: MRB, IF are not in the roster; I kept them as written."
+    )
+    assert chat.text("JRG", "decided #2 Zulip it is", BEFORE) == "Decision recorded under item 2."
+    governance, zulip = chat.draft().items(AGENDA)
+    assert (governance.checked, zulip.checked) == (False, False)  # neither was opened
+    assert _actions(chat) == [("MRB/IF to draft the policy", ("MRB", "IF"))]
+    assert [d.text for d in chat.draft().decisions()] == ["Decision: Zulip it is"]
+    assert chat.text("WV", "decided #1 no", BEFORE).startswith("Only the owners of item 1")

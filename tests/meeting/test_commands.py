@@ -14,9 +14,7 @@ from zulip_bot.meeting import commands as c
 
 POLL_USAGE = 'Usage: `poll "<question>" "<option>" "<option>" [quorum=N] [voters=<group>]`'
 IAM_USAGE = "Usage: `iam XX <affiliation> @github`"
-BAD_INITIALS = (
-    "cannot be your initials in the notes: use 2 to 4 letters."
-)
+BAD_INITIALS = "cannot be your initials in the notes: use 2 to 4 letters."
 ALL_WORDS = sorted({*c.COMMAND_NAMES, *(a for s in c.SPECS for a in s.aliases)})
 
 

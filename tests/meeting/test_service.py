@@ -66,12 +66,13 @@ def test_add_with_an_owner_not_in_the_roster_is_kept_with_a_note(chat: Chat) -> 
     ("text", "stored"),
     [
         ("<script>alert(1)</script>", "\\<script>alert(1)\\</script>"),
+        # After the owner prefix none of these can start a block: they are written as typed.
         ("# heading\n- [x] a fake ticked item\n## Attendees",
-         "\\# heading - [x] a fake ticked item ## Attendees"),
-        ("| Evil | EV | row |", "\\| Evil \\| EV \\| row \\|"),
-        ("- nested list", "\\- nested list"),
-        ("```\ncode fence", "\\``` code fence"),
-        ("[link]: https://example.org", "\\[link]: https://example.org"),
+         "# heading - [x] a fake ticked item ## Attendees"),
+        ("| Evil | EV | row |", "| Evil | EV | row |"),
+        ("- nested list", "- nested list"),
+        ("```\ncode fence", "``` code fence"),
+        ("[link]: https://example.org", "[link]: https://example.org"),
     ],
 )  # fmt: skip
 def test_add_markdown_and_html_cannot_break_the_notes(chat: Chat, text: str, stored: str) -> None:
@@ -84,6 +85,23 @@ def test_add_markdown_and_html_cannot_break_the_notes(chat: Chat, text: str, sto
     ]  # fmt: skip
     assert [a.initials for a in doc.attendees()] == ["JRG"]
     assert NotesDocument.parse(doc.render()).items(AGENDA)[0].text == stored
+
+
+@pytest.mark.parametrize(
+    "text", ["# heading", "- nested list", "```\ncode fence", "[link]: https://x.org", "[x] done"]
+)
+def test_an_ownerless_intro_cannot_break_the_notes_either(chat: Chat, text: str) -> None:
+    chat.say("SD", f"add intro {text}")
+    doc = chat.draft()
+    (intro,) = doc.items("Introductions")
+    assert (intro.owners, intro.checked) == ((), False)
+    assert NotesDocument.parse(doc.render()).items("Introductions")[0].text == intro.text
+    assert [s.title for s in doc.sections()] == [
+        "Attendees",
+        "Introductions",
+        "Announcements",
+        AGENDA,
+    ]
 
 
 def test_add_refuses_empty_and_overlong_text_and_changes_nothing(chat: Chat) -> None:

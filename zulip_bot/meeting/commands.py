@@ -201,11 +201,13 @@ class Action:
     text: str
     # All that followed `action`, for when the owners turn out to be words of the task.
     said: str = field(default="", compare=False)
+    item: int | None = None  # `action #n ...`: under item n, not the open one
 
 
 @dataclass(frozen=True)
 class Decided:
     text: str
+    item: int | None = None  # `decided #n ...`: under item n, not the open one
 
 
 @dataclass(frozen=True)
@@ -538,17 +540,28 @@ def _iam(rest: str, spec: Spec) -> Command:
     return Iam(initials if mixed else initials.upper(), " ".join(affiliation), github)
 
 
-def _note(rest: str, spec: Spec) -> Command:
-    """`note #3 text` is a detail under item 3; a bare number is the note's own first word,
-    as in `note 3 people agreed`."""
+def _item_ref(rest: str, spec: Spec) -> tuple[int | None, str]:
+    """A leading `#3` names item 3 (`note #3 ...`, `action #3 ...`); a bare number is the
+    text's own first word, as in `note 3 people agreed`."""
     words = rest.strip().split(None, 1)
-    if words and words[0].startswith("#") and _ITEM_NUMBER.fullmatch(words[0]):
-        text = words[1] if len(words) > 1 else ""
-        if not text.strip():
-            raise CommandError(f"What should I add under item {words[0][1:]}? Usage: "
-                               "`note #<n> <text>`")  # fmt: skip
-        return Note(_spec_text(text, spec), _item_number(words[0], spec))
-    return Note(_spec_text(rest, spec))
+    if not words or not words[0].startswith("#") or not _ITEM_NUMBER.fullmatch(words[0]):
+        return None, rest
+    text = words[1] if len(words) > 1 else ""
+    if not text.strip():
+        raise CommandError(
+            f"What should I add under item {words[0][1:]}? Usage: `{spec.name} #<n> <text>`"
+        )
+    return _item_number(words[0], spec), text
+
+
+def _note(rest: str, spec: Spec) -> Command:
+    item, text = _item_ref(rest, spec)
+    return Note(_spec_text(text, spec), item)
+
+
+def _decided(rest: str, spec: Spec) -> Command:
+    item, text = _item_ref(rest, spec)
+    return Decided(_spec_text(text, spec), item)
 
 
 def _chair(rest: str, spec: Spec) -> Command:
@@ -561,17 +574,18 @@ def _chair(rest: str, spec: Spec) -> Command:
 
 
 def _action(rest: str, spec: Spec) -> Command:
+    item, rest = _item_ref(rest, spec)
     text = _spec_text(rest, spec)
     found = _leading_owners(text)
     if found is None:
-        return Action((), text)
+        return Action((), text, text, item)
     owners, end = found
     task = text[end:].strip()
     if task.casefold().startswith("to "):  # `action JRG to review it` says the same
         task = task[3:].strip()
     if not task:
         raise CommandError(f"What should {_code(text)} do? {_usage_hint(spec)}")
-    return Action(owners, task, text)
+    return Action(owners, task, text, item)
 
 
 def _actions(rest: str, spec: Spec) -> Command:
@@ -686,12 +700,20 @@ SPECS: tuple[Spec, ...] = (
         _note,
         forms=("note #<n> <text>",),
     ),
-    Spec("decided", "decided <text>", "record a decision under the current item", _texted(Decided)),
+    Spec(
+        "decided",
+        "decided <text>",
+        "record a decision under the current item (`decided #<n> ...` under item n)",
+        _decided,
+        forms=("decided #<n> <text>",),
+    ),
     Spec(
         "action",
         "action <owner> <text>",
-        "record an action item; the owner is initials (`JRG`, `BZ/WV`) or a mention",
+        "record an action item under the current item (`action #<n> ...` under item n); the "
+        "owner is initials (`JRG`, `BZ/WV`), a mention or a GitHub `@handle`",
         _action,
+        forms=("action #<n> <owner> <text>",),
     ),
     Spec("undo", "undo", "take back the last item, note or action item you added", _bare(Undo)),
     Spec("end", "end", "end the meeting and post the summary (organizers)", _bare(End)),

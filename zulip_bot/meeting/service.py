@@ -29,7 +29,6 @@ from zulip_bot.notes import (
     NotesConflict,
     NotesDocument,
     NotesError,
-    inline_text,
     new_draft,
 )
 from zulip_bot.notes.extract import NOT_INITIALS, is_decision, is_initials, owner_prefix
@@ -591,8 +590,9 @@ class MeetingService:
 
     @staticmethod
     def _any_time(cmd: c.Command) -> bool:
-        """`note #n` adds a detail before, during or after the meeting."""
-        return isinstance(cmd, c.Note) and cmd.item is not None
+        """`note #n`, `decided #n` and `action #n` write under item n before, during or after
+        the meeting."""
+        return isinstance(cmd, c.Note | c.Decided | c.Action) and cmd.item is not None
 
     def _cmd_add(self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
         """An introduction is written about the newcomer, with no owner unless one is named."""
@@ -602,9 +602,8 @@ class MeetingService:
         if ctx.doc.section(section) is None:
             ctx.doc.add_section(section)
         owners, text = self._owned(ctx, cmd.text, mine=cmd.kind != "intro")
-        ctx.doc.add_item(section, text, owners=owners, checked=False)
+        text = self._written(ctx, ctx.doc.add_item(section, text, owners=owners, checked=False))
         self._save(ctx)
-        text = inline_text(text)
         number = self.store.add_item(*ctx.key, section, text, owners, ctx.sender.email.casefold())
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "add", number)
         shown = f"{'/'.join(owners)}: {text}" if owners else text
@@ -635,6 +634,14 @@ class MeetingService:
             return (), text
         return prefix.owners, rest
 
+    @staticmethod
+    def _written(ctx: Context, line: int) -> str:
+        """The text of the item the bot just wrote on `line`, as the notes now read it: what
+        the store keeps and replies quote, so that both match the file exactly."""
+        item = ctx.doc.item_at(line)
+        assert item is not None, f"no item on line {line} right after writing it"
+        return item.text
+
     def _owned(self, ctx: Context, text: str, mine: bool = True) -> tuple[tuple[str, ...], str]:
         """`BZ/WV: text` is owned by BZ and WV, as the notes write shared items; anything else
         is the sender's own (with `mine`) or nobody's. Only an organizer may name owners
@@ -656,9 +663,10 @@ class MeetingService:
         unknown = self.people.unknown(owners)
         if not unknown:
             return ""
+        one = len(unknown) == 1
         return (
-            f"\nNote: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the "
-            "roster; I kept it as written."
+            f"\nNote: {', '.join(unknown)} {'is' if one else 'are'} not in the roster; I kept "
+            f"{'it' if one else 'them'} as written."
         )
 
     def _cmd_edit(
@@ -674,10 +682,11 @@ class MeetingService:
         ctx.doc.set_item_text(entry.item, text)
         if owners and owners != entry.item.owners:
             ctx.doc.set_item_owners(ctx.doc.item_at(entry.item.line) or entry.item, owners)
+        text = self._written(ctx, entry.item.line)
         self._save(ctx)
-        self.store.update_item(*ctx.key, cmd.number, text=inline_text(text), owners=owners or None)
+        self.store.update_item(*ctx.key, cmd.number, text=text, owners=owners or None)
         shown = f"{'/'.join(owners)}: " if owners else ""
-        return [self._reply(msg, f"Item {cmd.number} now reads: {shown}{inline_text(text)}")]
+        return [self._reply(msg, f"Item {cmd.number} now reads: {shown}{text}")]
 
     def _cmd_withdraw(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -959,46 +968,56 @@ class MeetingService:
         ctx: Context,
         entry: Live,
         text: str,
-        actions: Sequence[int] = (),
         owners: Sequence[str] = (),
-        kind: str = "note",
-    ) -> None:
-        """A sub-bullet under an item, which `undo` can take back (with the action items it
-        registered). A `detail` is one its owners wrote before it was discussed."""
-        ctx.doc.add_child(entry.item, text, owners=owners)
+        register: Callable[[str], list[int]] | None = None,
+    ) -> str:
+        """A sub-bullet under an item, which `undo` can take back, with the action items that
+        `register` records for the text as written. A `detail` is one the item's own owners
+        wrote before it was discussed: it does not make the item discussed."""
+        written = self._written(ctx, ctx.doc.add_child(entry.item, text, owners=owners))
         self._save(ctx)
-        undo = {"item": entry.row.number, "text": inline_text(text), "actions": list(actions)}
+        actions = register(written) if register else []
+        mine = self._owns(ctx, entry.row, entry.item.owners) and not entry.item.checked
+        kind = "detail" if mine else "note"
+        undo = {"item": entry.row.number, "text": written, "actions": actions}
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), kind, undo)
+        return written
+
+    def _target(self, ctx: Context, item: int | None) -> Live:
+        """The item a note goes under: the open one, or item n (`note #n`) at any time, which
+        only its owners and organizers may write under."""
+        if item is None:
+            if not self._is_running(ctx):
+                raise Refused(self._not_running(ctx))
+            return self._current(ctx)
+        entry = self._find(ctx, item)
+        if not self._owns(ctx, entry.row, entry.item.owners) and not self.people.is_organizer(
+            ctx.meeting, ctx.sender
+        ):
+            raise Refused(
+                f"Only the owners of item {item} or an organizer can add to it out of turn; "
+                "`note <text>` notes under the open item while the meeting runs."
+            )
+        return entry
 
     def _cmd_note(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
-        """`note #n <text>` adds a detail under item n at any time, without opening it: for
-        its owners and organizers, as people add links under their items days ahead."""
+        """`note #n <text>` adds a detail under item n at any time, without opening it, as
+        people add links under their items days ahead."""
         assert isinstance(cmd, c.Note)
         owners, text = self._owned(ctx, cmd.text, mine=False)
-        if cmd.item is None:
-            entry = self._current(ctx)
-            self._add_note(ctx, entry, text, owners=owners)
-            unknown = self._unknown_note(owners)
-            reply = self._reply(msg, f"Noted under item {entry.row.number}." + unknown)
-            return [replace(reply, ack_only=not unknown)]
-        entry = self._find(ctx, cmd.item)
-        mine = self._owns(ctx, entry.row, entry.item.owners)
-        if not mine and not self.people.is_organizer(ctx.meeting, ctx.sender):
-            raise Refused(
-                f"Only the owners of item {cmd.item} or an organizer can add details to it; "
-                "`note <text>` notes under the open item while the meeting runs."
-            )
-        kind = "detail" if mine and not entry.item.checked else "note"
-        self._add_note(ctx, entry, text, owners=owners, kind=kind)
-        return [self._reply(msg, f"Added under item {cmd.item}." + self._unknown_note(owners))]
+        entry = self._target(ctx, cmd.item)
+        self._add_note(ctx, entry, text, owners=owners)
+        where = "Noted under" if cmd.item is None else "Added under"
+        reply = f"{where} item {entry.row.number}." + self._unknown_note(owners)
+        return [replace(self._reply(msg, reply), ack_only=cmd.item is None)]
 
     def _cmd_decided(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
     ) -> list[Send]:
         assert isinstance(cmd, c.Decided)
-        entry = self._current(ctx)
+        entry = self._target(ctx, cmd.item)
         self._add_note(ctx, entry, cmd.text if is_decision(cmd.text) else f"Decision: {cmd.text}")
         return [self._reply(msg, f"Decision recorded under item {entry.row.number}.")]
 
@@ -1013,14 +1032,23 @@ class MeetingService:
         if None in owners:
             owners, task = [], cmd.said
         named = [o.removeprefix("@") for o in owners if o is not None]
-        written = "/".join(o for o in owners if o is not None)
-        text = f"Action item: {written} to {task}" if named else f"Action item: {task}"
-        entry = self._current(ctx)
-        ids = [
-            self.store.add_action(*ctx.key, entry.item.text, owner, inline_text(task))
-            for owner in named or [""]
-        ]
-        self._add_note(ctx, entry, text, ids)
+        prefix = (
+            f"Action item: {'/'.join(o for o in owners if o is not None)} to "
+            if named
+            else ("Action item: ")
+        )
+        entry = self._target(ctx, cmd.item)
+        ids: list[int] = []
+
+        def register(written: str) -> list[int]:
+            done = written.removeprefix(prefix)  # the task as the notes now read it
+            ids.extend(
+                self.store.add_action(*ctx.key, entry.item.text, owner, done)
+                for owner in named or [""]
+            )
+            return ids
+
+        self._add_note(ctx, entry, prefix + task, register=register)
         reply = (
             f"{messages.noun(len(ids), 'Action item')} {_ids(ids)} recorded under item "
             f"{entry.row.number}."
