@@ -121,6 +121,22 @@ def test_unchecked_sub_items_that_read_as_tasks() -> None:
     ) == [(("MRB",), "make a PR on the bot to mention the policy")]
 
 
+def test_owned_items_that_say_will() -> None:
+    assert actions(
+        "(DPC) Will create a Zenodo citation for conda",
+        "(KK) will push it out to people",
+        "Action: Phil to take a look at the PR",
+        "ACTION: get rid of softlinks",
+        "Jaime will check with the committee. ~~- a struck-out idea?~~",
+    ) == [
+        (("DPC",), "create a Zenodo citation for conda"),
+        (("KK",), "push it out to people"),
+        (("Phil",), "take a look at the PR"),
+        ((), "get rid of softlinks"),
+        (("Jaime",), "check with the committee."),
+    ]
+
+
 def test_an_owner_nobody_knows_is_kept_as_written() -> None:
     assert actions("Zoltan to fix the mirror", "(Zed?) will chase the vendor") == [
         (("Zoltan",), "fix the mirror"),

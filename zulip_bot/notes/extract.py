@@ -264,6 +264,8 @@ def format_owner_prefix(owners: tuple[str, ...], style: OwnerStyle) -> str:
 # --- reading one paragraph ------------------------------------------------------------------
 
 _BLANK = "\u2591"  # stands in for masked characters: neither a word character nor a space
+_STRUCK = "\u2592"  # stands in for struck-out text, which is no longer part of what is said
+_STRIKE = re.compile(r"~~[^~\n]+~~")
 _MASKED = re.compile(
     r"(`+)(?:(?!\1).)+?\1"  # inline code
     r"|!?\[[^\]\n]*\]\([^)\n]*\)"  # links and images, their text included
@@ -276,6 +278,7 @@ def mask(text: str) -> str:
     """`text` with inline code, links, quotations and URLs blanked out, same length, so that
     what is found in it can be cut from `text` as written. (markdown-it-py's inline tokens
     would say what is code or a link, but not where it sits in the text.)"""
+    text = _STRIKE.sub(lambda m: _STRUCK * len(m.group(0)), text)
     return _MASKED.sub(lambda m: _BLANK * len(m.group(0)), text)
 
 
@@ -430,7 +433,7 @@ _NOT_AFTER_WILL = frozenset({"probably", "likely", "maybe", "possibly", "perhaps
 # `Action item: ...`, `Anaconda action item - ...`, `cfep-10 next steps: ...`, `AI: ...`,
 # `todo: ...`; and `TODO ...`, `(TODO) ...`, `TODO for @x: ...` without a separator.
 _LABEL = re.compile(
-    r"(?:^|(?<=\s))(?:\*\*)?(?P<label>(?:[\w-]+\s+){0,3}?(?i:action\s+items?|next\s+steps?)"
+    r"(?:^|(?<=\s))(?:\*\*)?(?P<label>(?:[\w-]+\s+){0,3}?(?i:action(?:\s+items?)?|next\s+steps?)"
     r"|(?<![\w-])(?:AI|[Tt]odos?))(?:\*\*)?\s*(?::|\s-+|\u2014)\s*(?:\*\*)?\s*(?P<rest>\S.*)"
     r"|^\(?(?P<todo>TODOs?|ToDo|Todo)\)?(?:\s+for\s+(?P<for>@?[\w.-]+))?\s*(?::|-+)?\s+"
     r"(?P<todo_rest>\S.*)",
@@ -485,6 +488,8 @@ def _assignment(
 ) -> Found | None:
     """`JRG to ...`, `Jaime will ...`, `Cheng, Marcelo to ...` starting at `start`. A line
     the bot wrote (`written`) takes any task after `XX to`; prose wants a verb there."""
+    while end > start and masked[end - 1] in f"{_STRUCK} ":
+        end -= 1  # `... committee. ~~- a struck-out line~~`
     match = _ASSIGNMENT.match(masked, start, end)
     if match is None:
         return None
@@ -591,6 +596,7 @@ class _Context:
     parents: dict[int, AgendaItem]  # item line -> the item it is nested in
     listed: frozenset[int]  # item lines under an action heading or lead-in line
     quoted: frozenset[int]  # paragraph lines inside a blockquote
+    styles: dict[int, OwnerStyle | None]  # item line -> how its owner prefix is written
 
 
 def is_lead_in(text: str) -> bool:
@@ -743,8 +749,10 @@ def _block_actions(block: TextBlock, item: AgendaItem | None, context: _Context)
     masked = mask(item.text).rstrip()
     if not item.owners or found or masked[-1:] == "?":
         return found
-    if re.match(r"will\s+[a-z]", masked):  # `(DPC) will submit an issue`
-        return [Found(item.text, _without_will(item.text), item.owners, "inferred")]
+    bracketed = context.styles.get(item.line) in ("paren", "bracket")
+    if re.match(r"will\s+[a-z]", masked) or (bracketed and re.match(r"Will\s+[a-z]", masked)):
+        # `(DPC) will submit an issue`; but `CHL: Will talk ...` is what CHL said
+        return [Found(item.text, item.text[5:].strip(), item.owners, "inferred")]
     first = masked.split(maxsplit=1)[0] if masked else ""
     if _box(item) is False and item.line in context.parents and first in _IMPERATIVES:
         return [Found(item.text, item.text, item.owners, "inferred")]  # `- [ ] (MRB) make a PR`
@@ -758,6 +766,7 @@ def action_items(parsed: Parsed, lines: Sequence[str]) -> list[ActionItem]:
         parents={c.line: i for i in parsed.items_at.values() for c in i.children},
         listed=_listed_lines(parsed),
         quoted=_quoted_lines(parsed, lines),
+        styles={start + 1: layout.owner_style for start, layout in parsed.layouts.items()},
     )
     out: list[ActionItem] = []
     for block in parsed.texts:
