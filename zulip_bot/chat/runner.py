@@ -716,11 +716,20 @@ def resolve_people(config: BotConfig, zuliprc: Path) -> list[Match]:
 
 
 def serve(
-    config: BotConfig, zuliprc: Path, *, health: Path | None = None, linger: float = 2.0
+    config: BotConfig,
+    zuliprc: Path,
+    *,
+    health: Path | None = None,
+    linger: float = 2.0,
+    now: Callable[[], dt.datetime] = _utc_now,
+    tick_every: float = 30.0,
 ) -> int:
+    """`now` and `tick_every` are for `meetbot run --clock` (demos and tests of the schedule)."""
     api, me = connect(zuliprc)
     store = Store(config.state_path)
-    runner = Runner(config, api, me, store, linger=linger, health=health)
+    runner = Runner(
+        config, api, me, store, linger=linger, health=health, now=now, tick_every=tick_every
+    )
     settle_heap()
     log.info(
         "meetbot runs as %s (user %s) on %s",
