@@ -582,3 +582,43 @@ def test_a_store_locked_by_another_process_delays_a_command_but_loses_none(
     meeting.settle()
     assert meeting.alive()
     assert [m.content.split("**")[1] for m in meeting.bot_messages()] == ["1", "2"]
+
+
+def test_senders_carry_the_configured_email_else_the_real_one_where_shown() -> None:
+    from zulip_bot.chat.roster import Directory, Match
+
+    users = {
+        1: ZulipUser(1, "Jaime R", "user1@zulipdev.com", None, role=200),
+        2: ZulipUser(2, "Vera Visible", "vera@example.org", "vera@example.org"),
+        3: ZulipUser(3, "Hidden Hal", "user3@zulipdev.com", None, role=100),
+        4: ZulipUser(4, "Some Bot", "some-bot@zulipdev.com", None, is_bot=True),
+    }
+    directory = Directory(users, [Match(Wanted("jaimergp@example.org"), 1, "github")])
+    jaime, vera, hal, bot = (directory.sender(i) for i in (1, 2, 3, 4))
+    assert (jaime.email, jaime.is_admin) == ("jaimergp@example.org", True)  # admin: organizer
+    assert (vera.email, vera.is_admin) == ("vera@example.org", False)
+    assert (hal.email, hal.is_admin) == ("user3@zulipdev.com", True)  # an owner
+    assert bot.is_bot and not jaime.is_bot
+    notification = directory.sender(99, "Notification Bot", "notif@zulip.com", "zulipinternal")
+    assert notification.is_bot and notification.full_name == "Notification Bot"
+    assert directory.user_id_for("JAIMERGP@example.org") == 1
+    assert directory.user_id_for("vera@example.org") == 2
+
+
+def test_a_transaction_inside_a_transaction_is_a_savepoint(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.sqlite3")
+    with store.transaction():
+        store.set_runner_value("outer", "kept")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_runner_value("inner", "undone")
+            raise RuntimeError("the inner part fails")
+        with store.transaction():
+            store.set_runner_value("second", "kept too")
+    assert store.runner_value("outer") == "kept" and store.runner_value("second") == "kept too"
+    assert store.runner_value("inner") is None
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_runner_value("outer", "changed")
+        with store.transaction():
+            store.set_runner_value("inner", "committed with its outer one only")
+        raise RuntimeError("the outer part fails")
+    assert store.runner_value("outer") == "kept" and store.runner_value("inner") is None
