@@ -173,9 +173,10 @@ class Runner:
                 continue
             key = f"reported:unsubscribed:{meeting.stream.casefold()}"
             log.error("the bot is not subscribed to #%s: it sees nothing there", meeting.stream)
-            if self.store.runner_value(key) is None:
-                with self.store.transaction():
-                    self.store.set_runner_value(key, str(time.time()))
+            if self.store.runner_value(key) is not None:
+                continue
+            with self.store.transaction():  # the mark and the report, both or neither
+                self.store.set_runner_value(key, str(time.time()))
                 self.outbox.report(
                     f"I am not subscribed to #**{meeting.stream}**, so I cannot see "
                     f"{meeting.title}'s messages there. Subscribe me to it (stream settings > "
