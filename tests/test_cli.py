@@ -101,13 +101,18 @@ def test_shell_is_a_scriptable_chat_on_the_real_store_and_notes(
     assert [(i.owners, i.text) for i in draft.items("New Agenda Items")] == [(("DG",), "Zulip CEP")]
 
 
-def test_demo_plays_a_meeting_from_chat_to_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_shell_replays_the_demo_chat_from_chat_to_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`meetbot shell < config/demo-chat.txt`: a whole meeting with no server."""
+    config = _config_copy(tmp_path)
+    chat = (REPO / "config" / "demo-chat.txt").read_text(encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO(chat))
+    assert main(["shell", "--as", "jaimergp@example.org", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "meetbot> ## Summary: Conda Community Meeting 2024-11-06" in out
     assert "      - A1: announce the poll result on Discourse (from 2024-11-06)" in out
-    notes = out.split("the notes draft the meeting wrote ---\n\n", 1)[1]
-    doc = NotesDocument.parse(notes)
+    doc = NotesDocument.load(tmp_path / "notes" / "20241106_agenda_and_minutes.md")
     assert [(a.owners, a.text) for a in doc.action_items()] == [
         (("JRG",), "JRG to announce the poll result on Discourse")
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -16,14 +15,13 @@ from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.shell import Shell, run, sender_for
 from zulip_bot.config import ConfigError, default_config_path, load_config
+from zulip_bot.demo.clock import FileClock
+from zulip_bot.demo.play import run_demo
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import NotesDocument, NotesError, new_draft
 from zulip_bot.notes.report import as_json, as_text
 from zulip_bot.sandbox.cli import run_sandbox
-
-#: What `meetbot demo` copies into a scratch folder and plays: a meeting from chat to summary.
-DEMO_FILES = ("meetbot.example.toml", "people.example.toml", "notes-template.md")
 
 
 def bundled(name: str) -> Path:
@@ -88,27 +86,11 @@ def _shell(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """The bundled example config in a scratch folder, and a scripted meeting played on it."""
+    """A whole meeting cycle on the sandbox, the real runner and client, and a fast clock."""
+    if args.keep:
+        return run_demo(Path(args.keep))
     with tempfile.TemporaryDirectory(prefix="meetbot-demo-") as scratch:
-        folder = Path(args.keep) if args.keep else Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in DEMO_FILES:
-            shutil.copyfile(bundled(name), folder / name)
-        config = load_config(folder / "meetbot.example.toml")
-        script = bundled("demo-chat.txt").read_text(encoding="utf-8").splitlines()
-        shell = Shell(
-            MeetingService(config, Store(config.state_path)),
-            sender_for(config, "jaimergp@example.org"),
-            config.meetings[0],
-        )
-        for line in run(shell, script, echo=True):
-            print(line)
-        notes = sorted((folder / "notes").glob("*.md"))
-        print(f"\n--- {notes[0].name}, the notes draft the meeting wrote ---\n")
-        print(notes[0].read_text(encoding="utf-8"))
-        if args.keep:
-            print(f"(the notes, transcript and state are in {folder})")
-    return 0
+        return run_demo(Path(scratch))
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -157,7 +139,21 @@ def _run(args: argparse.Namespace) -> int:
     bot_runner.setup_logging(args.log_json)
     config = load_config(bot_runner.config_path(args.config))
     zuliprc = bot_runner.zuliprc_for(config, args.zuliprc)
-    return bot_runner.serve(config, zuliprc, health=args.health, linger=args.linger)
+    if args.clock is None:
+        return bot_runner.serve(config, zuliprc, health=args.health, linger=args.linger)
+    clock = FileClock(args.clock)
+    try:
+        clock.utc()
+    except ValueError as error:
+        raise StartupError(f"--clock: {error}") from None
+    return bot_runner.serve(
+        config,
+        zuliprc,
+        health=args.health,
+        linger=args.linger,
+        now=clock.utc,
+        tick_every=args.tick_every,
+    )
 
 
 def _check_people(config_path: Path, zuliprc: Path | None) -> None:
@@ -256,6 +252,20 @@ def parser() -> argparse.ArgumentParser:
     run_bot.add_argument("--health", type=Path, help="keep this file saying when it last worked")
     run_bot.add_argument(
         "--linger", type=float, default=2.0, help="under load, post at most once per this many s"
+    )
+    run_bot.add_argument(
+        "--clock",
+        type=Path,
+        metavar="FILE",
+        help="demos and tests only: take the time from this simulated-clock file "
+        "(zulip_bot/demo/clock.py), as the sandbox does",
+    )
+    run_bot.add_argument(
+        "--tick-every",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="look at the schedule every S real seconds (default 30; less with --clock)",
     )
     run_bot.set_defaults(run=_run)
 

@@ -1,0 +1,51 @@
+"""`meetbot demo` as a newcomer runs it: a subprocess, its output, and the files it leaves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from zulip_bot.demo import script
+from zulip_bot.notes import NotesDocument
+
+
+def test_demo_lives_a_whole_meeting_cycle_on_the_network_path(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "zulip_bot.cli", "demo", "--keep", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "MISSING" not in out
+    assert "sandbox: http://127.0.0.1:" in out
+    assert "#community > 2024-11-06 Conda Community Meeting" in out
+    # the agenda thread opens two days before, and is edited as votes come in
+    assert "[Mon 17:00] meetbot: <time:2024-11-06T17:00:00Z>" in out
+    assert (
+        "(meetbot edits its agenda message: | 3 | Change time of this meeting? | JRG | 3 |)" in out
+    )
+    assert "Bas Zalmstra reacts 👍 to “Added item **3**" in out
+    assert "[Tue 10:00] meetbot: The agenda changed since my last post" in out
+    assert "[Wed 16:45] meetbot: ⏰" in out
+    assert "[Wed 17:00] meetbot: Conda Community Meeting has started." in out
+    assert "Poll: Which time suits you? Keep 17:00 UTC: 1 (WV); 15:00 UTC: 2 (JRG, DG)" in out
+    # nobody typed `end`: 60 minutes plus the 15-minute summary delay
+    assert "[Wed 18:15] meetbot: ## Summary: Conda Community Meeting 2024-11-06" in out
+    assert "A1: announce the poll result on Discourse" in out
+    assert "@**meetbot** end" not in out
+
+    notes = tmp_path / "notes" / "20241106_agenda_and_minutes.md"
+    assert f"notes draft: {notes}" in out
+    assert f"transcript:  {notes.with_suffix('.transcript.txt')}" in out
+    doc = NotesDocument.load(notes)
+    texts = [item.text for item in doc.items()]
+    for wanted in script.ITEMS:
+        assert any(wanted in text for text in texts), (wanted, texts)
+    assert [(a.owners, a.text) for a in doc.action_items()] == [
+        (("JRG",), "JRG to announce the poll result on Discourse")
+    ]
+    said = notes.with_suffix(".transcript.txt").read_text(encoding="utf-8")
+    assert "John Kirkham: conda-forge moved to .conda already" in said
