@@ -1,4 +1,4 @@
-"""The reader scored against a hand-labelled key of 35 corpus files (both repositories, 2016 on).
+"""The reader scored against a hand-labelled key of 40 corpus files (both repositories, 2016 on).
 
 `extraction_key.json` was made by reading each file, not by running the reader: for each file
 the action items (line of their paragraph, task, owners), the decisions, the owners of list

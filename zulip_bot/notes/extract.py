@@ -127,37 +127,39 @@ NOT_NAMES = frozenset(
 # Capitalized words that open a line or a clause as a label, a product or plain English, not
 # as someone's name ("Status: ...", "Linux: ...", "Outreach to ...", "Need to ...").
 _NOT_PEOPLE_WORDS = """
-    a about above according action actions active add added adding after again agenda agreed
-    agreement ai aiming all allow allows also alternative alternatives although always an and
-    announcement announcements another answer answers any anyone anything appear approach
-    approval approve archives are as ask asked at available back background based be because
-    before best better blocker blog both bug build bump but by can cdts ceps chance changelog
-    channel check clarify comment comments concern concerns conclusion conda conda-forge
-    conditional cons consensus consider constructor cont container content context continued
-    core costs could create current currently date decided decision decisions defaults deferred
-    demo deprecate details disable discuss discussion docs document done draft drop due each
-    easy edit either else enable ensure establish etc even every everyone everything example
-    existing expecting explore feature feedback figure finally find first fix fixed follow fonts
-    for from further fyi general generally get github give goal going good had happy hard has
-    have having he help her here hi hint his hoping how however i idea ideas if implementation
-    improve in include initials intent intention intro investigate invite is issue issues it its
-    just keep later let like link links linux look looking mac macos main make maybe meeting mid
-    mid- migrate migration more most motivation move moving my need needed needs new next no
-    nobody none not note notes nothing now of ok okay old on one only open opportunity optional
-    or organize other others our outcome outreach outreachy overall owner owners path pending
-    people perhaps ping pixi place plan planning plans please poll possibility possibly post
-    potential pr prepare previously probably problem projects proposal proposals propose
-    proposed pros provide publish python q qt question questions quetz rattler reach ready
-    reason reasons recap recommendation related release reminder remove rename rendered replace
-    repo report request requests require resolution resolved result results review roadmap run
-    same schedule scheduling screencast see semi-related send set she ship should similar since
-    slides so solution solved some someone something soon source sources sprint sprints start
-    status steps still stop subject submit subnote suggest suggestion suggestions summary
-    support switch switched syntax take talk task tasks tbd tell test thanks that the their them
-    then there these they things this those though ticket time timeline to today todo todos
-    tomorrow topic total track tried try trying tutorial two unassigned update updated upstream
-    use used useful users versions very volunteer volunteers vote votes waiting want was ways we
-    website were what when where which while who why will willing windows with work workaround
+    a about above absent according action actions active add added addendum adding after again
+    agenda agreed agreement ai aiming all allow allows also alternative alternatives although
+    always an and announcement announcements another answer answers any anyone anything appear
+    approach approval approve archives are as ask asked at available back background based be
+    because before best better blocker blog both bug build bump but by can canceled cancelled
+    cdts ceps chance changelog channel check clarify comment comments concern concerns
+    conclusion conda conda-forge conditional cons consensus consider constructor cont container
+    content context continued core costs could create current currently date decided decision
+    decisions defaults deferred demo deprecate details disable discuss discussed discussion docs
+    document done draft drop due each easy edit either else enable ensure establish etc even
+    every everyone everything example existing expecting explore feature feedback figure finally
+    find first fix fixed follow fonts for from further fyi general generally get github give
+    goal going good had happy hard has have having he help her here hi hint his hoping how
+    however httperror i idea ideas if implementation improve in include initials intent
+    intention intro investigate invite is issue issues it its just keep later let like link
+    links linux linux-only long-term longer-term look looking mac macos main make mamba maybe
+    meeting mid mid- migrate migration more most motivation move moving my need needed needs new
+    next no nobody none not note notes nothing now of ok okay old on one only open opportunity
+    optional or organize other others our outcome outreach outreachy overall owner owners path
+    pending people perhaps ping pixi place plan planned planning plans please poll possibility
+    possibly post postponed potential pr prepare previously probably problem projects proposal
+    proposals propose proposed pros provide pubgrub publish python q q's qt question questions
+    quetz rattler reach ready reason reasons recap recommendation related release reminder
+    remove removed rename rendered replace repo report request requests require resolution
+    resolved result results review roadmap run same schedule scheduling screencast see
+    semi-related send set she ship short-term should similar since skipped slides so solution
+    solved some someone something soon source sources sprint sprints start status steps still
+    stop subject submit subnote suggest suggestion suggestions summary support switch switched
+    syntax take talk task tasks tbd tell test thanks that the their them then there these they
+    things this those though ticket time timeline to today todo todos tomorrow topic total track
+    tried try trying tutorial two unassigned update updated upstream use used useful users
+    versions very volunteer volunteers vote votes waiting want was ways we website were what
+    when where which while who why will willing windows windows-only with work workaround
     working would write yes yet you your
 """
 NOT_PEOPLE = frozenset(_NOT_PEOPLE_WORDS.split())
@@ -222,8 +224,15 @@ def _is_name(owner: str) -> bool:
 def _may_own(owner: str) -> bool:
     """`(IF)` and `(jakirkham)` name people; `(conda)`, `(all)`, `(Needs Owner)` do not."""
     bare = owner.rstrip("?")
-    return re.fullmatch(_INITIALS, bare) is not None or (
-        bare.split()[0].casefold() not in NOT_PEOPLE if bare.split() else False
+    if re.fullmatch(_INITIALS, bare) is not None:
+        return True
+    words = bare.split()
+    return (
+        bool(words)
+        and words[0].casefold() not in NOT_PEOPLE
+        and not (
+            len(bare) > 3 and bare.isupper()  # `(DISCUSSED)`, `[WIP]`
+        )
     )
 
 
