@@ -22,7 +22,7 @@ from tests.meeting.conftest import BEFORE, DURING, Chat, make_chat
 from zulip_bot.meeting.commands import CommandError, Note, parse
 from zulip_bot.meeting.effects import Sender
 from zulip_bot.notes import ActionItem, AgendaItem, NotesDocument
-from zulip_bot.notes.extract import is_initials
+from zulip_bot.notes.extract import is_initials, owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS
 
 ORGANIZER = "JRG"  # an organizer of the example config's community meeting
@@ -47,12 +47,22 @@ def kind_of(title: str) -> str | None:
 
 
 def typeable(owners: tuple[str, ...]) -> bool:
-    """Owners the chat can name in `XX/YY: text`: initials, as the service reads them."""
-    return bool(owners) and all(is_initials(owner) for owner in owners)
+    """Owners the chat can name: whatever reads back as these owners in the prefix chat
+    takes (`XX/YY: text`, or `(jakirkham) text` where a colon would not read)."""
+    return bool(owners) and _prefix_for(owners) is not None
+
+
+def _prefix_for(owners: tuple[str, ...]) -> str | None:
+    for form in (f"{'/'.join(owners)}: ", f"({'/'.join(owners)}) "):
+        found = owner_prefix(form + "x")
+        if found is not None and found.owners == owners and found.written == form:
+            return form
+    return None
 
 
 def typed(owners: tuple[str, ...], text: str) -> str:
-    return f"{'/'.join(owners)}: {text}" if typeable(owners) else text
+    prefix = _prefix_for(owners) if owners else None
+    return f"{prefix}{text}" if prefix else text
 
 
 def descendants(item: AgendaItem) -> list[AgendaItem]:
@@ -179,22 +189,34 @@ class Replay:
         found = re.match(r"Added \w+ \*\*(\d+)\*\*", reply)
         return int(found[1]) if found else None
 
-    def sub_bullet(self, child: AgendaItem, actions: dict[int, ActionItem]) -> None:
+    def sub_bullet(
+        self, child: AgendaItem, actions: dict[int, ActionItem], under: str = ""
+    ) -> None:
+        """One sub-bullet typed under the open item, or `under` one (`#3 `) out of turn."""
         action = actions.get(child.line)
+        when = BEFORE if under else DURING
         if action is not None:
             if typeable(action.owners) and action.task:
-                said = f"action {'/'.join(action.owners)} {action.task}"
+                said = f"action {under}{'/'.join(action.owners)} {action.task}"
             else:
-                said = f"action {action.text}"
-            self.say(ORGANIZER, said, ok="Action item")
+                said = f"action {under}{action.text}"
+            self.say(ORGANIZER, said, when, ok="Action item")
+        elif under and not child.owners and child.line in {d.line for d in self.real.decisions()}:
+            self.say(ORGANIZER, f"decided {under}{child.text}", when, ok="Decision recorded")
         elif not child.owners and child.line in {d.line for d in self.real.decisions()}:
             self.say(ORGANIZER, f"decided {child.text}", ok="Decision recorded")
         else:
             note = f"note {typed(child.owners, child.text)}"
             self.say(self.who(child.owners), note, ok="Noted")
 
-    def detail(self, number: int, item: AgendaItem, child: AgendaItem) -> None:
-        """A sub-bullet under an item nobody ticked: written ahead by the item's owner."""
+    def detail(
+        self, number: int, item: AgendaItem, child: AgendaItem, actions: dict[int, ActionItem]
+    ) -> None:
+        """A sub-bullet under an item nobody ticked: written ahead by the item's owner (an
+        action item or a decision by the organizer, out of turn)."""
+        if child.line in actions or child.line in {d.line for d in self.real.decisions()}:
+            self.sub_bullet(child, actions, under=f"#{number} ")
+            return
         sender = self.who(item.owners)
         if child.owners and child.owners[0] != sender:
             sender = ORGANIZER
@@ -216,7 +238,7 @@ class Replay:
         for p, number in numbers:
             if number is not None and not p.discussed and ahead:
                 for child in descendants(p.item):
-                    self.detail(number, p.item, child)
+                    self.detail(number, p.item, child, actions)
         self.say(ORGANIZER, "start", ok="")
         last = 0
         for p, number in numbers:

@@ -31,8 +31,8 @@ from zulip_bot.notes import (
     NotesError,
     new_draft,
 )
-from zulip_bot.notes.extract import NOT_INITIALS, is_decision, is_initials, owner_prefix
-from zulip_bot.notes.model import PLACEHOLDER_TEXTS, Parsed
+from zulip_bot.notes.extract import NOT_INITIALS, is_decision, owner_prefix
+from zulip_bot.notes.model import PLACEHOLDER_TEXTS, OwnerStyle, Parsed
 from zulip_bot.notes.parse import is_attendee_title, normalize_title
 
 # Commands about a person rather than a meeting: they work in direct messages too.
@@ -42,6 +42,7 @@ LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 # Commands after which the agenda message may read differently (numbers, owners, votes, ticks).
 AGENDA_CHANGES = (c.Add, c.Edit, c.Withdraw, c.Vote, c.Unvote, c.Start, c.Next, c.GoTo, c.Undo)
 THUMBS_UP = ("+1", "thumbs_up", "like")
+CHECKBOXES = ("[x]", "[X]", "[ ]")  # `[x] done` is a ticked box as typed, not an owner `x`
 REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
 START_EARLY = dt.timedelta(hours=1)  # a `start` long before the meeting is a mistake
 SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the command on it
@@ -114,6 +115,24 @@ class Context:
     @property
     def key(self) -> tuple[str, str]:
         return self.meeting.key, self.day.isoformat()
+
+
+@dataclass(frozen=True)
+class Owned:
+    """Text with the owners it names (or the sender's), and how they were written."""
+
+    owners: tuple[str, ...]
+    text: str
+    style: OwnerStyle | None
+
+
+def _names(person: Person, owner: str) -> bool:
+    """Whether `owner`, as written, is this person: initials, name, first name or handle."""
+    wanted = owner.removeprefix("@").removesuffix("?").casefold()
+    first = person.name.split()[0] if person.name.split() else ""
+    return wanted in {
+        w.casefold() for w in (person.initials, person.name, first, person.github) if w
+    }
 
 
 @dataclass(frozen=True)
@@ -601,8 +620,10 @@ class MeetingService:
         self._agenda(ctx)
         if ctx.doc.section(section) is None:
             ctx.doc.add_section(section)
-        owners, text = self._owned(ctx, cmd.text, mine=cmd.kind != "intro")
-        text = self._written(ctx, ctx.doc.add_item(section, text, owners=owners, checked=False))
+        owned = self._owned(ctx, cmd.text, mine=cmd.kind != "intro")
+        owners = owned.owners
+        line = ctx.doc.add_item(section, owned.text, owners, checked=False, style=owned.style)
+        text = self._written(ctx, line)
         self._save(ctx)
         number = self.store.add_item(*ctx.key, section, text, owners, ctx.sender.email.casefold())
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), "add", number)
@@ -619,20 +640,16 @@ class MeetingService:
             )
         ]
 
-    def _speaker(self, text: str) -> tuple[tuple[str, ...], str]:
-        """Split `JL: text` into its owners and the text, as the notes write who said or owns
-        it; only when each owner names someone (initials, a handle, a known person), so that
-        `Zulip CEP: vote now` stays words."""
+    @staticmethod
+    def _speaker(text: str) -> tuple[tuple[str, ...], str, OwnerStyle | None]:
+        """Split `JL: text`, `(jaimergp) text` or `[DG/Travis] text` into its owners, the text
+        and how the owners were written: whatever the notes read as owners, chat does too
+        (`Zulip CEP: vote now` stays words in both)."""
         prefix = owner_prefix(text)
         rest = text[len(prefix.written) :] if prefix is not None else ""
-        if prefix is None or prefix.style != "colon" or not rest.strip():
-            return (), text
-        if not all(
-            is_initials(o) or o.startswith("@") or self.people.known_initials(o)
-            for o in prefix.owners
-        ):
-            return (), text
-        return prefix.owners, rest
+        if prefix is None or not rest.strip() or prefix.written.strip() in CHECKBOXES:
+            return (), text, None
+        return prefix.owners, rest, prefix.style
 
     @staticmethod
     def _written(ctx: Context, line: int) -> str:
@@ -642,14 +659,14 @@ class MeetingService:
         assert item is not None, f"no item on line {line} right after writing it"
         return item.text
 
-    def _owned(self, ctx: Context, text: str, mine: bool = True) -> tuple[tuple[str, ...], str]:
+    def _owned(self, ctx: Context, text: str, mine: bool = True) -> Owned:
         """`BZ/WV: text` is owned by BZ and WV, as the notes write shared items; anything else
         is the sender's own (with `mine`) or nobody's. Only an organizer may name owners
         without being one of them: nobody else's name is put on what they did not write."""
-        owners, rest = self._speaker(text)
+        owners, rest, style = self._speaker(text)
         if not owners:
-            return ((ctx.person.initials,) if mine else ()), text
-        if ctx.person.initials not in owners and not self.people.is_organizer(
+            return Owned((ctx.person.initials,) if mine else (), text, None)
+        if not any(_names(ctx.person, o) for o in owners) and not self.people.is_organizer(
             ctx.meeting, ctx.sender
         ):
             named = "/".join(owners)
@@ -657,7 +674,7 @@ class MeetingService:
                 f"Only {named} or an organizer can write in {named}'s name. Name yourself "
                 f"among them (`{ctx.person.initials}/{named}: ...`), or leave the names out."
             )
-        return owners, rest
+        return Owned(owners, rest, style)
 
     def _unknown_note(self, owners: Sequence[str]) -> str:
         unknown = self.people.unknown(owners)
@@ -676,9 +693,8 @@ class MeetingService:
         assert isinstance(cmd, c.Edit)
         entry = self._find(ctx, cmd.number)
         self._may_change(ctx, entry.row, entry.item.owners, "edit")
-        owners, text = self._speaker(cmd.text)
-        if owners:
-            owners, text = self._owned(ctx, cmd.text)
+        owned = self._owned(ctx, cmd.text, mine=False)
+        owners, text = owned.owners, owned.text
         ctx.doc.set_item_text(entry.item, text)
         if owners and owners != entry.item.owners:
             ctx.doc.set_item_owners(ctx.doc.item_at(entry.item.line) or entry.item, owners)
@@ -970,11 +986,12 @@ class MeetingService:
         text: str,
         owners: Sequence[str] = (),
         register: Callable[[str], list[int]] | None = None,
+        style: OwnerStyle | None = None,
     ) -> str:
         """A sub-bullet under an item, which `undo` can take back, with the action items that
         `register` records for the text as written. A `detail` is one the item's own owners
         wrote before it was discussed: it does not make the item discussed."""
-        written = self._written(ctx, ctx.doc.add_child(entry.item, text, owners=owners))
+        written = self._written(ctx, ctx.doc.add_child(entry.item, text, owners, style=style))
         self._save(ctx)
         actions = register(written) if register else []
         mine = self._owns(ctx, entry.row, entry.item.owners) and not entry.item.checked
@@ -1006,9 +1023,10 @@ class MeetingService:
         """`note #n <text>` adds a detail under item n at any time, without opening it, as
         people add links under their items days ahead."""
         assert isinstance(cmd, c.Note)
-        owners, text = self._owned(ctx, cmd.text, mine=False)
+        owned = self._owned(ctx, cmd.text, mine=False)
+        owners = owned.owners
         entry = self._target(ctx, cmd.item)
-        self._add_note(ctx, entry, text, owners=owners)
+        self._add_note(ctx, entry, owned.text, owners=owners, style=owned.style)
         where = "Noted under" if cmd.item is None else "Added under"
         reply = f"{where} item {entry.row.number}." + self._unknown_note(owners)
         return [replace(self._reply(msg, reply), ack_only=cmd.item is None)]

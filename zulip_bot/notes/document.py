@@ -25,6 +25,7 @@ from zulip_bot.notes.model import (
     NotesConflict,
     NotesError,
     NotesWarning,
+    OwnerStyle,
     Parsed,
     Section,
 )
@@ -206,10 +207,11 @@ class NotesDocument:
         text: str,
         owners: Sequence[str] = (),
         checked: bool | None = False,
+        style: OwnerStyle | None = None,
     ) -> int:
         """Add an item; returns its 1-based line."""
         title = section.title if isinstance(section, Section) else section
-        splice, line = edit.add_item(self._lines, self.parsed, title, text, owners, checked)
+        splice, line = edit.add_item(self._lines, self.parsed, title, text, owners, checked, style)
         self._apply(splice)
         return line + 1
 
@@ -219,8 +221,9 @@ class NotesDocument:
         text: str,
         owners: Sequence[str] = (),
         checked: bool | None = None,
+        style: OwnerStyle | None = None,
     ) -> int:
-        splice, line = edit.add_child(self._lines, self.parsed, item, text, owners, checked)
+        splice, line = edit.add_child(self._lines, self.parsed, item, text, owners, checked, style)
         self._apply(splice)
         return line + 1
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from zulip_bot.notes import escape
-from zulip_bot.notes.extract import format_owner_prefix
+from zulip_bot.notes.extract import format_owner_prefix, owner_prefix
 from zulip_bot.notes.model import (
     PLACEHOLDER_TEXTS,
     AgendaItem,
@@ -28,7 +28,7 @@ from zulip_bot.notes.model import (
 )
 from zulip_bot.notes.parse import normalize_title, split_cells
 
-_OWNER = re.compile(r"@?[A-Za-z][\w.'-]{0,30}")
+_OWNER = re.compile(r"@?[^\W\d_][\w.' ?-]{0,40}")  # no `/`, `:`, brackets or line breaks
 _NUMBER = re.compile(r"\d+|X+|N")
 
 
@@ -61,8 +61,23 @@ def heading_text(text: str, level: int = 2) -> str:
 def _owners(owners: Sequence[str]) -> tuple[str, ...]:
     for owner in owners:
         if not _OWNER.fullmatch(owner):
-            raise NotesError(f"`{owner}` cannot be an owner: use initials like `JRG`")
+            raise NotesError(
+                f"`{owner}` cannot be an owner: use initials like `JRG`, a name or a GitHub handle"
+            )
     return tuple(owners)
+
+
+def _prefix(owners: Sequence[str], style: OwnerStyle) -> str:
+    """The owner prefix in `style`, or in the parenthesised form where that style would not
+    read back as these owners (`Mike S.:` does, `jakirkham:` does not): whatever is written
+    must read back as what was meant."""
+    wanted = _owners(owners)
+    for form in (style, "paren"):
+        prefix = format_owner_prefix(wanted, form)
+        found = owner_prefix(prefix + "x")
+        if found is not None and found.owners == wanted and found.written == prefix:
+            return prefix
+    raise NotesError(f"`{'/'.join(wanted)}` would not read back as owners in the notes")
 
 
 def _text(text: str, head: str) -> str:
@@ -164,12 +179,14 @@ def add_item(
     text: str,
     owners: Sequence[str] = (),
     checked: bool | None = False,
+    style: OwnerStyle | None = None,
 ) -> tuple[Splice, int]:
-    """A new last item in `section`; an empty template placeholder (`- [ ]`) is replaced."""
+    """A new last item in `section`; an empty template placeholder (`- [ ]`) is replaced.
+    Owners are written in `style`, else in the style of the section's items."""
     span = find_section(parsed, section)
     nl = newline(lines)
     tops = span.items
-    prefix = format_owner_prefix(_owners(owners), _owner_style(parsed, tops)) if owners else ""
+    prefix = _prefix(owners, style or _owner_style(parsed, tops)) if owners else ""
     case = _local_case(parsed, tops)
     placeholder = next(
         (i for i in tops if i.text in PLACEHOLDER_TEXTS and not i.owners and not i.children),
@@ -200,13 +217,14 @@ def add_child(
     text: str,
     owners: Sequence[str] = (),
     checked: bool | None = None,
+    style: OwnerStyle | None = None,
 ) -> tuple[Splice, int]:
     """A new last sub-item under `item`, indented and bulleted like its siblings."""
     parent = layout_of(parsed, item)
     nl = newline(lines)
     children = item.children
-    style = _owner_style(parsed, children) if children else "colon"
-    prefix = format_owner_prefix(_owners(owners), style) if owners else ""
+    style = style or (_owner_style(parsed, children) if children else "colon")
+    prefix = _prefix(owners, style) if owners else ""
     case = _local_case(parsed, children or (item,))
     if children:
         layouts = [parsed.layouts[c.line - 1] for c in children]
@@ -286,7 +304,7 @@ def rewrite_item(
     if owners is not None:
         bare = head[: len(head) - len(lay.owner_prefix)]
         style = lay.owner_style or _owner_style(parsed, _siblings(parsed, item))
-        head = bare + (format_owner_prefix(_owners(owners), style) if owners else "")
+        head = bare + (_prefix(owners, style) if owners else "")
     para[0] = head + para[0][len(lay.head) :]
     if strike:
         last = para[-1]
