@@ -68,8 +68,13 @@ def _claim(
 ) -> ItemRow | None:
     """The stored row a line with these words is, among those with the same words: same
     owners and section first. A withdrawn number comes back only for its crossed-out line."""
-    candidates = [r for r in rows if struck or not r.withdrawn] if rows else []
-    if not rows or not candidates:
+    if not rows:
+        return None
+    first = rows[0]
+    if len(rows) == 1 and first.owners == owners and (struck or not first.withdrawn):
+        return rows.pop()  # nearly always: one row with these words, and the same owners
+    candidates = [r for r in rows if struck or not r.withdrawn]
+    if not candidates:
         return None
     section = normalize_title(title)
     best = max(

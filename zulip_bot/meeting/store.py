@@ -249,11 +249,14 @@ class Store:
     def overdue_days(self, meeting: str, before: str) -> list[str]:
         """Days before `before` whose occurrence was neither held nor skipped and still has
         items: their agenda must not vanish just because the meeting was not started."""
+        # Only the days after the last one held or skipped: a long history costs nothing.
         rows = self.db.execute(
             "SELECT DISTINCT i.day FROM item i LEFT JOIN occurrence o "
             "ON o.meeting = i.meeting AND o.day = i.day WHERE i.meeting=? AND i.day<? "
+            "AND i.day > (SELECT COALESCE(MAX(day), '') FROM occurrence WHERE meeting=? "
+            "AND status IN ('ended', 'skipped')) "
             "AND NOT i.withdrawn AND COALESCE(o.status, 'planned') = 'planned' ORDER BY i.day",
-            (meeting, before),
+            (meeting, before, meeting),
         )
         return [str(row[0]) for row in rows]
 
