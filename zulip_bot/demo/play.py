@@ -168,6 +168,19 @@ def _cut(lines: list[str], width: int = 50) -> str:
     return first if len(first) <= width else first[: width - 1] + "…"
 
 
+def idle(sandbox: Sandbox, user_id: int) -> bool:
+    """The bot is long-polling an empty queue: it has handled every event and posted
+    everything, since the runner only long-polls with nothing left to send. (A tick may still
+    be due: wait for its job as well.)"""
+    realm = sandbox.realm
+    with realm.condition:
+        return any(
+            q.waiters > 0 and not q.events
+            for q in realm.queues.all_queues()
+            if q.user_id == user_id
+        )
+
+
 @dataclass
 class Stage:
     """The running pieces: sandbox, bot thread, people's clients, viewer, clock, store."""
@@ -188,15 +201,7 @@ class Stage:
         return self.meeting.topic_for(script.DAY)
 
     def bot_is_idle(self) -> bool:
-        """The bot is long-polling an empty queue: it has handled every event and posted
-        everything, since it only long-polls with nothing left to send."""
-        realm = self.sandbox.realm
-        with realm.condition:
-            return any(
-                q.waiters > 0 and not q.events
-                for q in realm.queues.all_queues()
-                if q.user_id == self.bot_id
-            )
+        return idle(self.sandbox, self.bot_id)
 
     def settle(self, done: Callable[[], bool] = lambda: True, what: str = "") -> None:
         deadline = time.monotonic() + PATIENCE

@@ -1,0 +1,239 @@
+"""The schedule end to end: a real `meetbot run` subprocess against the sandbox, on a simulated
+clock it shares with the sandbox through `meetbot run --clock FILE`.
+
+The test moves the clock from one moment that matters to the next and waits there until the
+bot has done its part; nobody types `start` or `end`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import zulip
+
+from zulip_bot import schedule
+from zulip_bot.config import load_config
+from zulip_bot.demo.clock import FileClock
+from zulip_bot.demo.play import idle
+from zulip_bot.meeting.store import Store
+from zulip_bot.notes import NotesDocument
+from zulip_bot.sandbox import Message, RateLimit, Sandbox
+from zulip_bot.sandbox.cli import seed, write_zuliprcs
+
+REPO = Path(__file__).resolve().parents[2]
+DAY = dt.date(2024, 11, 6)
+START = dt.datetime(2024, 11, 6, 17, tzinfo=dt.UTC)  # the example's community meeting
+TOPIC = "2024-11-06 Conda Community Meeting"
+MIN = dt.timedelta(minutes=1)
+PATIENCE = 30.0  # real seconds
+
+
+@dataclass
+class Scene:
+    folder: Path
+    sandbox: Sandbox
+    clock: FileClock
+    bot_id: int
+    people: dict[str, zulip.Client]
+    hold: Path
+    process: subprocess.Popen[str] | None = None
+
+    def start_bot(self) -> None:
+        command = [
+            sys.executable, "-m", "zulip_bot.cli", "run",
+            "--config", str(self.folder / "meetbot.example.toml"),
+            "--zuliprc", str(self.folder / "zuliprc-bot"),
+            "--clock", str(self.folder / "clock.json"),
+            "--tick-every", "0.1", "--linger", "0.2",
+        ]  # fmt: skip
+        log = (self.folder / "bot.log").open("a", encoding="utf-8")
+        env = {**os.environ, "MEETBOT_TEST_HOLD_FILE": str(self.hold)}
+        self.process = subprocess.Popen(command, stdout=log, stderr=log, text=True, env=env)
+        self.settle()
+
+    def kill_bot(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop_bot(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=20)
+        self.process = None
+        return code
+
+    def log(self) -> str:
+        return (self.folder / "bot.log").read_text(encoding="utf-8")
+
+    def wait(self, done: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + PATIENCE
+        while not done():
+            if self.process is not None and self.process.poll() is not None:
+                pytest.fail(f"meetbot run exited ({self.process.returncode}):\n{self.log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"waited in vain for {what}; the bot's log:\n{self.log()[-3000:]}")
+            time.sleep(0.03)
+
+    def settle(self) -> None:
+        """Until the bot has handled everything and posted its answers (twice idle in a row)."""
+        for _ in range(2):
+            self.wait(lambda: idle(self.sandbox, self.bot_id), "the bot to be idle")
+            time.sleep(0.05)
+
+    def at(self, offset: dt.timedelta) -> None:
+        self.clock.set(START + offset, speed=1.0)
+
+    def say(self, who: str, text: str) -> int:
+        body = self.people[who].send_message(
+            {"type": "stream", "to": "community", "topic": TOPIC, "content": f"@**meetbot** {text}"}
+        )
+        assert body["result"] == "success", body
+        return int(body["id"])
+
+    def like(self, who: str, message_id: int) -> None:
+        body = self.people[who].add_reaction({"message_id": message_id, "emoji_name": "+1"})
+        assert body["result"] == "success", body
+
+    def bot_messages(self) -> list[Message]:
+        return [
+            m
+            for m in self.sandbox.realm.messages_in("community", TOPIC)
+            if m.sender_id == self.bot_id
+        ]
+
+    def agenda_posts(self) -> list[Message]:
+        return [m for m in self.bot_messages() if "Add an item" in m.content]
+
+    def reply_for_item(self, number: int) -> int:
+        found = [m.id for m in self.bot_messages() if f"Added item **{number}**" in m.content]
+        assert len(found) == 1, [m.content for m in self.bot_messages()]
+        return found[0]
+
+    def posted_at(self, message: Message) -> dt.datetime:
+        return dt.datetime.fromtimestamp(message.timestamp, dt.UTC)
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
+        shutil.copy(REPO / "config" / name, tmp_path / name)
+    clock = FileClock(tmp_path / "clock.json")
+    clock.set(START - dt.timedelta(days=2, minutes=10), speed=1.0)
+    unlimited = RateLimit(1_000_000, 60)
+    sandbox = Sandbox.start(
+        clock=clock,
+        heartbeat_seconds=0.25,
+        queue_timeout_seconds=10**9,
+        rate_limit=unlimited,
+        events_rate_limit=unlimited,
+    )
+    config = load_config(tmp_path / "meetbot.example.toml")
+    seeded = seed(sandbox, config)
+    write_zuliprcs(sandbox, seeded, tmp_path)
+    people = {p.delivery_email: sandbox.client(p.delivery_email) for p in seeded.people}
+    scene = Scene(tmp_path, sandbox, clock, seeded.bot.user_id, people, tmp_path / "hold")
+    try:
+        yield scene
+    finally:
+        if scene.process is not None:
+            scene.kill_bot()
+        sandbox.stop()
+
+
+def _votes(content: str, number: int) -> int:
+    found = re.search(rf"^\| {number} \| .* \| (\d+) \|$", content, re.MULTILINE)
+    assert found is not None, content
+    return int(found[1])
+
+
+def test_a_cycle_on_its_own_schedule_survives_kill_9_mid_meeting(scene: Scene) -> None:
+    scene.start_bot()
+    assert scene.agenda_posts() == []  # not before its lead time
+
+    scene.at(-dt.timedelta(days=2))
+    scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+    agenda = scene.agenda_posts()[0]
+    assert (
+        START - dt.timedelta(days=2) <= scene.posted_at(agenda) < START - dt.timedelta(days=2) + MIN
+    )
+
+    scene.at(-dt.timedelta(days=2) + 2 * MIN)
+    scene.say("dashagurova@example.org", "add item Zulip CEP")
+    scene.say("jakirkham@example.org", "add item Change default package format to `.conda`")
+    scene.settle()
+    scene.like("baszalmstra@example.org", scene.reply_for_item(2))
+    scene.like("marcoesters@example.org", scene.reply_for_item(2))
+    scene.say("ocefpaf@example.org", "vote 1")
+    scene.settle()
+    agenda = scene.agenda_posts()[0]
+    assert agenda.last_edit_timestamp is not None  # kept current by editing, not reposting
+    assert (_votes(agenda.content, 1), _votes(agenda.content, 2)) == (1, 2)
+    notes = NotesDocument.load(scene.folder / "notes" / "20241106_agenda_and_minutes.md")
+    assert [(i.owners, i.text) for i in notes.items("New Agenda Items")] == [
+        (("DG",), "Zulip CEP"),
+        (("JK",), "Change default package format to `.conda`"),
+    ]
+
+    scene.at(-15 * MIN)
+    scene.wait(
+        lambda: any(m.content.startswith("⏰") for m in scene.bot_messages()), "the reminder"
+    )
+    reminder = next(m for m in scene.bot_messages() if m.content.startswith("⏰"))
+    assert START - 15 * MIN <= scene.posted_at(reminder) < START - 14 * MIN
+    assert "@**Jaime Rodríguez-Guerra" in reminder.content  # the organizers, mentioned
+
+    scene.at(dt.timedelta(0))
+    scene.wait(lambda: any("has started" in m.content for m in scene.bot_messages()), "the start")
+    scene.at(3 * MIN)
+    scene.say("jaimergp@example.org", "next")
+    scene.settle()
+
+    # kill -9 mid-meeting; meanwhile people go on, and the queue expires as Zulip's would
+    scene.kill_bot()
+    scene.at(10 * MIN)
+    decided = scene.say("jaimergp@example.org", "decided Adopt the .conda format")
+    scene.like("chenghlee@example.org", scene.reply_for_item(1))
+    asked = scene.say("wolfv@example.org", "agenda")
+    scene.sandbox.expire_queues()
+    scene.at(12 * MIN)
+    scene.start_bot()
+
+    answers = [m for m in scene.bot_messages() if m.id > asked]
+    assert any(_votes(m.content, 1) == 2 for m in answers if "| 1 |" in m.content), answers
+    assert any(m.id > decided and "Decision recorded under item 2" in m.content for m in answers), (
+        answers
+    )
+    assert len(scene.agenda_posts()) == 1
+    assert sum(m.content.startswith("⏰") for m in scene.bot_messages()) == 1
+    assert sum("has started" in m.content for m in scene.bot_messages()) == 1
+
+    # nobody types `end`: it ends at start + 60 min + the 15-minute summary delay
+    scene.at(74 * MIN)
+    scene.settle()
+    assert not any("## Summary" in m.content for m in scene.bot_messages())
+    scene.at(75 * MIN)
+    scene.wait(lambda: any("## Summary" in m.content for m in scene.bot_messages()), "the summary")
+    summary = next(m for m in scene.bot_messages() if "## Summary" in m.content)
+    assert START + 75 * MIN <= scene.posted_at(summary) < START + 76 * MIN
+    assert "Decision: Adopt the .conda format" in summary.content
+    draft = scene.folder / "notes" / "20241106_agenda_and_minutes.md"
+    assert "Adopt the .conda format" in draft.read_text(encoding="utf-8")
+    assert scene.stop_bot() == 0
+    store = Store(scene.folder / "meetbot.sqlite3")
+    meeting = load_config(scene.folder / "meetbot.example.toml").meeting("community")
+    assert meeting is not None
+    keys = {str(j.key) for j in schedule.jobs_for(meeting, START)}
+    assert keys <= store.jobs_done()
