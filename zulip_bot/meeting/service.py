@@ -1379,6 +1379,7 @@ class MeetingService:
             return []
         if kind is schedule.JobKind.OWNERS:
             return self._remind_owners(meeting, job.start)
+        self.occurrence(meeting, now)  # an earlier meeting never held hands its items on first
         ctx = self._draft_context(meeting, job.start, self._bot, self._bot_person)
         topic = meeting.topic_for(ctx.day)
         if kind is schedule.JobKind.AGENDA:
