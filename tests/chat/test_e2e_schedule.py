@@ -8,6 +8,7 @@ bot has done its part; nobody types `start` or `end`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -55,7 +56,7 @@ class Scene:
             "--config", str(self.folder / "meetbot.example.toml"),
             "--zuliprc", str(self.folder / "zuliprc-bot"),
             "--clock", str(self.folder / "clock.json"),
-            "--tick-every", "0.1", "--linger", "0.2",
+            "--tick-every", "0.1", "--linger", "0.2", "--health", str(self.folder / "health"),
         ]  # fmt: skip
         log = (self.folder / "bot.log").open("a", encoding="utf-8")
         env = {**os.environ, "MEETBOT_TEST_HOLD_FILE": str(self.hold)}
@@ -92,6 +93,21 @@ class Scene:
         for _ in range(2):
             self.wait(lambda: idle(self.sandbox, self.bot_id), "the bot to be idle")
             time.sleep(0.05)
+
+    def ticked(self) -> None:
+        """Until the bot has looked at the schedule at the clock's current time: two rounds
+        (each ticks, at --tick-every 0.1) after this call, then idle."""
+        since = time.time() + 0.6
+        health = self.folder / "health"
+
+        def later() -> bool:
+            try:
+                return float(json.loads(health.read_text(encoding="utf-8"))["last_loop"]) > since
+            except (OSError, ValueError, KeyError):
+                return False
+
+        self.wait(later, "the bot's next rounds")
+        self.settle()
 
     def at(self, offset: dt.timedelta) -> None:
         self.clock.set(START + offset, speed=1.0)
@@ -161,6 +177,7 @@ def _votes(content: str, number: int) -> int:
 
 def test_a_cycle_on_its_own_schedule_survives_kill_9_mid_meeting(scene: Scene) -> None:
     scene.start_bot()
+    scene.ticked()
     assert scene.agenda_posts() == []  # not before its lead time
 
     scene.at(-dt.timedelta(days=2))
@@ -222,7 +239,7 @@ def test_a_cycle_on_its_own_schedule_survives_kill_9_mid_meeting(scene: Scene) -
 
     # nobody types `end`: it ends at start + 60 min + the 15-minute summary delay
     scene.at(74 * MIN)
-    scene.settle()
+    scene.ticked()
     assert not any("## Summary" in m.content for m in scene.bot_messages())
     scene.at(75 * MIN)
     scene.wait(lambda: any("## Summary" in m.content for m in scene.bot_messages()), "the summary")
@@ -237,3 +254,70 @@ def test_a_cycle_on_its_own_schedule_survives_kill_9_mid_meeting(scene: Scene) -
     assert meeting is not None
     keys = {str(j.key) for j in schedule.jobs_for(meeting, START)}
     assert keys <= store.jobs_done()
+
+
+def _outbox_rows(scene: Scene) -> int:
+    store = Store(scene.folder / "meetbot.sqlite3")
+    try:
+        return len(store.outbox())
+    finally:
+        store.close()
+
+
+def test_past_the_edit_limit_the_agenda_is_posted_afresh_at_most_hourly(scene: Scene) -> None:
+    """Zulip refuses an edit that comes too late (here: held back until past the limit): the
+    runner drops it once and goes on; later changes are re-posted at most once an hour."""
+    scene.start_bot()
+    scene.at(-dt.timedelta(days=2))
+    scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+    posted = scene.agenda_posts()[0].timestamp
+    opened = -dt.timedelta(days=2)
+
+    scene.at(opened + MIN)
+    scene.say("dashagurova@example.org", "add item Zulip CEP")
+    scene.settle()
+    assert "Zulip CEP" in scene.agenda_posts()[0].content
+
+    # an edit decided inside the limit but sent after it
+    scene.at(opened + 9 * MIN)
+    scene.hold.touch()
+    scene.say("jakirkham@example.org", "add item Sharded repodata")
+    scene.wait(lambda: _outbox_rows(scene) >= 2, "the reply and the edit, held")
+    scene.at(opened + 12 * MIN)
+    scene.hold.unlink()
+    scene.settle()
+    assert any("Added item **2**" in m.content for m in scene.bot_messages())
+    first = scene.agenda_posts()[0]
+    assert "Sharded repodata" not in first.content  # the server said no
+    assert scene.sandbox.clock.now() - posted > 620
+    refused = "refused a reply in an edit of message"
+    assert scene.log().count(refused) == 1
+    assert _outbox_rows(scene) == 0
+
+    # later changes: stale, and posted afresh only an hour after the last post
+    scene.at(opened + 20 * MIN)
+    scene.say("wolfv@example.org", "add item Drop Python 3.8")
+    scene.ticked()
+    assert len(scene.agenda_posts()) == 1
+    scene.at(opened + 61 * MIN)
+    scene.wait(lambda: len(scene.agenda_posts()) == 2, "the agenda posted afresh")
+    second = scene.agenda_posts()[1]
+    assert second.content.startswith("The agenda changed since my last post")
+    assert all(t in second.content for t in ("Zulip CEP", "Sharded repodata", "Python 3.8"))
+    assert second.timestamp - posted >= 3600
+
+    scene.at(opened + 62 * MIN)
+    scene.say("ocefpaf@example.org", "add item conda-forge infra")
+    scene.settle()
+    assert "conda-forge infra" in scene.agenda_posts()[1].content  # editable again: edited
+    scene.at(opened + 80 * MIN)
+    scene.say("marcoesters@example.org", "add item Menuinst v2")
+    scene.settle()
+    scene.at(opened + 110 * MIN)
+    scene.ticked()
+    assert len(scene.agenda_posts()) == 2  # not within the hour
+    scene.at(opened + 122 * MIN)
+    scene.wait(lambda: len(scene.agenda_posts()) == 3, "the next hourly post")
+    assert "Menuinst v2" in scene.agenda_posts()[2].content
+    assert scene.log().count(refused) == 1  # never retried
+    assert scene.stop_bot() == 0
