@@ -5,7 +5,10 @@ an argument."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.meeting.conftest import TOPIC, Chat, make_chat
 from zulip_bot.meeting.effects import Edit, Effect, Send, Sender
@@ -223,3 +226,32 @@ def make_chat_from(directory: Path) -> Chat:
         p.initials: Sender(p.email, p.name, 100 + n) for n, p in enumerate(config.roster.people)
     }
     return Chat(MeetingService(config, Store(config.state_path)), senders)
+
+
+def test_notes_are_published_with_git_when_the_agenda_opens_and_the_meeting_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    remote = tmp_path / "notes.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", str(remote)], check=True)
+    chat = make_chat(tmp_path, ('publish = "none"', 'publish = "git"\npublish_remote = "origin"'))
+    _opened(chat)
+
+    def log() -> list[str]:
+        done = subprocess.run(["git", "-C", str(remote), "log", "--format=%s", "main"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return done.stdout.splitlines()
+
+    assert len(log()) == 1 and "agenda opened" in log()[0]
+    chat.say("DG", "add item Zulip CEP", LEAD + dt.timedelta(minutes=5))
+    chat.say("JRG", "start", START)
+    _tick(chat, START + dt.timedelta(minutes=76))  # ended on schedule
+    assert len(log()) == 2 and "meeting ended" in log()[0]
+    shown = subprocess.run(
+        ["git", "-C", str(remote), "show", "main:notes/20241106_agenda_and_minutes.md"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "- [ ] DG: Zulip CEP" in shown
