@@ -65,6 +65,13 @@ def typed(owners: tuple[str, ...], text: str) -> str:
     return f"{prefix}{text}" if prefix else text
 
 
+def typed_item(kind: str, owners: tuple[str, ...], text: str) -> str:
+    """An item as its owner types it; one with no owner says so (intros never have one)."""
+    if not owners and kind != "intro":
+        return f"(no owner) {text}"
+    return typed(owners, text)
+
+
 def descendants(item: AgendaItem) -> list[AgendaItem]:
     """Sub-bullets at any depth, in file order; empty template bullets left out."""
     found = [d for child in item.children for d in (child, *descendants(child))]
@@ -184,7 +191,7 @@ class Replay:
 
     def add(self, planned: Planned) -> int | None:
         item = planned.item
-        text = typed(item.owners, item.text)
+        text = typed_item(planned.kind, item.owners, item.text)
         reply = self.say(self.who(item.owners), f"add {planned.kind} {text}", BEFORE, ok="Added")
         found = re.match(r"Added \w+ \*\*(\d+)\*\*", reply)
         return int(found[1]) if found else None

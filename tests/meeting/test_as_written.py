@@ -150,3 +150,11 @@ def test_actions_and_decisions_go_under_an_item_that_is_not_open(chat: Chat) -> 
     assert _actions(chat) == [("MRB/IF to draft the policy", ("MRB", "IF"))]
     assert [d.text for d in chat.draft().decisions()] == ["Decision: Zulip it is"]
     assert chat.text("WV", "decided #1 no", BEFORE).startswith("Only the owners of item 1")
+
+
+def test_an_item_nobody_brings_is_added_without_an_owner(chat: Chat) -> None:
+    assert chat.text("JRG", "add item (no owner) PRs needing review", BEFORE).startswith(
+        "Added item **1** to New Agenda Items: PRs needing review\n"
+    )
+    assert [(i.owners, i.text) for i in chat.draft().items(AGENDA)] == [((), "PRs needing review")]
+    assert chat.text("JRG", "withdraw 1", BEFORE).startswith("Withdrew item 1")

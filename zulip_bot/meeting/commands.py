@@ -651,8 +651,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "add",
         "add item <text>",
-        "add an agenda item under your initials (or `BZ/WV: ...` for a shared one); I reply "
-        "with its number",
+        "add an agenda item under your initials (`BZ/WV: ...` for a shared one, `(no owner) "
+        "...` for one nobody brings); I reply with its number",
         _add,
         forms=("add <text>", "add announcement <text>", "add intro <text>"),
     ),

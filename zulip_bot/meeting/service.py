@@ -42,6 +42,7 @@ LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
 # Commands after which the agenda message may read differently (numbers, owners, votes, ticks).
 AGENDA_CHANGES = (c.Add, c.Edit, c.Withdraw, c.Vote, c.Unvote, c.Start, c.Next, c.GoTo, c.Undo)
 THUMBS_UP = ("+1", "thumbs_up", "like")
+NO_OWNER = "(no owner)"  # `add item (no owner) ...`: an item nobody in particular brings
 CHECKBOXES = ("[x]", "[X]", "[ ]")  # `[x] done` is a ticked box as typed, not an owner `x`
 REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
 START_EARLY = dt.timedelta(hours=1)  # a `start` long before the meeting is a mistake
@@ -668,6 +669,8 @@ class MeetingService:
         """`BZ/WV: text` is owned by BZ and WV, as the notes write shared items; anything else
         is the sender's own (with `mine`) or nobody's. Only an organizer may name owners
         without being one of them: nobody else's name is put on what they did not write."""
+        if text.casefold().startswith(NO_OWNER) and text[len(NO_OWNER) :].strip():
+            return Owned((), text[len(NO_OWNER) :].strip(), None)  # standing items, to-dos
         owners, rest, style = self._speaker(text)
         if not owners:
             return Owned((ctx.person.initials,) if mine else (), text, None)
