@@ -51,6 +51,7 @@ VIEWER: Final = "viewer@example.org"
 #: The demo starts this long before the agenda thread is due.
 LEAD_IN: Final = dt.timedelta(minutes=30)
 _ITEM_REPLY: Final = re.compile(r"Added item \*\*(\d+)\*\*")
+_ROW: Final = re.compile(r"\| \d+ \|")
 
 
 class Stuck(Exception):
@@ -156,7 +157,8 @@ class Viewer:
         before = set(self.contents.get(message_id, "").splitlines())
         self.contents[message_id] = content
         changed = [line for line in content.splitlines() if line not in before and line.strip()]
-        shown = "; ".join(changed[-2:]) or "no change"  # the rows that changed come last
+        rows = [line for line in changed if _ROW.match(line)]  # the agenda's items
+        shown = "; ".join(rows or changed) or "no change"
         self._line(f"(meetbot edits its agenda message: {shown})")
 
     def _line(self, text: str) -> None:
