@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from zulip_bot.cli import main
 from zulip_bot.demo import script
+from zulip_bot.demo.clock import FileClock
 from zulip_bot.notes import NotesDocument
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_demo_lives_a_whole_meeting_cycle_on_the_network_path(tmp_path: Path) -> None:
@@ -49,3 +57,27 @@ def test_demo_lives_a_whole_meeting_cycle_on_the_network_path(tmp_path: Path) ->
     ]
     said = notes.with_suffix(".transcript.txt").read_text(encoding="utf-8")
     assert "John Kirkham: conda-forge moved to .conda already" in said
+
+
+def test_the_clock_file_is_shared_and_never_goes_back(tmp_path: Path) -> None:
+    director, reader = FileClock(tmp_path / "clock.json"), FileClock(tmp_path / "clock.json")
+    director.set(dt.datetime(2024, 11, 4, 16, 30, tzinfo=dt.UTC), speed=0.0)
+    assert reader.utc() == dt.datetime(2024, 11, 4, 16, 30, tzinfo=dt.UTC)
+    director.set(dt.datetime(2024, 11, 1, tzinfo=dt.UTC))  # back in time: kept where it was
+    assert reader.utc() == dt.datetime(2024, 11, 4, 16, 30, tzinfo=dt.UTC)
+    director.set(dt.datetime(2024, 11, 6, 17, tzinfo=dt.UTC), speed=1000.0)
+    first = reader.now()
+    time.sleep(0.01)
+    assert reader.now() > first >= dt.datetime(2024, 11, 6, 17, tzinfo=dt.UTC).timestamp()
+
+
+def test_meetbot_run_says_what_is_wrong_with_its_clock_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = REPO / "config" / "meetbot.example.toml"
+    args = ["run", "--config", str(config), "--zuliprc", str(tmp_path / "rc")]
+    assert main([*args, "--clock", str(tmp_path / "missing.json")]) == 1
+    assert "no clock file" in capsys.readouterr().err
+    (tmp_path / "clock.json").write_text('{"at": "soon"}', encoding="utf-8")
+    assert main([*args, "--clock", str(tmp_path / "clock.json")]) == 1
+    assert 'not a clock file like {"at": ' in capsys.readouterr().err
