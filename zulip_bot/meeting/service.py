@@ -71,9 +71,6 @@ def _claim(
     owners and section first. A withdrawn number comes back only for its crossed-out line."""
     if not rows:
         return None
-    first = rows[0]
-    if len(rows) == 1 and first.owners == owners and (struck or not first.withdrawn):
-        return rows.pop()  # nearly always: one row with these words, and the same owners
     candidates = [r for r in rows if struck or not r.withdrawn]
     if not candidates:
         return None
@@ -476,8 +473,14 @@ class MeetingService:
         struck: list[Live] = []
         new: list[tuple[str, AgendaItem]] = []
         for title, item in self._draft_items(ctx):
-            text, crossed = wrapup.unstruck(item.text)
-            claimed = _claim(by_text.get(text), title, item.owners, crossed)
+            text, crossed = (
+                wrapup.unstruck(item.text) if item.text[:2] == "~~" else (item.text, False)
+            )
+            rows = by_text.get(text)
+            if rows and len(rows) == 1 and rows[0].owners == item.owners and not rows[0].withdrawn:
+                claimed: ItemRow | None = rows.pop()  # nearly always: the one row, unchanged
+            else:
+                claimed = _claim(rows, title, item.owners, crossed)
             if claimed is None:
                 new.append((title, item))
             elif crossed:
