@@ -255,3 +255,13 @@ def test_notes_are_published_with_git_when_the_agenda_opens_and_the_meeting_ends
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "- [ ] DG: Zulip CEP" in shown
+
+
+def test_people_the_runner_resolved_are_mentioned_with_their_id(chat: Chat) -> None:
+    """Zulip notifies `@**Name|id**`; the runner finds organizers' ids at start-up, before
+    they have said anything to the bot."""
+    chat.service.people.resolved("jezdez@example.org", 77)
+    _opened(chat)
+    (remind,) = _tick(chat, START - dt.timedelta(minutes=14))
+    assert isinstance(remind, Send) and "@**Jannis Leidel|77**" in remind.content
+    assert chat.service.people.mention("JL") == "@**Jannis Leidel|77**"

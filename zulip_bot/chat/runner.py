@@ -155,8 +155,11 @@ class Runner:
         users = {u.user_id: u for u in (zulip_user(m, github) for m in body.get("members", []))}
         matches = [match(w, users) for w in wanted_people(self.config)]
         self.directory = Directory(users, matches)
-        for found in matches:
-            log.info("people: %s", found.describe())
+        with self.store.transaction():
+            for found in matches:
+                log.info("people: %s", found.describe())
+                if found.user_id is not None and found.wanted.email:
+                    self.service.people.resolved(found.wanted.email, found.user_id)
         return matches
 
     def _organizer_ids(self) -> list[int]:

@@ -64,6 +64,28 @@ class People:
             )
         return person
 
+    def resolved(self, email: str, user_id: int) -> None:
+        """The runner found this configured person's Zulip id at start-up: mentions of them
+        notify (`@**Name|id**`) before they have ever spoken to the bot."""
+        known = self.config.roster.by_email(email)
+        stored = self.store.person(email.casefold())
+        if stored is not None:
+            if stored.user_id != user_id:
+                self.store.save_person(replace(stored, user_id=user_id))
+            return
+        if known is not None:
+            self.store.save_person(
+                PersonRow(
+                    email.casefold(),
+                    user_id,
+                    known.name,
+                    known.initials,
+                    known.affiliation,
+                    known.github,
+                    registered=False,
+                )  # fmt: skip
+            )
+
     def find(self, mention: Mention) -> Person | None:
         """Whom `@**Name**` means: by Zulip id when the mention has one, else by name, the
         roster first, then the people who have spoken to the bot."""
