@@ -83,7 +83,7 @@ class People:
                     known.affiliation,
                     known.github,
                     registered=False,
-                )  # fmt: skip
+                )
             )
 
     def find(self, mention: Mention) -> Person | None:
