@@ -265,3 +265,14 @@ def test_people_the_runner_resolved_are_mentioned_with_their_id(chat: Chat) -> N
     (remind,) = _tick(chat, START - dt.timedelta(minutes=14))
     assert isinstance(remind, Send) and "@**Jannis Leidel|77**" in remind.content
     assert chat.service.people.mention("JL") == "@**Jannis Leidel|77**"
+
+
+def test_an_edit_zulip_refused_is_made_good_by_the_hourly_repost(chat: Chat) -> None:
+    _opened(chat)
+    message = chat.sent["agenda:community:2024-11-06"]
+    replies = chat.say("DG", "add item Zulip CEP", LEAD + dt.timedelta(minutes=9))
+    assert [e.message_id for e in replies if isinstance(e, Edit)] == [message]
+    chat.service.edit_refused(message)  # it reached Zulip after the 10 minutes
+    assert _tick(chat, LEAD + dt.timedelta(minutes=30)) == []  # within the hour: no flood
+    (repost,) = _tick(chat, LEAD + dt.timedelta(minutes=62))
+    assert isinstance(repost, Send) and "| 1 | Zulip CEP | DG | 0 |" in repost.content

@@ -369,6 +369,8 @@ class Outbox:
         key = f"reported:{place}:{error.code}:{error.msg}"
         with self.store.transaction():
             self.store.outbox_delete(row.id)
+            if (row.ref or "").startswith(EDIT_REF):  # past Zulip's limit: post it afresh
+                self.service.edit_refused(int((row.ref or "").removeprefix(EDIT_REF)))
             first = self.store.runner_value(key) is None
             if first:
                 self.store.set_runner_value(key, str(self.wall()))

@@ -1464,6 +1464,13 @@ class MeetingService:
         self.store.save_agenda_post(replace(post, stale=True))
         return []
 
+    def edit_refused(self, message_id: int) -> None:
+        """Zulip would not take an edit of an agenda message (its edit limit came first): the
+        message is stale, and `_repost_agendas` posts the agenda afresh in its time."""
+        post = self.store.agenda_post_by_message(message_id)
+        if post is not None:  # what it shows is not what we meant: never "unchanged"
+            self.store.save_agenda_post(replace(post, content="", stale=True))
+
     def _repost_agendas(self, now: dt.datetime) -> list[Effect]:
         """An agenda that changed after its message could no longer be edited is posted
         afresh, at most once an hour and only before the meeting: people see it current, and

@@ -518,6 +518,14 @@ class Store:
         ).fetchone()
         return AgendaPost(meeting, day, row[0], row[1], row[2], bool(row[3])) if row else None
 
+    def agenda_post_by_message(self, message_id: int) -> AgendaPost | None:
+        row = self.db.execute(
+            "SELECT meeting, day, message_id, posted_at, content, stale FROM agenda_post "
+            "WHERE message_id=?",
+            (message_id,),
+        ).fetchone()
+        return AgendaPost(row[0], row[1], row[2], row[3], row[4], bool(row[5])) if row else None
+
     def stale_agenda_posts(self) -> list[AgendaPost]:
         rows = self.db.execute(
             "SELECT meeting, day, message_id, posted_at, content, stale FROM agenda_post "
