@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -294,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NotesError, ConfigError, StartupError) as error:
         print(f"meetbot: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `meetbot demo | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code
 
 
