@@ -50,7 +50,7 @@ def test_the_agenda_thread_opens_at_lead_time_once(chat: Chat) -> None:
     )
     assert post.content.startswith(
         "<time:2024-11-06T17:00:00Z> · [video call](https://zoom.us/j/9138593505)\n\n"
-        "**Conda Community Meeting**: the agenda is empty."
+        "**Conda Community Meeting**: the agenda is empty so far.\n\n"
     )
     assert "`@**meetbot** add item <text>`" in post.content
     assert chat.notes_path().exists()  # the draft is made with it

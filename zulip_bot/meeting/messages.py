@@ -104,7 +104,7 @@ def agenda_thread(
         f"Add an item: `@**{bot}** add item <text>` in this topic; `@**{bot}** help` lists "
         "the rest."
     )
-    parts = agenda(title, lines)
+    parts = agenda(title, lines) if lines else [f"**{title}**: the agenda is empty so far."]
     more = "\n\n…and more: `agenda` lists them all." if len(parts) > 1 else ""
     return f"{head}\n\n{parts[0]}{more}\n\n{how}"
 
