@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,10 +182,11 @@ class Meeting:
         return found[0]
 
 
-@pytest.fixture
-def meeting(tmp_path: Path) -> Iterator[Meeting]:
+@contextmanager
+def seeded(tmp_path: Path, queue_timeout: float) -> Iterator[World]:
+    """A sandbox with the people, the bot and the two meetings' streams, and the bot's zuliprc."""
     config = load_config(copy_config(tmp_path))
-    with Sandbox.start(heartbeat_seconds=0.3, queue_timeout_seconds=30) as sandbox:
+    with Sandbox.start(heartbeat_seconds=0.3, queue_timeout_seconds=queue_timeout) as sandbox:
         users = {
             key: sandbox.add_user(name, email, **options)  # type: ignore[arg-type]
             for key, (name, email, options) in PEOPLE.items()
@@ -194,7 +196,22 @@ def meeting(tmp_path: Path) -> Iterator[Meeting]:
         sandbox.add_stream("community", subscribers=everyone)
         sandbox.add_stream("packaging", subscribers=everyone)
         zuliprc = sandbox.zuliprc(tmp_path / "zuliprc-bot", bot.delivery_email)
-        running = Meeting(sandbox, config, bot, users, zuliprc)
+        yield World(sandbox, config, bot, users, zuliprc)
+
+
+@dataclass(frozen=True)
+class World:
+    sandbox: Sandbox
+    config: BotConfig
+    bot: User
+    users: dict[str, User]
+    zuliprc: Path
+
+
+@pytest.fixture
+def meeting(tmp_path: Path) -> Iterator[Meeting]:
+    with seeded(tmp_path, queue_timeout=30) as world:
+        running = Meeting(world.sandbox, world.config, world.bot, world.users, world.zuliprc)
         try:
             yield running
         finally:

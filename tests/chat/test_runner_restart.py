@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.chat.test_runner import PEOPLE, copy_config, wait_for
-from zulip_bot.config import BotConfig, load_config
+from tests.chat.test_runner import seeded, wait_for
+from zulip_bot.config import BotConfig
 from zulip_bot.sandbox import Sandbox
 from zulip_bot.sandbox.model import Message, User
 from zulip_bot.sandbox.state import Outgoing
@@ -98,18 +98,10 @@ class Process:
 
 @pytest.fixture
 def bot_process(tmp_path: Path) -> Iterator[Process]:
-    config = load_config(copy_config(tmp_path))
-    with Sandbox.start(heartbeat_seconds=0.3, queue_timeout_seconds=2) as sandbox:
-        users = {
-            key: sandbox.add_user(name, email, **options)  # type: ignore[arg-type]
-            for key, (name, email, options) in PEOPLE.items()
-        }
-        bot = sandbox.add_bot("meetbot", owner=users["JRG"])
-        everyone = [bot, *users.values()]
-        sandbox.add_stream("community", subscribers=everyone)
-        sandbox.add_stream("packaging", subscribers=everyone)
-        zuliprc = sandbox.zuliprc(tmp_path / "zuliprc-bot", bot.delivery_email)
-        process = Process(sandbox, config, bot, users, zuliprc, tmp_path)
+    with seeded(tmp_path, queue_timeout=2) as world:
+        process = Process(
+            world.sandbox, world.config, world.bot, world.users, world.zuliprc, tmp_path
+        )
         try:
             yield process
         finally:

@@ -86,6 +86,11 @@ def make_chat(directory: Path, edit_config: tuple[str, str] | None = None) -> Ch
         text = path.read_text(encoding="utf-8")
         assert edit_config[0] in text
         path.write_text(text.replace(edit_config[0], edit_config[1], 1), encoding="utf-8")
+    return chat_on(path)
+
+
+def chat_on(path: Path) -> Chat:
+    """A service on the config at `path`, with the roster's people and some outsiders."""
     config = load_config(path)
     senders = {
         p.initials: Sender(p.email, p.name, 100 + n) for n, p in enumerate(config.roster.people)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.meeting.conftest import TOPIC, Chat, make_chat
-from zulip_bot.meeting.effects import Edit, Effect, Send, Sender
+from tests.meeting.conftest import TOPIC, Chat, chat_on, make_chat
+from zulip_bot.meeting.effects import Edit, Effect, Send
 
 UTC = dt.UTC
 START = dt.datetime(2024, 11, 6, 17, 0, tzinfo=UTC)
@@ -181,7 +181,7 @@ def test_meetings_sharing_a_stream_and_one_elsewhere_never_mix(tmp_path: Path) -
     make_chat(tmp_path, ('stream = "packaging"', 'stream = "community"'))
     config_file = tmp_path / "meetbot.example.toml"
     config_file.write_text(config_file.read_text(encoding="utf-8") + TRIAGE, encoding="utf-8")
-    chat = make_chat_from(tmp_path)
+    chat = chat_on(config_file)
     monday = dt.datetime(2024, 11, 4, 12, 0, tzinfo=UTC)  # both agendas are open
     packaging_topic = "2024-11-05 packaging sync"
     assert chat.text("DG", "add item Zulip CEP", monday).startswith("Added item **1** to New")
@@ -213,19 +213,6 @@ def test_meetings_sharing_a_stream_and_one_elsewhere_never_mix(tmp_path: Path) -
               if isinstance(e, Send) and e.stream == "triage"]  # fmt: skip
     assert [t.topic for t in triage] == ["triage 2024-11-06"]
     assert "Zulip CEP" not in triage[0].content
-
-
-def make_chat_from(directory: Path) -> Chat:
-    """A chat on the config already in `directory`."""
-    from zulip_bot.config import load_config
-    from zulip_bot.meeting.service import MeetingService
-    from zulip_bot.meeting.store import Store
-
-    config = load_config(directory / "meetbot.example.toml")
-    senders = {
-        p.initials: Sender(p.email, p.name, 100 + n) for n, p in enumerate(config.roster.people)
-    }
-    return Chat(MeetingService(config, Store(config.state_path)), senders)
 
 
 def test_notes_are_published_with_git_when_the_agenda_opens_and_the_meeting_ends(
