@@ -88,10 +88,9 @@ def _shell(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """A whole meeting cycle on the sandbox, the real runner and client, and a fast clock."""
-    if args.keep:
-        return run_demo(Path(args.keep))
-    with tempfile.TemporaryDirectory(prefix="meetbot-demo-") as scratch:
-        return run_demo(Path(scratch))
+    # The scratch folder stays: the paths printed at the end are there to be opened.
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="meetbot-demo-"))
+    return run_demo(folder)
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -226,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
     shell.set_defaults(run=_shell)
 
     demo = commands.add_parser("demo", help="play a scripted meeting on the bundled config")
-    demo.add_argument("--keep", metavar="DIR", help="keep the scratch folder here")
+    demo.add_argument("--keep", metavar="DIR", help="use this folder instead of a new one in /tmp")
     demo.set_defaults(run=_demo)
 
     check_config = commands.add_parser("check-config", help="load the config, show the meetings")
