@@ -373,3 +373,13 @@ def test_text_is_kept_as_typed_or_replaced_never_dropped(
 ) -> None:
     chat.say("DG", f"add item {typed}", BEFORE)
     assert [i.text for i in chat.draft().items(AGENDA)] == [written]
+
+
+def test_an_action_or_decision_written_ahead_makes_the_item_the_organizers_to_withdraw(
+    chat: Chat,
+) -> None:
+    chat.say("DG", "add item Zulip CEP", BEFORE)
+    assert chat.text("DG", "action #1 DG draft the CEP", BEFORE).startswith("Action item A1")
+    assert chat.text("DG", "withdraw 1", BEFORE).startswith("Item 1 has been discussed or has")
+    assert chat.text("JRG", "withdraw 1", BEFORE).startswith("Crossed out item 1")
+    assert "Action item: DG to draft the CEP" in chat.notes_path().read_text(encoding="utf-8")

@@ -998,6 +998,7 @@ class MeetingService:
         owners: Sequence[str] = (),
         register: Callable[[str], list[int]] | None = None,
         style: OwnerStyle | None = None,
+        detail: bool = False,
     ) -> str:
         """A sub-bullet under an item, which `undo` can take back, with the action items that
         `register` records for the text as written. A `detail` is one the item's own owners
@@ -1005,8 +1006,9 @@ class MeetingService:
         written = self._written(ctx, ctx.doc.add_child(entry.item, text, owners, style=style))
         self._save(ctx)
         actions = register(written) if register else []
+        # A plain note its owners wrote before the item came up; never an action or decision
         mine = self._owns(ctx, entry.row, entry.item.owners) and not entry.item.checked
-        kind = "detail" if mine else "note"
+        kind = "detail" if detail and mine else "note"
         undo = {"item": entry.row.number, "text": written, "actions": actions}
         self.store.push_undo(*ctx.key, ctx.sender.email.casefold(), kind, undo)
         return written
@@ -1037,7 +1039,7 @@ class MeetingService:
         owned = self._owned(ctx, cmd.text, mine=False)
         owners = owned.owners
         entry = self._target(ctx, cmd.item)
-        self._add_note(ctx, entry, owned.text, owners=owners, style=owned.style)
+        self._add_note(ctx, entry, owned.text, owners, style=owned.style, detail=True)
         where = "Noted under" if cmd.item is None else "Added under"
         reply = f"{where} item {entry.row.number}." + self._unknown_note(owners)
         return [replace(self._reply(msg, reply), ack_only=cmd.item is None)]
