@@ -158,3 +158,17 @@ def test_an_item_nobody_brings_is_added_without_an_owner(chat: Chat) -> None:
     )
     assert [(i.owners, i.text) for i in chat.draft().items(AGENDA)] == [((), "PRs needing review")]
     assert chat.text("JRG", "withdraw 1", BEFORE).startswith("Withdrew item 1")
+
+
+def test_a_name_owns_an_action_only_when_it_names_someone(chat: Chat) -> None:
+    chat.say("JRG", "add item (Eric) conda-forge bot", BEFORE)
+    chat.say("JRG", "start")
+    chat.say("JRG", "next")
+    chat.say("JRG", "action Eric follow up with the bot")  # an owner in this draft
+    chat.say("JRG", "action Jaime to review the PR")  # a roster first name: initials
+    chat.say("JRG", "action Call the vote")  # nobody: the text of an ownerless action
+    assert _actions(chat) == [
+        ("Eric to follow up with the bot", ("Eric",)),
+        ("JRG to review the PR", ("JRG",)),
+        ("Call the vote", ()),
+    ]

@@ -104,6 +104,9 @@ class Owner:
     text: str
     mention: Mention | None = None
     handle: bool = False
+    # A capitalised word (`Eric follow up`): an owner only if it names someone the meeting
+    # knows, else the first word of the task.
+    name: bool = False
 
 
 @dataclass(frozen=True)
@@ -392,7 +395,11 @@ def _owner(token: str) -> Owner | None:
     handle = _HANDLE.fullmatch(token)
     if handle is not None:
         return Owner(handle["handle"], handle=True)
-    return Owner(token) if _is_initials(token) else None
+    if _is_initials(token):
+        return Owner(token)
+    if token.isalpha() and token[0].isupper() and token[1:].islower() and len(token) > 1:
+        return Owner(token, name=True)
+    return None
 
 
 def _leading_owners(text: str) -> tuple[tuple[Owner, ...], int] | None:

@@ -1058,7 +1058,8 @@ class MeetingService:
         """The owner is a person; a word that only looks like initials (`CEP to deprecate
         ...`) starts the text of an action nobody owns yet."""
         assert isinstance(cmd, c.Action)
-        owners = [self._owner(o) for o in cmd.owners]
+        entry = self._target(ctx, cmd.item)
+        owners = [self._owner(o, ctx) for o in cmd.owners]
         task = cmd.text
         if None in owners:
             owners, task = [], cmd.said
@@ -1068,7 +1069,6 @@ class MeetingService:
             if named
             else ("Action item: ")
         )
-        entry = self._target(ctx, cmd.item)
         ids: list[int] = []
 
         def register(written: str) -> list[int]:
@@ -1088,18 +1088,31 @@ class MeetingService:
             reply += " It has no owner: say `action XX <text>` to give one."
         return [self._reply(msg, reply + self._unknown_note(named))]
 
-    def _owner(self, owner: c.Owner) -> str | None:
-        """Initials for a mention or a GitHub handle of someone known; initials as typed unless
-        they are a label (CEP, PR) that names nobody; None for such a label."""
+    def _owner(self, owner: c.Owner, ctx: Context) -> str | None:
+        """Initials for a mention, a GitHub handle or a name of someone known; initials as
+        typed unless they are a label (CEP, PR) that names nobody; a name as written when the
+        notes already name that person (an owner, an attendee). None for anything else."""
         if owner.mention is not None:
             person = self.people.find(owner.mention)
             return person.initials if person else owner.text.replace(" ", "")
         if owner.handle:
             person = self.people.by_github(owner.text)
             return person.initials if person else f"@{owner.text}"
+        if owner.name:
+            person = self.config.roster.by_name(owner.text)
+            if person is not None:
+                return person.initials
+            return owner.text if owner.text in self._names_in_draft(ctx) else None
         if self.people.known_initials(owner.text) or owner.text.upper() not in NOT_INITIALS:
             return owner.text
         return None
+
+    @staticmethod
+    def _names_in_draft(ctx: Context) -> set[str]:
+        """Names the draft already uses for people: item owners and attendees' first names."""
+        names = {o for item in ctx.doc.items() for o in item.owners}
+        names |= {a.name.split()[0] for a in ctx.doc.attendees() if a.name.split()}
+        return names
 
     def _cmd_undo(
         self, cmd: c.Command, ctx: Context, msg: Incoming, now: dt.datetime
@@ -1143,12 +1156,12 @@ class MeetingService:
         actions = [int(action) for action in payload.get("actions", [])]
         for action in actions:
             self.store.delete_action(action)
-        return f"Removed your {self._what(actions)} under item {entry.row.number}."
+        return f"Removed your {self._what(actions, child.text)} under item {entry.row.number}."
 
     @staticmethod
-    def _what(actions: Sequence[int]) -> str:
+    def _what(actions: Sequence[int], text: str) -> str:
         if not actions:
-            return "note"
+            return "decision" if text.startswith("Decision: ") else "note"
         return f"{messages.noun(len(actions), 'action item')} {_ids(actions)}"
 
     def _cmd_poll(
