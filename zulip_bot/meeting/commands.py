@@ -718,7 +718,8 @@ SPECS: tuple[Spec, ...] = (
         "action",
         "action <owner> <text>",
         "record an action item under the current item (`action #<n> ...` under item n); the "
-        "owner is initials (`JRG`, `BZ/WV`), a mention or a GitHub `@handle`",
+        "owner is initials (`JRG`, `BZ/WV`), a mention, a GitHub `@handle` or a name the "
+        "meeting knows",
         _action,
         forms=("action #<n> <owner> <text>",),
     ),
