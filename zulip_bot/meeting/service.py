@@ -46,7 +46,7 @@ NO_OWNER = "(no owner)"  # `add item (no owner) ...`: an item nobody in particul
 CHECKBOXES = ("[x]", "[X]", "[ ]")  # `[x] done` is a ticked box as typed, not an owner `x`
 REWORDED = 0.6  # how alike a hand-edited item's text must stay to keep its number
 START_EARLY = dt.timedelta(hours=1)  # a `start` long before the meeting is a mistake
-SAVE_ATTEMPTS = 3  # a hand edit saved between our read and our write: redo the command on it
+SAVE_ATTEMPTS = 5  # a hand edit saved between our read and our write: redo the command on it
 BUSY = (
     "I am busy: my database is locked by another process. Nothing was changed; "
     "send the command again in a minute."
