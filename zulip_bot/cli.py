@@ -10,13 +10,15 @@ import tempfile
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 from zulip_bot import ics, schedule
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
-from zulip_bot.chat.shell import Shell, run, sender_for
-from zulip_bot.config import ConfigError, default_config_path, load_config
+from zulip_bot.chat.shell import Feeds, Shell, run, sender_for
+from zulip_bot.config import BotConfig, ConfigError, MeetingConfig, default_config_path, load_config
 from zulip_bot.demo.clock import FileClock
+from zulip_bot.demo.network_shell import network_shell
 from zulip_bot.demo.play import run_demo
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
@@ -69,19 +71,28 @@ def _shell(args: argparse.Namespace) -> int:
         raise ConfigError(
             config.path, "meetings", f"has no meeting {args.meeting!r}", f"pick one of: {known}"
         )
+    if args.sandbox:
+        with network_shell(config, meeting, args.as_email, args.now) as through:
+            return _converse(through, config, meeting, sys.stdin, args.echo)
     shell = Shell(
         MeetingService(config, Store(config.state_path)),
         sender_for(config, args.as_email),
         meeting,
         pinned=args.now,
     )
-    interactive = sys.stdin.isatty()
+    return _converse(shell, config, meeting, sys.stdin, args.echo)
+
+
+def _converse(
+    shell: Feeds, config: BotConfig, meeting: MeetingConfig, lines: TextIO, echo: bool
+) -> int:
+    interactive = lines.isatty()
     if interactive:
         print(
             f"Talking to {config.bot_name} in #{meeting.stream} as {shell.sender.full_name}. "
             "/help lists the /commands; Ctrl-D ends."
         )
-    for line in run(shell, sys.stdin, echo=args.echo or not interactive):
+    for line in run(shell, lines, echo=echo or not interactive):
         print(line, flush=True)
     return 0
 
@@ -222,6 +233,12 @@ def parser() -> argparse.ArgumentParser:
     shell.add_argument("--meeting", help="which meeting's stream to talk in (default: the first)")
     shell.add_argument("--now", type=_moment, help="pin the clock, e.g. 2024-11-06T17:05Z")
     shell.add_argument("--echo", action="store_true", help="print each input line too")
+    shell.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="go through a local Zulip sandbox, the real runner and client (store and notes in "
+        "a scratch folder; --now starts its clock there)",
+    )
     shell.set_defaults(run=_shell)
 
     demo = commands.add_parser("demo", help="play a scripted meeting on the bundled config")

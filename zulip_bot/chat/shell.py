@@ -14,6 +14,7 @@ import shlex
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from zulip_bot.config import BotConfig, MeetingConfig
 from zulip_bot.meeting.effects import Edit, Effect, Incoming, Sender
@@ -144,7 +145,15 @@ class Shell:
         return [f"(I don't know `{shlex.quote(line)}`; /help lists what works)"]
 
 
-def run(shell: Shell, lines: Iterable[str], echo: bool) -> Iterator[str]:
+class Feeds(Protocol):
+    """What `run` drives: this shell, or the one that goes through the sandbox."""
+
+    sender: Sender
+
+    def feed(self, line: str) -> list[str]: ...
+
+
+def run(shell: Feeds, lines: Iterable[str], echo: bool) -> Iterator[str]:
     """Output for each input line; with `echo`, the line itself first (for piped scripts)."""
     for line in lines:
         if echo and line.strip() and not line.startswith("#"):
