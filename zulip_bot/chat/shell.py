@@ -39,6 +39,15 @@ def sender_for(config: BotConfig, email: str, name: str = "") -> Sender:
     return Sender(email.casefold(), full_name, zlib.crc32(email.casefold().encode()) % 10**6)
 
 
+def moment(text: str) -> dt.datetime | None:
+    """`/at`'s time: ISO 8601, `Z` for UTC, and UTC when it names no zone; None if not one."""
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 def _strip_mention(line: str, bot_name: str) -> str:
     for mention in (f"@**{bot_name}**", f"@{bot_name}"):
         if line.casefold().startswith(mention.casefold()):
@@ -115,11 +124,10 @@ class Shell:
             self.sender = sender_for(self.service.config, email, full_name.strip())
             return [f"(you are {self.sender.full_name} <{self.sender.email}>)"]
         if name == "/at" and rest:
-            try:
-                when = dt.datetime.fromisoformat(rest.replace("Z", "+00:00"))
-            except ValueError:
+            when = moment(rest)
+            if when is None:
                 return [f"(`{rest}` is not a time like 2024-11-06T17:05Z)"]
-            self.pinned = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+            self.pinned = when
             return [f"(the clock says {self.pinned.isoformat()})"]
         if name == "/say" and rest:
             return self._send(rest, addressed=False)

@@ -23,13 +23,12 @@ from typing import Any
 import zulip
 
 from zulip_bot import schedule
-from zulip_bot.chat.shell import DIRECTIVES, sender_for
+from zulip_bot.chat.shell import DIRECTIVES, moment, sender_for
 from zulip_bot.config import BotConfig, MeetingConfig
 from zulip_bot.demo.clock import FileClock
-from zulip_bot.demo.play import HEARTBEAT, PATIENCE, Bot, Viewer, idle
+from zulip_bot.demo.play import PATIENCE, Bot, Viewer, idle, live_sandbox
 from zulip_bot.meeting.effects import Sender
-from zulip_bot.sandbox import RateLimit, Sandbox
-from zulip_bot.sandbox.cli import seed, write_zuliprcs
+from zulip_bot.sandbox import Sandbox
 
 VIEWER = "shell-viewer@example.org"
 
@@ -97,11 +96,10 @@ class NetworkShell:
             self.sender = sender_for(self.config, email, full_name.strip())
             return [f"(you are {self.sender.full_name} <{self.sender.email}>)"]
         if name == "/at" and rest:
-            try:
-                when = dt.datetime.fromisoformat(rest.replace("Z", "+00:00"))
-            except ValueError:
+            when = moment(rest)
+            if when is None:
                 return [f"(`{rest}` is not a time like 2024-11-06T17:05Z)"]
-            self.clock.set(when if when.tzinfo else when.replace(tzinfo=dt.UTC), speed=1.0)
+            self.clock.set(when, speed=1.0)
             return [f"(the clock says {self.clock.utc().isoformat()})", *self._settle()]
         if name == "/say" and rest:
             self._say(rest)
@@ -171,36 +169,13 @@ def network_shell(
     meeting = next(m for m in config.meetings if m.key == meeting.key)
     clock = FileClock(folder / "clock.json")
     clock.set(now or dt.datetime.now(dt.UTC), speed=1.0)
-    unlimited = RateLimit(1_000_000, 60)
-    sandbox = Sandbox.start(
-        clock=clock,
-        heartbeat_seconds=HEARTBEAT,
-        queue_timeout_seconds=10**9,
-        rate_limit=unlimited,
-        events_rate_limit=unlimited,
-    )
-    bot: Bot | None = None
-    try:
-        seeded = seed(sandbox, config)
-        viewer_user = sandbox.add_user("Shell Viewer", VIEWER)
-        for stream in {m.stream for m in config.meetings}:
-            sandbox.subscribe(viewer_user, stream)
-        write_zuliprcs(sandbox, seeded, folder)
-        names = {p.user_id: p.full_name for p in (*seeded.people, seeded.bot)}
-        screen = io.StringIO()
-        viewer = Viewer(sandbox.client(VIEWER), names, seeded.bot.user_id, clock, screen)
-        viewer.register()
-        bot = Bot(config, folder / "zuliprc-bot", clock)
-        bot.start()
-        bot.ready.wait(PATIENCE)
+    screen = io.StringIO()
+    with live_sandbox(config, folder, clock, screen, VIEWER) as live:
+        bot_id = live.seeded.bot.user_id
         deadline = time.monotonic() + PATIENCE
-        while not idle(sandbox, seeded.bot.user_id) and time.monotonic() < deadline:
+        while not idle(live.sandbox, bot_id) and time.monotonic() < deadline:
             time.sleep(0.05)  # registered and caught up: what is typed now reaches it
         yield NetworkShell(
-            config, meeting, sandbox, clock, bot, seeded.bot.user_id, viewer, screen,
+            config, meeting, live.sandbox, clock, live.bot, bot_id, live.viewer, screen,
             sender_for(config, email),
         )  # fmt: skip
-    finally:
-        if bot is not None:
-            bot.stop()
-        sandbox.stop()

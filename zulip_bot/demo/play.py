@@ -39,7 +39,7 @@ from zulip_bot.meeting import transcript
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import NotesDocument, NotesError
 from zulip_bot.sandbox import RateLimit, Sandbox
-from zulip_bot.sandbox.cli import seed, write_zuliprcs
+from zulip_bot.sandbox.cli import Seeded, seed, write_zuliprcs
 
 FILES: Final = ("meetbot.example.toml", "people.example.toml", "notes-template.md")
 CONFIG: Final = "meetbot.example.toml"
@@ -336,6 +336,30 @@ def _stage(folder: Path, out: TextIO) -> Iterator[Stage]:
     assert start is not None
     clock = FileClock(folder / "clock.json")
     clock.set(start - meeting.agenda_lead - LEAD_IN, speed=1.0)
+    with live_sandbox(config, folder, clock, out, VIEWER) as live:
+        sandbox, seeded = live.sandbox, live.seeded
+        people = {p.delivery_email: sandbox.client(p.delivery_email) for p in seeded.people}
+        reader = Store(config.state_path)
+        yield Stage(
+            config, meeting, sandbox, clock, live.bot, seeded.bot.user_id, reader, people,
+            live.viewer, out,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Live:
+    sandbox: Sandbox
+    seeded: Seeded
+    viewer: Viewer
+    bot: Bot
+
+
+@contextmanager
+def live_sandbox(
+    config: BotConfig, folder: Path, clock: FileClock, out: TextIO, viewer: str
+) -> Iterator[Live]:
+    """The sandbox seeded from `config` on `clock` (zuliprc files in `folder`), a viewer that
+    prints to `out`, and the real bot in a thread; all stopped on the way out."""
     unlimited = RateLimit(1_000_000, 60)
     sandbox = Sandbox.start(
         clock=clock,
@@ -347,21 +371,17 @@ def _stage(folder: Path, out: TextIO) -> Iterator[Stage]:
     bot: Bot | None = None
     try:
         seeded = seed(sandbox, config)
-        viewer_user = sandbox.add_user("Demo Viewer", VIEWER)
+        viewer_user = sandbox.add_user("Viewer", viewer)
         for stream in {m.stream for m in config.meetings}:
             sandbox.subscribe(viewer_user, stream)
         write_zuliprcs(sandbox, seeded, folder)
-        people = {p.delivery_email: sandbox.client(p.delivery_email) for p in seeded.people}
         names = {p.user_id: p.full_name for p in (*seeded.people, seeded.bot)}
-        viewer = Viewer(sandbox.client(VIEWER), names, seeded.bot.user_id, clock, out)
-        viewer.register()
+        watching = Viewer(sandbox.client(viewer), names, seeded.bot.user_id, clock, out)
+        watching.register()
         bot = Bot(config, folder / "zuliprc-bot", clock)
         bot.start()
         bot.ready.wait(PATIENCE)
-        reader = Store(config.state_path)
-        yield Stage(
-            config, meeting, sandbox, clock, bot, seeded.bot.user_id, reader, people, viewer, out
-        )
+        yield Live(sandbox, seeded, watching, bot)
     finally:
         if bot is not None:
             bot.stop()
