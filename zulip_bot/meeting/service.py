@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from zulip_bot import publish, schedule
+from zulip_bot import schedule
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages, transcript, wrapup
-from zulip_bot.meeting.effects import Edit, Effect, Incoming, Send, Sender
+from zulip_bot.meeting import messages, thread, transcript, wrapup
+from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
 from zulip_bot.meeting.people import People
 from zulip_bot.meeting.refusal import Refused
-from zulip_bot.meeting.store import ActionRow, AgendaPost, Busy, ItemRow, Store
+from zulip_bot.meeting.store import ActionRow, Busy, ItemRow, Store
 from zulip_bot.notes import (
     AgendaItem,
     Attendee,
@@ -51,7 +51,6 @@ BUSY = (
     "I am busy: my database is locked by another process. Nothing was changed; "
     "send the command again in a minute."
 )
-REPOST_EVERY = dt.timedelta(hours=1)  # a stale agenda message is posted afresh at most this often
 EDIT_LIMIT = dt.timedelta(seconds=600)  # Zulip's default; the runner sets the realm's own
 UNTOUCHED = "I have not changed it; fix it by hand, then send the command again."
 
@@ -144,16 +143,6 @@ class Live:
     item: AgendaItem
 
 
-class _Done:
-    """The keys of jobs done, as the store keeps them (text), for `schedule.due_jobs`."""
-
-    def __init__(self, keys: set[str]) -> None:
-        self.keys = keys
-
-    def __contains__(self, key: object) -> bool:
-        return str(key) in self.keys
-
-
 class MeetingService:
     def __init__(self, config: BotConfig, store: Store) -> None:
         self.config = config
@@ -215,7 +204,7 @@ class MeetingService:
                 with self.store.savepoint():
                     effects = [*self._dispatch(command, ctx, message, now)]
                     if isinstance(command, AGENDA_CHANGES):
-                        effects += self._refresh_agenda(ctx, now)
+                        effects += thread.refresh(self, ctx, now)
                 break
             except NotesConflict:
                 continue  # someone saved the draft meanwhile: do it again on their version
@@ -302,7 +291,7 @@ class MeetingService:
                 ctx = self._draft_context(meeting, start, self._bot, self._bot_person)
             except Refused:
                 return []  # the vote counts; the agenda message catches up on a later change
-            return self._refresh_agenda(ctx, now)
+            return thread.refresh(self, ctx, now)
 
     def handle_submessage(
         self, event_id: str, sender: Sender, message_id: int, content: str
@@ -1369,178 +1358,12 @@ class MeetingService:
         url = meeting.notes_url_for(day)
         return f"[{path.name}]({url})" if url else f"`{path}`"
 
-    # --- the schedule -----------------------------------------------------------------------
+    # --- the schedule (see `thread`) ----------------------------------------------------------
 
     def tick(self, now: dt.datetime) -> list[Effect]:
-        """What the clock makes due: each scheduled job not done yet, done once (its state
-        and effects in one transaction), then agenda messages to post afresh. A job that fails
-        (a draft broken by hand) is reported once and tried again later; other meetings go on."""
-        effects: list[Effect] = []
-        for job in schedule.due_jobs(self.config.meetings, now, _Done(self.store.jobs_done())):
-            with self.store.transaction():
-                if str(job.key) in self.store.jobs_done():  # another process was quicker
-                    continue
-                try:
-                    with self.store.savepoint():
-                        effects += self._job(job, now)
-                except NotesConflict:
-                    continue  # saved by hand just now: the next tick does it on their version
-                except (Refused, NotesError) as error:
-                    effects += self._job_failed(job, str(error), now)
-                    continue
-                self.store.job_done(str(job.key), now.isoformat())
-        with self.store.transaction():
-            effects += self._repost_agendas(now)
-        return effects
-
-    def _job(self, job: schedule.Job, now: dt.datetime) -> list[Effect]:
-        meeting, kind = job.meeting, job.key.kind
-        status = self.store.status(meeting.key, job.start.date().isoformat())[0]
-        if status in ("ended", "skipped"):
-            return []
-        if kind is schedule.JobKind.OWNERS:
-            return self._remind_owners(meeting, job.start)
-        self.occurrence(meeting, now)  # an earlier meeting never held hands its items on first
-        ctx = self._draft_context(meeting, job.start, self._bot, self._bot_person)
-        topic = meeting.topic_for(ctx.day)
-        if kind is schedule.JobKind.AGENDA:
-            return self._open_agenda(ctx, now)
-        if kind is schedule.JobKind.REMIND:
-            mentions = [self.people.mention_email(email) for email in meeting.organizers]
-            text = messages.reminder(meeting.title, ctx.start, meeting.video_link, mentions)
-            return [Send(text, stream=meeting.stream, topic=topic)]
-        if kind is schedule.JobKind.START:
-            if status == "running":
-                return []  # started by hand
-            started = Send(self._start(ctx), stream=meeting.stream, topic=topic)
-            return [started, *self._refresh_agenda(ctx, now)]
-        if status != "running":
-            return []  # never started: its agenda waits (see `occurrence`)
-        summary = [Send(text, stream=meeting.stream, topic=topic) for text in self._end(ctx, now)]
-        return summary + self._published(meeting, "meeting ended", ctx.path)
-
-    def _job_failed(self, job: schedule.Job, error: str, now: dt.datetime) -> list[Effect]:
-        reported = f"{job.key}!reported"
-        if reported in self.store.jobs_done():
-            return []
-        self.store.job_done(reported, now.isoformat())
-        meeting = job.meeting
-        mentions = ", ".join(self.people.mention_email(email) for email in meeting.organizers)
-        text = (
-            f"{mentions}: I could not do the scheduled {job.key.kind} of {meeting.title} "
-            f"{job.start.date()}: {error} I will try again."
-        )
-        return [Send(text, stream=meeting.stream, topic=meeting.topic_for(job.start.date()))]
-
-    def _open_agenda(self, ctx: Context, now: dt.datetime) -> list[Effect]:
-        """The draft (from the template, with the open action items, as `end` makes it) and
-        the agenda message that opens the meeting's topic."""
-        if not ctx.path.exists():
-            actions = [
-                self._open_action(r) for r in self.store.open_actions(meeting=ctx.meeting.key)
-            ]
-            wrapup.write_draft(ctx.meeting, ctx.day, [], actions)
-            ctx = self._draft_context(ctx.meeting, ctx.start, self._bot, self._bot_person)
-        content = self._thread_text(ctx)
-        day = ctx.day.isoformat()
-        self.store.save_agenda_post(
-            AgendaPost(ctx.meeting.key, day, None, now.isoformat(), content, False)
-        )
-        post = Send(
-            content,
-            stream=ctx.meeting.stream,
-            topic=ctx.meeting.topic_for(ctx.day),
-            ref=f"agenda:{ctx.meeting.key}:{day}",
-        )
-        return [post, *self._published(ctx.meeting, "agenda opened", ctx.path)]
-
-    def _thread_text(self, ctx: Context) -> str:
-        lines = [
-            messages.AgendaLine(e.row.number, e.item.owners, e.item.text, votes, e.item.checked)
-            for e, votes in self._ordered(ctx)
-        ]
-        return messages.agenda_thread(
-            ctx.meeting.title, ctx.start, ctx.meeting.video_link, lines, self.config.bot_name
-        )
-
-    def _refresh_agenda(self, ctx: Context, now: dt.datetime) -> list[Effect]:
-        """Keep the agenda message current: an edit while Zulip allows one, else it is marked
-        stale for `_repost_agendas`."""
-        post = self.store.agenda_post(*ctx.key)
-        if post is None:
-            return []
-        content = self._thread_text(ctx)
-        if content == post.content:
-            return []
-        age = now - dt.datetime.fromisoformat(post.posted_at)
-        if post.message_id is not None and (self.edit_limit is None or age < self.edit_limit):
-            self.store.save_agenda_post(replace(post, content=content))
-            return [Edit(post.message_id, content)]
-        self.store.save_agenda_post(replace(post, stale=True))
-        return []
+        """What the clock makes due: the schedule's jobs, each once, and agenda re-posts."""
+        return thread.tick(self, now)
 
     def edit_refused(self, message_id: int) -> None:
-        """Zulip would not take an edit of an agenda message (its edit limit came first): the
-        message is stale, and `_repost_agendas` posts the agenda afresh in its time."""
-        post = self.store.agenda_post_by_message(message_id)
-        if post is not None:  # what it shows is not what we meant: never "unchanged"
-            self.store.save_agenda_post(replace(post, content="", stale=True))
-
-    def _repost_agendas(self, now: dt.datetime) -> list[Effect]:
-        """An agenda that changed after its message could no longer be edited is posted
-        afresh, at most once an hour and only before the meeting: people see it current, and
-        the topic is not flooded."""
-        effects: list[Effect] = []
-        for post in self.store.stale_agenda_posts():
-            meeting = self.config.meeting(post.meeting)
-            if now - dt.datetime.fromisoformat(post.posted_at) < REPOST_EVERY:
-                continue
-            day = dt.date.fromisoformat(post.day)
-            if meeting is None or self.store.status(meeting.key, post.day)[0] != "planned":
-                # once the meeting runs, the topic is busy with it: `agenda` shows it on demand
-                self.store.save_agenda_post(replace(post, stale=False))
-                continue
-            try:
-                ctx = self._draft_context(
-                    meeting, self._start_of(meeting, day), self._bot, self._bot_person
-                )
-            except Refused:
-                continue  # reported to whoever sends a command; tried again on the next tick
-            content = self._thread_text(ctx)
-            if content == post.content:
-                self.store.save_agenda_post(replace(post, stale=False))
-                continue
-            self.store.save_agenda_post(
-                AgendaPost(meeting.key, post.day, None, now.isoformat(), content, False)
-            )
-            lead = "The agenda changed since my last post, which can no longer be edited:\n\n"
-            effects.append(
-                Send(
-                    lead + content,
-                    stream=meeting.stream,
-                    topic=meeting.topic_for(day),
-                    ref=f"agenda:{meeting.key}:{post.day}",
-                )
-            )
-        return effects
-
-    def _remind_owners(self, meeting: MeetingConfig, start: dt.datetime) -> list[Effect]:
-        """One direct message to each owner of an open action item whom the bot can reach."""
-        by_owner: dict[str, list[messages.OpenAction]] = {}
-        for row in self.store.open_actions(meeting=meeting.key):
-            by_owner.setdefault(row.owner, []).append(self._open_action(row))
-        effects: list[Effect] = []
-        for owner, actions in by_owner.items():
-            person = self.people.by_initials(owner) if owner else None
-            if person is not None and person.email:
-                text = messages.owner_reminder(meeting.title, start, actions)
-                effects.append(Send(text, to=person.email))
-        return effects
-
-    def _published(self, meeting: MeetingConfig, phase: str, path: Path) -> list[Effect]:
-        """Commit (and push) the notes where people read them; a failure is told to the
-        organizers, and the next phase pushes what is left."""
-        result = publish.publish(meeting, phase, path)
-        if result is None or result.ok:
-            return []
-        return [Send(result.problem, to=email) for email in meeting.organizers]
+        """Zulip would not take an edit of a message (its edit limit came first)."""
+        thread.edit_refused(self, message_id)
