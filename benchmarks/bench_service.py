@@ -203,7 +203,7 @@ def note(world: World, i: int) -> int:
 
 def decided(world: World, i: int) -> int:
     took = world.timed(ORGANIZER, f"decided we go with option {i}", "Decision recorded")
-    world.say(ORGANIZER, "undo", "Removed your note")
+    world.say(ORGANIZER, "undo", "Removed your decision")
     return took
 
 
