@@ -424,7 +424,9 @@ class MeetingService:
                 raise Refused(
                     f"The notes draft `{path}` is missing, but it held "
                     f"{messages.noun(len(kept), 'item')} {_numbers(r.number for r in kept)}. "
-                    "Put it back, then send the command again; nothing was changed."
+                    "Put it back, then send the command again; nothing was changed. (To start "
+                    "afresh instead, make a new draft with `meetbot notes new` and `withdraw` "
+                    "the items you no longer want.)"
                 )
             doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
             return Context(meeting, day, start, sender, person, doc, path)
