@@ -118,8 +118,9 @@ class Viewer:
             self.last_event_id = max(self.last_event_id, int(event["id"]))
             self._show(event)
 
-    def _stamp(self) -> str:
-        return f"{self.clock.utc():%a %H:%M}"
+    def _stamp(self, when: dt.datetime | None = None) -> str:
+        """When it happened: a message's own time; else (edits, reactions) the clock's now."""
+        return f"{when or self.clock.utc():%a %H:%M}"
 
     def _show(self, event: dict[str, Any]) -> None:
         kind = event["type"]
@@ -149,7 +150,8 @@ class Viewer:
                 print(f"\n  #{place[0]} > {place[1]}", file=self.out)
         lines = str(message["content"]).splitlines() or [""]
         who = "meetbot" if int(message["sender_id"]) == self.bot_id else message["sender_full_name"]
-        self._line(f"{who}: {lines[0]}")
+        sent = dt.datetime.fromtimestamp(int(message["timestamp"]), dt.UTC)
+        self._line(f"{who}: {lines[0]}", sent)
         for line in lines[1:]:
             print(f"{'':18}{line}", file=self.out)
 
@@ -161,8 +163,8 @@ class Viewer:
         shown = "; ".join(rows or changed) or "no change"
         self._line(f"(meetbot edits its agenda message: {shown})")
 
-    def _line(self, text: str) -> None:
-        print(f"  [{self._stamp()}] {text}", file=self.out, flush=True)
+    def _line(self, text: str, when: dt.datetime | None = None) -> None:
+        print(f"  [{self._stamp(when)}] {text}", file=self.out, flush=True)
 
 
 def _cut(lines: list[str], width: int = 50) -> str:
