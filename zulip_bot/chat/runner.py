@@ -133,6 +133,8 @@ class Runner:
         self.linger, self.now, self.clock, self.sleep = linger, now, clock, sleep
         self.tick_every = tick_every
         self._last_tick = float("-inf")
+        #: `clock()` when a tick last finished (its effects are in the outbox), for demos.
+        self.ticked_at = float("-inf")
         self.health = Health(health)
         self.directory = Directory({}, [])
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
@@ -614,6 +616,7 @@ class Runner:
         except Exception:
             log.exception("the schedule failed; trying again at the next tick")
             return
+        self.ticked_at = self.clock()
         if effects:
             log.info("schedule: %s effect(s) due", len(effects))
 

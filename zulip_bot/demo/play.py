@@ -207,15 +207,23 @@ class Stage:
     def bot_is_idle(self) -> bool:
         return idle(self.sandbox, self.bot_id)
 
-    def settle(self, done: Callable[[], bool] = lambda: True, what: str = "") -> None:
-        deadline = time.monotonic() + PATIENCE
+    def settle(
+        self, done: Callable[[], bool] = lambda: True, what: str = "", tick: bool = False
+    ) -> None:
+        """Wait until `done` and the bot is idle; with `tick`, also until one of its schedule
+        ticks ran after now, so that what the action made due (a re-post) happens now."""
+        started = time.monotonic()
+        deadline = started + PATIENCE
         quiet = 0
         while quiet < 2:
             if time.monotonic() > deadline:
                 raise Stuck(what or "the bot did not answer")
             if not self.bot.is_alive():
                 raise Stuck("the bot stopped; see bot.log")
-            quiet = quiet + 1 if done() and self.bot_is_idle() else 0
+            ticked = not tick or (
+                self.bot.runner is not None and self.bot.runner.ticked_at > started
+            )
+            quiet = quiet + 1 if done() and ticked and self.bot_is_idle() else 0
             time.sleep(0.03)
         self.viewer.show_new()
 
@@ -326,7 +334,7 @@ def _play(stage: Stage) -> None:
             stage.settle(partial(_done, stage.store, key), f"the schedule's job {key}")
         else:
             stage.act(item)
-            stage.settle(what=f"the bot did not answer {item}")
+            stage.settle(what=f"the bot did not answer {item}", tick=True)
 
 
 @contextmanager
