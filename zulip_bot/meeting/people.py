@@ -68,23 +68,12 @@ class People:
         """The runner found this configured person's Zulip id at start-up: mentions of them
         notify (`@**Name|id**`) before they have ever spoken to the bot."""
         known = self.config.roster.by_email(email)
-        stored = self.store.person(email.casefold())
-        if stored is not None:
-            if stored.user_id != user_id:
-                self.store.save_person(replace(stored, user_id=user_id))
-            return
         if known is not None:
-            self.store.save_person(
-                PersonRow(
-                    email.casefold(),
-                    user_id,
-                    known.name,
-                    known.initials,
-                    known.affiliation,
-                    known.github,
-                    registered=False,
-                )
-            )
+            self.identify(Sender(email, known.name, user_id))
+            return
+        stored = self.store.person(email.casefold())
+        if stored is not None and stored.user_id != user_id:
+            self.store.save_person(replace(stored, user_id=user_id))
 
     def find(self, mention: Mention) -> Person | None:
         """Whom `@**Name**` means: by Zulip id when the mention has one, else by name, the
@@ -187,3 +176,12 @@ class People:
         return [
             o for o in owners if o.upper() not in met and self.config.roster.by_initials(o) is None
         ]
+
+
+def is_named(person: Person, owner: str) -> bool:
+    """Whether `owner`, as written, is this person: initials, name, first name or handle."""
+    wanted = owner.removeprefix("@").removesuffix("?").casefold()
+    first = person.name.split()[0] if person.name.split() else ""
+    return wanted in {
+        w.casefold() for w in (person.initials, person.name, first, person.github) if w
+    }

@@ -20,7 +20,7 @@ from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting import messages, thread, transcript, wrapup
 from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
-from zulip_bot.meeting.people import People
+from zulip_bot.meeting.people import People, is_named
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, Busy, ItemRow, Store
 from zulip_bot.notes import (
@@ -126,15 +126,6 @@ class Owned:
     owners: tuple[str, ...]
     text: str
     style: OwnerStyle | None
-
-
-def _names(person: Person, owner: str) -> bool:
-    """Whether `owner`, as written, is this person: initials, name, first name or handle."""
-    wanted = owner.removeprefix("@").removesuffix("?").casefold()
-    first = person.name.split()[0] if person.name.split() else ""
-    return wanted in {
-        w.casefold() for w in (person.initials, person.name, first, person.github) if w
-    }
 
 
 @dataclass(frozen=True)
@@ -668,7 +659,7 @@ class MeetingService:
         owners, rest, style = self._speaker(text)
         if not owners:
             return Owned((ctx.person.initials,) if mine else (), text, None)
-        if not any(_names(ctx.person, o) for o in owners) and not self.people.is_organizer(
+        if not any(is_named(ctx.person, o) for o in owners) and not self.people.is_organizer(
             ctx.meeting, ctx.sender
         ):
             named = "/".join(owners)
