@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from zulip_bot.notes import NotesDocument
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
 BARE = MarkdownIt("commonmark").enable("table")
 
 

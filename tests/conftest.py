@@ -1,4 +1,5 @@
-"""Shared fixtures: the corpus of real notes lives in ../shared beside the repository."""
+"""Shared fixtures: the real notes, Zulip's OpenAPI spec and the recorded Zulip exchanges the
+tests read all live in `tests/data/` (sources and licences in its README)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus"
+DATA = REPO / "tests" / "data"
+CORPUS = DATA / "corpus"
+ZULIP_SPEC = DATA / "zulip-openapi" / "zulip.yaml"
+ZULIP_EXCHANGES = DATA / "zulip-recordings" / "exchanges"
 EXAMPLE = CORPUS / "governance" / "20241106_agenda_and_minutes.md"
 
 
 def corpus_files() -> list[Path]:
-    """Every notes file and template of the corpus, or none when ../shared is absent."""
-    return sorted(CORPUS.rglob("*.md")) if CORPUS.is_dir() else []
-
-
-def needs_corpus() -> pytest.MarkDecorator:
-    return pytest.mark.skipif(
-        not CORPUS.is_dir(), reason=f"the notes corpus is not there: {CORPUS} is absent"
-    )
+    """Every notes file and template of the corpus."""
+    return sorted(CORPUS.rglob("*.md"))
 
 
 @pytest.fixture
 def example_text() -> str:
-    if not EXAMPLE.is_file():
-        pytest.skip(f"the notes corpus is not there: {EXAMPLE} is absent")
     return EXAMPLE.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import EXAMPLE, REPO, needs_corpus
+from tests.conftest import EXAMPLE, REPO
 from zulip_bot.cli import parser as cli_parser
 from zulip_bot.config import (
     ConfigError,
@@ -130,7 +130,6 @@ def test_example_roster() -> None:
     assert len({p.email for p in roster.people}) == 12
 
 
-@needs_corpus()
 def test_example_roster_matches_the_2024_11_06_attendee_table() -> None:
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
     rows = [

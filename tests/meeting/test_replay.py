@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.conftest import CORPUS, needs_corpus
+from tests.conftest import CORPUS
 from tests.meeting.conftest import BEFORE, DAY, Chat
 from zulip_bot.notes import AgendaItem, NotesDocument
-
-pytestmark = needs_corpus()
 
 REAL = CORPUS / "governance" / "20241106_agenda_and_minutes.md"
 AGENDA = "New Agenda Items"

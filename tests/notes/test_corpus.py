@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, corpus_files, needs_corpus
+from tests.conftest import CORPUS, corpus_files
 from zulip_bot.notes import Attendee, NotesDocument, NotesError
 
-pytestmark = needs_corpus()
 FILES = corpus_files()
 IDS = [str(f.relative_to(CORPUS)) for f in FILES]
 AGENDA_TITLES = ("new agenda items", "your __new__() agenda items", "agenda", "items discussed")

@@ -15,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CORPUS, needs_corpus
+from tests.conftest import CORPUS
 from zulip_bot.notes import NotesDocument
-
-pytestmark = needs_corpus()
 
 KEY = json.loads((Path(__file__).parent / "extraction_key.json").read_text(encoding="utf-8"))
 

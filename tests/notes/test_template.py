@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, REPO, needs_corpus
+from tests.conftest import CORPUS, REPO
 from zulip_bot.notes import NotesDocument, NotesError, new_draft
 
 DEFAULT = REPO / "config" / "notes-template.md"
@@ -29,7 +29,6 @@ def test_default_template_reproduces_the_2024_11_06_layout(example_text: str) ->
     assert draft.render().startswith(header)
 
 
-@needs_corpus()
 @pytest.mark.parametrize(
     "path", sorted((CORPUS / "templates").glob("*.md")), ids=lambda p: Path(p).name
 )

@@ -1,5 +1,5 @@
 """A sandbox per test, real `zulip.Client`s on it, and every response they get checked against
-the Zulip OpenAPI spec (`shared/zulip-openapi/zulip.yaml`)."""
+the Zulip OpenAPI spec (`tests/data/zulip-openapi/zulip.yaml`)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator
 
-from tests.conftest import SHARED
+from tests.conftest import ZULIP_SPEC
 from zulip_bot.sandbox import ManualClock, Sandbox, User
 
-SPEC = SHARED / "zulip-openapi" / "zulip.yaml"
-#: Endpoints the spec leaves out (research/zulip-api.md section 4).
+SPEC = ZULIP_SPEC
+#: Endpoints the spec leaves out (the recordings' README says so).
 UNDOCUMENTED = ("/api/v1/submessage",)
 #: Where the recordings show the spec is wrong (the recordings are right): path -> extra keys.
 SPEC_DEVIATIONS = {

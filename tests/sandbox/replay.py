@@ -14,11 +14,11 @@ from typing import Any, Final
 
 import requests
 
-from tests.conftest import SHARED
+from tests.conftest import ZULIP_EXCHANGES
 from zulip_bot.sandbox import ManualClock, Sandbox, User
 from zulip_bot.sandbox.model import ProfileField
 
-EXCHANGES: Final = SHARED / "zulip-recordings" / "exchanges"
+EXCHANGES: Final = ZULIP_EXCHANGES
 BOT: Final = "meetbot-bot@zulipdev.com"
 #: Dicts whose keys are data (ids, emails), not field names: compared by their values.
 MAPS: Final = frozenset({"profile_data", "subscribed", "already_subscribed"})

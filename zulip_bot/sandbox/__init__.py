@@ -1,7 +1,7 @@
 """A Zulip-compatible HTTP server on 127.0.0.1, so that the bot, its tests and people trying it
 by hand talk to something that answers like a real Zulip 9 server (feature level 266) would.
 
-Where it and `shared/zulip-recordings` differ, the recordings are right: hidden emails
+Where it and `tests/data/zulip-recordings` differ, the recordings are right: hidden emails
 (`userNN@zulipdev.com`), silently truncated topics and contents, `BAD_EVENT_QUEUE_ID`, 429s with
 `Retry-After`, and the other surprises listed there are reproduced on purpose.
 

@@ -1,6 +1,6 @@
 """The realm's records, and how each looks in the API to a given viewer.
 
-Dict shapes and key orders follow `shared/zulip-recordings`; a viewer matters because emails are
+Dict shapes and key orders follow `tests/data/zulip-recordings`; a viewer matters because emails are
 hidden from most people (`userNN@zulipdev.com`) and flags are per user.
 """
 
