@@ -15,6 +15,7 @@ from typing import TextIO
 from zulip_bot import ics, schedule
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
+from zulip_bot.chat.process import sole_writer
 from zulip_bot.chat.shell import Feeds, Shell, run, sender_for
 from zulip_bot.config import BotConfig, ConfigError, MeetingConfig, default_config_path, load_config
 from zulip_bot.demo.clock import FileClock
@@ -74,13 +75,14 @@ def _shell(args: argparse.Namespace) -> int:
     if args.sandbox:
         with network_shell(config, meeting, args.as_email, args.now) as through:
             return _converse(through, config, meeting, sys.stdin, args.echo)
-    shell = Shell(
-        MeetingService(config, Store(config.state_path)),
-        sender_for(config, args.as_email),
-        meeting,
-        pinned=args.now,
-    )
-    return _converse(shell, config, meeting, sys.stdin, args.echo)
+    with sole_writer(config.state_path, 0):  # not beside a bot running on the same store
+        shell = Shell(
+            MeetingService(config, Store(config.state_path)),
+            sender_for(config, args.as_email),
+            meeting,
+            pinned=args.now,
+        )
+        return _converse(shell, config, meeting, sys.stdin, args.echo)
 
 
 def _converse(
@@ -151,7 +153,9 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(bot_runner.config_path(args.config))
     zuliprc = bot_runner.zuliprc_for(config, args.zuliprc)
     if args.clock is None:
-        return bot_runner.serve(config, zuliprc, health=args.health, linger=args.linger)
+        return bot_runner.serve(
+            config, zuliprc, health=args.health, linger=args.linger, store_wait=args.store_wait
+        )
     clock = FileClock(args.clock)
     try:
         clock.utc()
@@ -164,6 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         linger=args.linger,
         now=clock.utc,
         tick_every=args.tick_every,
+        store_wait=args.store_wait,
     )
 
 
@@ -269,6 +274,14 @@ def parser() -> argparse.ArgumentParser:
     run_bot.add_argument("--health", type=Path, help="keep this file saying when it last worked")
     run_bot.add_argument(
         "--linger", type=float, default=2.0, help="under load, post at most once per this many s"
+    )
+    run_bot.add_argument(
+        "--store-wait",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="if another meetbot holds the store, wait S seconds for it to exit, then give up "
+        "(default 30: a restart may overlap the old process's last seconds)",
     )
     run_bot.add_argument(
         "--clock",

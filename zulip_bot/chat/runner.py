@@ -43,7 +43,7 @@ from zulip_bot.chat.client import (
     connect,
 )
 from zulip_bot.chat.outbox import Outbox
-from zulip_bot.chat.process import settle_heap
+from zulip_bot.chat.process import settle_heap, sole_writer
 from zulip_bot.chat.roster import (
     Directory,
     Match,
@@ -730,21 +730,25 @@ def serve(
     linger: float = 2.0,
     now: Callable[[], dt.datetime] = _utc_now,
     tick_every: float = 30.0,
+    store_wait: float = 30.0,
 ) -> int:
-    """`now` and `tick_every` are for `meetbot run --clock` (demos and tests of the schedule)."""
-    api, me = connect(zuliprc)
-    store = Store(config.state_path)
-    runner = Runner(
-        config, api, me, store, linger=linger, health=health, now=now, tick_every=tick_every
-    )
-    settle_heap()
-    log.info(
-        "meetbot runs as %s (user %s) on %s",
-        me.get("full_name"),
-        me.get("user_id"),
-        api.client.base_url,
-    )
-    try:
-        return runner.run()
-    finally:
-        store.close()
+    """`now` and `tick_every` are for `meetbot run --clock` (demos and tests of the schedule).
+    The store is held before Zulip is asked for anything: a second bot must not even register
+    an event queue (Zulip would hand it the first one's events)."""
+    with sole_writer(config.state_path, store_wait):
+        api, me = connect(zuliprc)
+        store = Store(config.state_path)
+        runner = Runner(
+            config, api, me, store, linger=linger, health=health, now=now, tick_every=tick_every
+        )
+        settle_heap()
+        log.info(
+            "meetbot runs as %s (user %s) on %s",
+            me.get("full_name"),
+            me.get("user_id"),
+            api.client.base_url,
+        )
+        try:
+            return runner.run()
+        finally:
+            store.close()

@@ -1,0 +1,75 @@
+"""One bot per store: a second `meetbot run` on the same config and store (a service manager
+restarting it before the old one is gone) must not register a queue nor post anything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.chat.test_e2e_schedule import Scene, scene
+from zulip_bot.chat.client import StartupError
+from zulip_bot.chat.process import lock_path, sole_writer
+
+__all__ = ["scene"]  # the fixture, used by name
+
+
+def test_a_second_bot_on_the_same_store_exits_naming_the_first(scene: Scene) -> None:
+    scene.start_bot()
+    assert scene.process is not None
+    second = subprocess.run(
+        [
+            sys.executable, "-m", "zulip_bot.cli", "run",
+            "--config", str(scene.folder / "meetbot.example.toml"),
+            "--zuliprc", str(scene.folder / "zuliprc-bot"),
+            "--clock", str(scene.folder / "clock.json"),
+            "--tick-every", "0.1", "--store-wait", "0.5",
+        ],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert second.returncode != 0
+    assert f"another meetbot (pid {scene.process.pid} " in second.stderr
+    assert "Stop that one first" in second.stderr
+
+    scene.say("dashagurova@example.org", "add item Zulip CEP")
+    scene.settle()
+    added = [m for m in scene.bot_messages() if "Added item **1**" in m.content]
+    assert len(added) == 1  # the first bot alone answered
+
+
+def test_a_restart_waits_for_the_old_process_to_let_go(tmp_path: Path) -> None:
+    store = tmp_path / "meetbot.sqlite3"
+    held, release, got = threading.Event(), threading.Event(), threading.Event()
+
+    def old_bot() -> None:
+        with sole_writer(store, 0):
+            held.set()
+            release.wait(10)
+
+    old = threading.Thread(target=old_bot)
+    old.start()
+    held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    with sole_writer(store, 10):
+        got.set()
+    old.join()
+    assert got.is_set()
+    assert "pid" in lock_path(store).read_text(encoding="utf-8")
+
+
+def test_waiting_gives_up_after_its_time(tmp_path: Path) -> None:
+    store = tmp_path / "meetbot.sqlite3"
+    slept: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with sole_writer(store, 0), pytest.raises(StartupError, match="waited 2 s"):  # noqa: SIM117
+        with sole_writer(store, 2, sleep=sleep, clock=lambda: now[0]):
+            pass
+    assert 1.9 <= sum(slept) <= 2.2
