@@ -125,6 +125,7 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"    {job.key}  due {_both_zones(job.due.astimezone(job.meeting.timezone))}")
     if args.zuliprc is not None or config.zuliprc is not None:
         _check_people(args.config, args.zuliprc)
+        return _check_streams(config, args.zuliprc)
     return 0
 
 
@@ -177,6 +178,14 @@ def _check_people(config_path: Path, zuliprc: Path | None) -> None:
     print(f"people on {zuliprc}:")
     for found in bot_runner.resolve_people(config, bot_runner.zuliprc_for(config, zuliprc)):
         print(f"- {found.describe()}")
+
+
+def _check_streams(config: BotConfig, zuliprc: Path | None) -> int:
+    print("streams:")
+    found = bot_runner.check_streams(config, bot_runner.zuliprc_for(config, zuliprc))
+    for line, _ok in found:
+        print(f"- {line}")
+    return 0 if all(ok for _line, ok in found) else 1
 
 
 def _moment(text: str) -> dt.datetime:

@@ -722,6 +722,31 @@ def resolve_people(config: BotConfig, zuliprc: Path) -> list[Match]:
     return runner.load_people()
 
 
+def check_streams(config: BotConfig, zuliprc: Path) -> list[tuple[str, bool]]:
+    """For `check-config --zuliprc`: each meeting's stream as the bot sees it, and whether
+    that is enough to run the meeting (it exists for the bot, and the bot is in it)."""
+    api, _me = connect(zuliprc)
+    visible = api.call("GET", "streams").get("streams", [])
+    mine = api.call("GET", "users/me/subscriptions").get("subscriptions", [])
+    known = {str(s.get("name", "")).casefold() for s in visible}
+    joined = {str(s.get("name", "")).casefold() for s in mine}
+    said = []
+    for meeting in config.meetings:
+        name, where = meeting.stream.casefold(), f"#{meeting.stream} ({meeting.key})"
+        if name in joined:
+            said.append((f"{where}: ok, the bot is subscribed", True))
+            continue
+        problem = (
+            "the bot is not subscribed, so it sees nothing there: subscribe it (stream "
+            "settings > Subscribers)"
+            if name in known
+            else "no such stream that the bot can see: create it and subscribe the bot, or fix "
+            f"`stream` in [meetings.{meeting.key}]"
+        )
+        said.append((f"{where}: {problem}", False))
+    return said
+
+
 def serve(
     config: BotConfig,
     zuliprc: Path,
