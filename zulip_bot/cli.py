@@ -155,7 +155,12 @@ def _run(args: argparse.Namespace) -> int:
     zuliprc = bot_runner.zuliprc_for(config, args.zuliprc)
     if args.clock is None:
         return bot_runner.serve(
-            config, zuliprc, health=args.health, linger=args.linger, store_wait=args.store_wait
+            config,
+            zuliprc,
+            health=args.health,
+            linger=args.linger,
+            store_wait=args.store_wait,
+            new_store=args.new_store,
         )
     clock = FileClock(args.clock)
     try:
@@ -170,6 +175,7 @@ def _run(args: argparse.Namespace) -> int:
         now=clock.utc,
         tick_every=args.tick_every,
         store_wait=args.store_wait,
+        new_store=args.new_store,
     )
 
 
@@ -283,6 +289,12 @@ def parser() -> argparse.ArgumentParser:
     run_bot.add_argument("--health", type=Path, help="keep this file saying when it last worked")
     run_bot.add_argument(
         "--linger", type=float, default=2.0, help="under load, post at most once per this many s"
+    )
+    run_bot.add_argument(
+        "--new-store",
+        action="store_true",
+        help="start on an empty store although the bot has posted before (it refuses to, "
+        "without this: the old store is worth putting back)",
     )
     run_bot.add_argument(
         "--store-wait",

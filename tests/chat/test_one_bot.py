@@ -3,6 +3,7 @@ restarting it before the old one is gone) must not register a queue nor post any
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ import pytest
 from tests.chat.test_e2e_schedule import Scene, scene
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.process import lock_path, sole_writer
+from zulip_bot.config import load_config
 
 __all__ = ["scene"]  # the fixture, used by name
 
@@ -73,3 +75,57 @@ def test_waiting_gives_up_after_its_time(tmp_path: Path) -> None:
         with sole_writer(store, 2, sleep=sleep, clock=lambda: now[0]):
             pass
     assert 1.9 <= sum(slept) <= 2.2
+
+
+def _bot(scene: Scene, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable, "-m", "zulip_bot.cli", "run",
+            "--config", str(scene.folder / "meetbot.example.toml"),
+            "--zuliprc", str(scene.folder / "zuliprc-bot"),
+            "--clock", str(scene.folder / "clock.json"), "--tick-every", "0.1", *extra,
+        ],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+
+def _store(scene: Scene) -> Path:
+    return load_config(scene.folder / "meetbot.example.toml").state_path
+
+
+def test_a_bot_with_a_past_does_not_start_on_a_lost_store(scene: Scene) -> None:
+    scene.at(-dt.timedelta(days=2))
+    scene.start_bot()
+    scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+    scene.kill_bot()
+    for leftover in _store(scene).parent.glob(f"{_store(scene).name}*"):
+        if not leftover.name.endswith(".lock"):
+            leftover.unlink()
+
+    refused = _bot(scene)
+    assert refused.returncode == 1
+    assert "is missing or empty, but this bot has posted in #community before" in refused.stderr
+    assert "--new-store" in refused.stderr
+    assert not _store(scene).exists()  # nothing started over on top of the old one
+    assert len(scene.agenda_posts()) == 1
+
+
+def test_a_store_deleted_while_the_bot_runs_is_written_back(scene: Scene) -> None:
+    scene.at(-dt.timedelta(days=2))
+    scene.start_bot()
+    scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+    scene.say("dashagurova@example.org", "add item Zulip CEP")
+    scene.settle()
+    for part in _store(scene).parent.glob(f"{_store(scene).name}*"):
+        if not part.name.endswith(".lock"):
+            part.unlink()
+    scene.wait(_store(scene).exists, "the store written back")
+    scene.say("jakirkham@example.org", "add item Change the default format")
+    scene.settle()
+    assert any("Added item **2**" in m.content for m in scene.bot_messages())
+    scene.kill_bot()
+    scene.start_bot()  # on the written-back store: it has its past
+    scene.say("ocefpaf@example.org", "add item A third thing")
+    scene.settle()
+    assert any("Added item **3**" in m.content for m in scene.bot_messages())
+    assert len(scene.agenda_posts()) == 1
