@@ -34,7 +34,7 @@ def bundled(name: str) -> Path:
 
 
 def _notes_show(args: argparse.Namespace) -> int:
-    doc = NotesDocument.load(args.file)
+    doc = NotesDocument.load(args.file, follow_link=True)
     sys.stdout.write(as_json(doc) if args.json else as_text(doc))
     return 0
 
@@ -43,7 +43,7 @@ def _notes_check(args: argparse.Namespace) -> int:
     problems = 0
     for path in args.files:
         try:
-            warnings = NotesDocument.load(path).warnings
+            warnings = NotesDocument.load(path, follow_link=True).warnings
         except NotesError as error:
             print(error)
             problems += 1

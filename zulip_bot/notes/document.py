@@ -94,10 +94,14 @@ class NotesDocument:
         return cls(text)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> NotesDocument:
+    def load(cls, path: str | os.PathLike[str], *, follow_link: bool = False) -> NotesDocument:
+        """A notes path that is a symbolic link is refused unless `follow_link`: the bot
+        never made one, so someone else did, and following it would show another file's
+        content in chat. A person at the command line (`meetbot notes show`) may follow it."""
         file = Path(path)
+        flags = os.O_RDONLY if follow_link else os.O_RDONLY | os.O_NOFOLLOW
         try:
-            handle = os.open(file, os.O_RDONLY | os.O_NOFOLLOW)
+            handle = os.open(file, flags)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise NotesError(_linked(file)) from None
