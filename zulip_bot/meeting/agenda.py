@@ -85,7 +85,7 @@ def withdraw(cmd: c.Withdraw, ctx: Context, msg: Incoming, now: dt.datetime) -> 
         ctx.store.update_item(*ctx.key, number, withdrawn=True)
         return [reply(msg, f"Withdrew item {number}: {row.text}")]
     if any(e.row.number == number for e in ctx.struck) or any(
-        r.number == number and r.withdrawn for r in ctx.store.items(*ctx.key)
+        r.number == number for r in ctx.withdrawn
     ):
         raise Refused(f"Item {number} was already withdrawn.")
     entry = find(ctx, number)

@@ -73,9 +73,11 @@ class Context:
     path: Path
     # `entries` for the parse it was made from: several steps of one command ask for it.
     matched: tuple[Parsed, list[Live]] | None = None
-    # What `entries` found besides: items whose lines are gone (for now), crossed-out items.
+    # What `entries` found besides: items whose lines are gone (for now), crossed-out items,
+    # and items withdrawn earlier whose lines are gone.
     missing: list[ItemRow] = field(default_factory=list)
     struck: list[Live] = field(default_factory=list)
+    withdrawn: list[ItemRow] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -246,6 +248,7 @@ def entries(ctx: Context) -> list[Live]:
         (struck if crossed else live).append(Live(row, item))
     ctx.missing = sorted(left, key=lambda r: r.number)
     ctx.struck = struck
+    ctx.withdrawn = [row for rows in by_text.values() for row in rows if row.withdrawn]
     ctx.matched = ctx.doc.parsed, sorted(live, key=lambda entry: entry.item.line)
     return ctx.matched[1]
 
