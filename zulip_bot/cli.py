@@ -16,7 +16,7 @@ from zulip_bot import ics, schedule
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.process import sole_writer
-from zulip_bot.chat.shell import Feeds, Shell, run, sender_for
+from zulip_bot.chat.shell import Chat, Shell, run, sender_for
 from zulip_bot.config import BotConfig, ConfigError, MeetingConfig, default_config_path, load_config
 from zulip_bot.demo.clock import FileClock
 from zulip_bot.demo.network_shell import network_shell
@@ -86,7 +86,7 @@ def _shell(args: argparse.Namespace) -> int:
 
 
 def _converse(
-    shell: Feeds, config: BotConfig, meeting: MeetingConfig, lines: TextIO, echo: bool
+    shell: Chat, config: BotConfig, meeting: MeetingConfig, lines: TextIO, echo: bool
 ) -> int:
     interactive = lines.isatty()
     if interactive:
