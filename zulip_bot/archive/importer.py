@@ -82,11 +82,13 @@ def roster_path(config: BotConfig) -> Path | None:
 @contextmanager
 def snapshot(state_path: Path) -> Iterator[Store]:
     """A scratch copy of the store, for a dry run: planning opens (and so migrates) a store,
-    which must not touch the real one."""
+    which must not touch the real one. A store nobody has open (no `-wal` file beside it) is
+    read as immutable, so that not even SQLite's lock files appear beside it."""
     with tempfile.TemporaryDirectory(prefix="meetbot-import-") as scratch:
         copy = Path(scratch) / "snapshot.sqlite3"
         if state_path.exists():
-            uri = f"{state_path.resolve().as_uri()}?mode=ro"
+            wal = state_path.with_name(state_path.name + "-wal")
+            uri = f"{state_path.resolve().as_uri()}?mode=ro{'' if wal.exists() else '&immutable=1'}"
             with (
                 closing(sqlite3.connect(uri, uri=True)) as source,
                 closing(sqlite3.connect(copy)) as target,

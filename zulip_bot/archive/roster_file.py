@@ -25,8 +25,8 @@ HEADER = "# Added by `meetbot import` from the notes archive (the latest attende
 
 
 def toml_string(text: str) -> str:
-    """A TOML basic string: JSON's escapes are TOML's."""
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string: JSON's escapes are TOML's, and TOML also wants DEL escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def person_table(person: Person, newline: str = "\n") -> str:
