@@ -27,25 +27,7 @@ from zulip_bot.meeting.store import Store
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "data" / "corpus"
 NOW = dt.datetime(2026, 8, 14, 12, tzinfo=dt.UTC)
-CONFIG = """\
-roster = "people.toml"
-state_path = "meetbot.sqlite3"
-
-[meetings.ecosystem]
-title = "Conda Ecosystem Meeting"
-stream = "community"
-topic = "%Y-%m-%d Conda Ecosystem Meeting"
-notes_path = "notes/%Y%m%d-conda-ecosystem.md"
-template = "notes-template.md"
-schedule = "FREQ=WEEKLY;BYDAY=WE"
-first = 2026-01-07
-start = "17:00"
-timezone = "UTC"
-
-[meetings.ecosystem.sections]
-item = "New agenda items"
-carried = "Deferred to next meeting"
-"""
+CONFIG = REPO / "tests" / "archive" / "meetbot.toml"  # the one the tests import with
 
 
 class Stopwatch:
@@ -71,7 +53,7 @@ def fresh(root: Path, round_: int) -> tuple[Path, Path]:
     site.mkdir()
     shutil.copy(REPO / "config" / "people.example.toml", site / "people.toml")
     shutil.copy(REPO / "config" / "notes-template.md", site / "notes-template.md")
-    (site / "meetbot.toml").write_text(CONFIG, encoding="utf-8")
+    shutil.copy(CONFIG, site / "meetbot.toml")
     return archive, site
 
 

@@ -22,38 +22,7 @@ GOVERNANCE = CORPUS / "governance"
 CONDA_FORGE = CORPUS / "conda-forge.github.io"
 NOW = "2026-08-14T12:00Z"  # two days after the newest governance meeting
 
-# The governance repository's 2026 meetings are `YYYYMMDD-conda-ecosystem.md`, with their
-# undiscussed items under "Deferred to next meeting"; conda-forge's are `YYYY-MM-DD.md`.
-CONFIG = """\
-roster = "people.toml"
-state_path = "meetbot.sqlite3"
-
-[meetings.ecosystem]
-title = "Conda Ecosystem Meeting"
-stream = "community"
-topic = "%Y-%m-%d Conda Ecosystem Meeting"
-notes_path = "notes/%Y%m%d-conda-ecosystem.md"
-template = "notes-template.md"
-schedule = "FREQ=WEEKLY;BYDAY=WE"
-first = 2026-01-07
-start = "17:00"
-timezone = "UTC"
-
-[meetings.ecosystem.sections]
-item = "New agenda items"
-carried = "Deferred to next meeting"
-
-[meetings.core]
-title = "conda-forge core meeting"
-stream = "conda-forge"
-topic = "%Y-%m-%d core"
-notes_path = "minutes/%Y-%m-%d.md"
-template = "notes-template.md"
-schedule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=WE"
-first = 2024-01-10
-start = "17:00"
-timezone = "UTC"
-"""
+CONFIG = Path(__file__).with_name("meetbot.toml")
 
 
 @pytest.fixture
@@ -61,7 +30,7 @@ def site(tmp_path: Path) -> Path:
     """A bot's folder: the config, the example roster (with its comments), the template."""
     shutil.copy(REPO / "config" / "people.example.toml", tmp_path / "people.toml")
     shutil.copy(REPO / "config" / "notes-template.md", tmp_path / "notes-template.md")
-    (tmp_path / "meetbot.toml").write_text(CONFIG, encoding="utf-8")
+    shutil.copy(CONFIG, tmp_path / "meetbot.toml")
     return tmp_path
 
 
