@@ -155,6 +155,7 @@ def _import(args: argparse.Namespace) -> int:
     bar = _progress if sys.stderr.isatty() else None
     archive = read_archive(args.dir, config.meetings, args.meeting, progress=bar)
     now = args.now or dt.datetime.now(dt.UTC)
+    done: importer.Done | None = None
     if args.dry_run:
         with importer.snapshot(config.state_path) as scratch:
             plan = importer.plan(config, archive, scratch, now, args.since)
@@ -162,10 +163,12 @@ def _import(args: argparse.Namespace) -> int:
         store = Store(config.state_path)
         try:
             plan = importer.plan(config, archive, store, now, args.since)
-            importer.apply(plan, store)
+            done = importer.apply(plan, store) if plan.changes else None
         finally:
             store.close()
     print("\n".join(importer.report(plan, dry_run=args.dry_run)))
+    if done is not None:
+        print(done)
     return 0
 
 

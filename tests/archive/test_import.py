@@ -71,6 +71,7 @@ def test_whole_corpus(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     roster = load_roster(site / "people.toml")
     assert len(roster.people) == 12 + 81
     assert "Roster (" in out and "81 new people added, 12 already there" in out
+    assert "\nWritten: 81 people to the roster, " in out
     isuru = roster.by_initials("IF")
     assert isuru is not None and isuru.github == "isuruf"
     # 2023-09-20 has him at "Quansight/cf"; 2026-08-12 has "IF: ... (@isuruf), OpenTeams, C/SC".
@@ -238,3 +239,23 @@ def test_done_items_are_not_imported(site: Path, capsys: pytest.CaptureFixture[s
     assert ("2026-07-01", "FF", "review the recipe", False) in found  # once, from where it began
     assert not {owner for _, owner, _, _ in found} & {"JRG", "JL", "WV"}
     assert "done in the notes" in out
+
+
+def test_mistakes_say_what_would_work(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(site / "meetbot.toml")
+    assert main(["import", str(CORPUS), "--config", config, "--meeting", "comunity"]) == 1
+    assert "has no meeting 'comunity'; pick one of: ecosystem, core" in capsys.readouterr().err
+    assert main(["import", str(site / "nowhere"), "--config", config]) == 2
+    assert "is not a folder; give a notes checkout" in capsys.readouterr().err
+    assert not (site / "meetbot.sqlite3").exists()
+
+
+def test_a_config_without_a_roster(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The people found are listed with how to keep them; the rest is imported, and a second
+    run finds nothing to change."""
+    config = site / "meetbot.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('roster = "people.toml"\n', ""))
+    out = imported(site, GOVERNANCE, capsys)
+    assert 'The config names no roster: add `roster = "people.toml"` to keep them.' in out
+    assert "Written: 0 people to the roster, " in out
+    assert "Nothing to change" in imported(site, GOVERNANCE, capsys)

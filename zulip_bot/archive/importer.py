@@ -19,7 +19,7 @@ import tempfile
 import tomllib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
@@ -64,12 +64,13 @@ class Plan:
     registered: int  # open ones of the period that the registry already has
     done: int  # marked done in the notes
     unassigned: int  # notes files that no meeting's `notes_path` names
-    carries: tuple[Carry, ...] = field(default=())
+    carries: tuple[Carry, ...]
 
     @property
     def changes(self) -> int:
         carried = sum(len(c.entries) for c in self.carries if not c.problem)
-        return len(self.roster.new) + len(self.actions) + carried
+        people = len(self.roster.new) if self.roster_path is not None else 0
+        return people + len(self.actions) + carried
 
 
 def roster_path(config: BotConfig) -> Path | None:
@@ -123,19 +124,13 @@ def _carry(
     path = meeting.notes_path_for(day)
     carry = Carry(meeting, latest, items, day, path)
     if any(path.resolve() == r.path.resolve() for r in archive.records):
-        return _with(
-            carry, problem=f"{path} is a file of the archive, which the import never edits"
-        )
+        return replace(carry, problem=f"{path} is a file of the archive, which is never edited")
     try:
         draft = wrapup.load_draft(meeting, path, day)
     except NotesError as error:
-        return _with(carry, problem=str(error))
+        return replace(carry, problem=str(error))
     entries = wrapup.missing_entries(meeting, draft, list(items), _open_listed(store, meeting.key))
-    return _with(carry, entries=tuple(entries))
-
-
-def _with(carry: Carry, *, problem: str = "", entries: tuple[Entry, ...] = ()) -> Carry:
-    return Carry(carry.meeting, carry.latest, carry.items, carry.day, carry.path, entries, problem)
+    return replace(carry, entries=tuple(entries))
 
 
 def plan(
@@ -156,7 +151,7 @@ def plan(
         for r in archive.records
         if r.day >= since and r.meeting in meetings
     ]
-    everyone = Roster((*config.roster.people, *people.new))
+    everyone = Roster((*config.roster.people, *(people.new if path is not None else ())))
     found = open_actions(recent, everyone)
     have = {(a.meeting, a.day, a.owner, a.text) for a in store.all_actions()}
     new = [a for a in found.open if (a.meeting, a.day.isoformat(), a.owner, a.text) not in have]
@@ -183,6 +178,14 @@ class Done:
     people: int
     actions: tuple[int, ...]  # registry ids
     drafts: tuple[Path, ...]
+
+    def __str__(self) -> str:
+        ids = f" (A{self.actions[0]} to A{self.actions[-1]})" if self.actions else ""
+        drafts = ", ".join(str(path) for path in self.drafts) or "none"
+        return (
+            f"Written: {_count(self.people, 'person', 'people')} to the roster, "
+            f"{_count(len(self.actions), 'action item')} to the registry{ids}, drafts: {drafts}."
+        )
 
 
 def apply(plan: Plan, store: Store) -> Done:
