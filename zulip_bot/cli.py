@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from zulip_bot import ics, schedule
+from zulip_bot.archive import importer
+from zulip_bot.archive.read import read_archive
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.process import sole_writer
@@ -142,6 +144,45 @@ def _ics(args: argparse.Namespace) -> int:
     Path(part.name).replace(args.out)
     print(f"wrote {args.out}: {len(config.meetings)} meetings")
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    config = load_config(bot_runner.config_path(args.config))
+    if not args.dir.is_dir():
+        print(f"meetbot import: {args.dir} is not a folder; give a notes checkout", file=sys.stderr)
+        return 2
+    if args.meeting is not None and config.meeting(args.meeting) is None:
+        known = ", ".join(m.key for m in config.meetings)
+        raise ConfigError(config.path, "meetings", f"has no meeting {args.meeting!r}",
+                          f"pick one of: {known}")  # fmt: skip
+    bar = _progress if sys.stderr.isatty() else None
+    archive = read_archive(args.dir, config.meetings, args.meeting, progress=bar)
+    now = args.now or dt.datetime.now(dt.UTC)
+    done: importer.Done | None = None
+    if args.dry_run:
+        with importer.snapshot(config.state_path) as scratch:
+            plan = importer.plan(config, archive, scratch, now, args.since)
+    else:
+        store = Store(config.state_path)
+        try:
+            plan = importer.plan(config, archive, store, now, args.since)
+            done = importer.apply(plan, store) if plan.changes else None
+        finally:
+            store.close()
+    print("\n".join(importer.report(plan, dry_run=args.dry_run)))
+    if done is not None:
+        print(done)
+    return 0
+
+
+def _progress(done: int, total: int, path: Path) -> None:
+    """A one-line bar on the terminal while a large archive is read."""
+    filled = 30 * done // max(total, 1)
+    end = "\n" if done == total else ""
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {path.name[:40]:<40}{end}"
+    )
+    sys.stderr.flush()
 
 
 def _both_zones(moment: dt.datetime) -> str:
@@ -319,6 +360,29 @@ def parser() -> argparse.ArgumentParser:
         help="look at the schedule every S real seconds (default 30; less with --clock)",
     )
     run_bot.set_defaults(run=_run)
+
+    archive = commands.add_parser(
+        "import",
+        help="bring the roster, open action items and next draft up to date with past notes",
+    )
+    archive.add_argument("dir", type=Path, help="a notes checkout, or a meeting's notes folder")
+    archive.add_argument(
+        "--config", type=Path, help="the TOML config (default: $MEETBOT_CONFIG, ./meetbot.toml)"
+    )
+    archive.add_argument(
+        "--since",
+        type=_date,
+        help="import the open action items of meetings from this date on (default: the three "
+        "months before the archive's newest meeting)",
+    )
+    archive.add_argument(
+        "--dry-run", action="store_true", help="print what it would do and write nothing"
+    )
+    archive.add_argument(
+        "--meeting", help="put every file in this meeting (default: by the meetings' notes_path)"
+    )
+    archive.add_argument("--now", type=_moment, help="pretend it is, e.g. 2024-11-06T17:05Z")
+    archive.set_defaults(run=_import)
 
     sandbox = commands.add_parser("sandbox", help="a Zulip-like server on 127.0.0.1 to try it")
     sandbox.add_argument(

@@ -83,6 +83,12 @@ MIGRATIONS: tuple[str, ...] = (
         meeting TEXT NOT NULL, day TEXT NOT NULL, message_id INTEGER, posted_at TEXT NOT NULL,
         content TEXT NOT NULL, stale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (meeting, day));
     """,
+    # 6 (import): the notes line an action item was read from, and whether it was read from
+    # prose (inferred) rather than labelled, so that a person confirms it.
+    """
+    ALTER TABLE action ADD COLUMN line INTEGER;
+    ALTER TABLE action ADD COLUMN to_confirm INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -124,6 +130,8 @@ class ActionRow:
     owner: str
     text: str
     done: bool
+    line: int | None = None  # in the meeting's notes, when it was read from them
+    to_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -429,20 +437,30 @@ class Store:
 
     # --- action items -----------------------------------------------------------------------
 
-    def add_action(self, meeting: str, day: str, item: str, owner: str, text: str) -> int:
+    def add_action(
+        self, meeting: str, day: str, item: str, owner: str, text: str,
+        line: int | None = None, to_confirm: bool = False,
+    ) -> int:  # fmt: skip
         cursor = self.db.execute(
-            "INSERT INTO action (meeting, day, item, owner, text) VALUES (?, ?, ?, ?, ?)",
-            (meeting, day, item, owner, text),
+            "INSERT INTO action (meeting, day, item, owner, text, line, to_confirm) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (meeting, day, item, owner, text, line, int(to_confirm)),
         )
         return int(cursor.lastrowid or 0)
 
     def _actions(self, where: str, args: tuple[object, ...]) -> list[ActionRow]:
         rows = self.db.execute(
-            f"SELECT id, meeting, day, item, owner, text, done FROM action WHERE {where} "
-            "ORDER BY id",
+            "SELECT id, meeting, day, item, owner, text, done, line, to_confirm FROM action "
+            f"WHERE {where} ORDER BY id",
             args,
         )
-        return [ActionRow(i, m, d, it, o, t, bool(x)) for i, m, d, it, o, t, x in rows]
+        return [
+            ActionRow(i, m, d, it, o, t, bool(x), n, bool(c)) for i, m, d, it, o, t, x, n, c in rows
+        ]
+
+    def all_actions(self, meeting: str | None = None) -> list[ActionRow]:
+        """Open and done: an import must not bring back an item that was closed since."""
+        return self._actions("meeting=?", (meeting,)) if meeting else self._actions("1", ())
 
     def open_actions(self, owner: str | None = None, meeting: str | None = None) -> list[ActionRow]:
         """Open action items, of one owner and of one recurring meeting when given."""
