@@ -163,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
         health=args.health,
         linger=args.linger,
         now=clock.utc,
+        seconds_until=clock.seconds_until,
         tick_every=args.tick_every,
     )
 
