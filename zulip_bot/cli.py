@@ -65,7 +65,7 @@ def _notes_new(args: argparse.Namespace) -> int:
         template, values = meeting.template, meeting.template_values(args.date)
     if args.template:
         template = Path(args.template)
-    draft = new_draft(template.read_text(encoding="utf-8"), args.date, **values)
+    draft = new_draft(template.read_text(encoding="utf-8"), args.date, None, **values)
     draft.save(args.out)
     print(f"wrote {args.out}")
     return 0
