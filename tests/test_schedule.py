@@ -529,26 +529,22 @@ def test_check_config_lists_occurrences_in_both_zones_and_due_jobs(
 # --- property: whatever the rule, zone and leads, each job is done once and none is missed ----
 
 
-VARIED = dict(
-    zone=st.sampled_from(["UTC", "America/New_York", "Europe/Madrid", "Australia/Lord_Howe"]),
-    rule=st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU", "FREQ=WEEKLY;BYDAY=MO,TH",
-                          "FREQ=MONTHLY;BYDAY=-1SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA"]),
-    start=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
-    leads=st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 120), st.integers(0, 90)),
-    duration=st.integers(15, 120),
+#: A meeting's zone, rule, start, leads (agenda, reminder, summary delay) and duration.
+Shape = tuple[str, str, dt.time, tuple[int, int, int], int]
+SHAPES = st.tuples(
+    st.sampled_from(["UTC", "America/New_York", "Europe/Madrid", "Australia/Lord_Howe"]),
+    st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU", "FREQ=WEEKLY;BYDAY=MO,TH",
+                     "FREQ=MONTHLY;BYDAY=-1SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA"]),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 120), st.integers(0, 90)),
+    st.integers(15, 120),
 )  # fmt: skip
 #: Around Madrid's and Lord Howe's DST changes.
 BEGIN, END = at("2026-03-27T00:00"), at("2026-04-07T00:00")
 
 
-def _varied(
-    community: MeetingConfig,
-    zone: str,
-    rule: str,
-    start: dt.time,
-    leads: tuple[int, int, int],
-    duration: int,
-) -> MeetingConfig:
+def _varied(community: MeetingConfig, shape: Shape) -> MeetingConfig:
+    zone, rule, start, leads, duration = shape
     agenda, reminder, delay = (dt.timedelta(minutes=m) for m in leads)
     return replace(
         community, schedule=rule, first=dt.date(2026, 3, 1), start=start,
@@ -558,17 +554,11 @@ def _varied(
 
 
 @settings(max_examples=15, deadline=None)
-@given(step=st.integers(15, 120), **VARIED)
+@given(shape=SHAPES, step=st.integers(15, 120))
 def test_every_job_once_whatever_the_schedule(
-    community: MeetingConfig,
-    zone: str,
-    rule: str,
-    start: dt.time,
-    leads: tuple[int, int, int],
-    duration: int,
-    step: int,
+    community: MeetingConfig, shape: Shape, step: int
 ) -> None:
-    meeting = _varied(community, zone, rule, start, leads, duration)
+    meeting = _varied(community, shape)
     tick = dt.timedelta(minutes=step)
     now, done, seen = BEGIN, set[JobKey](), dict[JobKey, dt.datetime]()
     while now < END:
@@ -586,18 +576,13 @@ def test_every_job_once_whatever_the_schedule(
 
 
 @settings(max_examples=15, deadline=None)
-@given(**VARIED)
+@given(shape=SHAPES)
 def test_waking_only_when_the_next_job_falls_due_does_each_at_its_moment(
-    community: MeetingConfig,
-    zone: str,
-    rule: str,
-    start: dt.time,
-    leads: tuple[int, int, int],
-    duration: int,
+    community: MeetingConfig, shape: Shape
 ) -> None:
     """The runner waits for events no longer than `next_due`: a walk that wakes only then
     meets every job exactly when it falls due, none passed over, none early."""
-    meeting = _varied(community, zone, rule, start, leads, duration)
+    meeting = _varied(community, shape)
     done = {job.key for job in due_jobs([meeting], BEGIN, set())}
     seen: dict[JobKey, dt.datetime] = {}
     now = BEGIN
