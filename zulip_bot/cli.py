@@ -59,21 +59,35 @@ def _notes_check(args: argparse.Namespace) -> int:
 
 
 def _notes_new(args: argparse.Namespace) -> int:
-    template = Path(args.template) if args.template else bundled("notes-template.md")
-    draft = new_draft(template.read_text(encoding="utf-8"), args.date)
+    """With `--meeting`, the draft is that meeting's: its template and its values (title,
+    video link, start), as the bot makes it; without, the bundled template's own."""
+    template = bundled("notes-template.md")
+    values: dict[str, str] = {}
+    if args.meeting is not None:
+        meeting = _meeting_named(load_config(args.config), args.meeting)
+        template, values = meeting.template, meeting.template_values(args.date)
+    if args.template:
+        template = Path(args.template)
+    draft = new_draft(template.read_text(encoding="utf-8"), args.date, None, **values)
     draft.save(args.out)
     print(f"wrote {args.out}")
     return 0
 
 
-def _shell(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    meeting = config.meeting(args.meeting) if args.meeting else config.meetings[0]
+def _meeting_named(config: BotConfig, key: str | None) -> MeetingConfig:
+    """The meeting `key` (the first when None), or an error naming the ones there are."""
+    meeting = config.meeting(key) if key else config.meetings[0]
     if meeting is None:
         known = ", ".join(m.key for m in config.meetings)
         raise ConfigError(
-            config.path, "meetings", f"has no meeting {args.meeting!r}", f"pick one of: {known}"
+            config.path, "meetings", f"has no meeting {key!r}", f"pick one of: {known}"
         )
+    return meeting
+
+
+def _shell(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    meeting = _meeting_named(config, args.meeting)
     if args.sandbox:
         with network_shell(config, meeting, args.as_email, args.now) as through:
             return _converse(through, config, meeting, sys.stdin, args.echo)
@@ -214,6 +228,7 @@ def _run(args: argparse.Namespace) -> int:
         health=args.health,
         linger=args.linger,
         now=clock.utc,
+        seconds_until=clock.seconds_until,
         tick_every=args.tick_every,
         store_wait=args.store_wait,
         new_store=args.new_store,
@@ -273,7 +288,17 @@ def parser() -> argparse.ArgumentParser:
 
     new = notes_commands.add_parser("new", help="write a new draft from a template")
     new.add_argument("--date", required=True, type=_date, help="the meeting date, 2024-11-06")
-    new.add_argument("--template", help="a Jinja template (default: config/notes-template.md)")
+    new.add_argument(
+        "--template",
+        help="a Jinja template (default: the meeting's, else config/notes-template.md)",
+    )
+    new.add_argument("--meeting", help="whose draft: its template, title, video link and start")
+    new.add_argument(
+        "--config",
+        type=Path,
+        default=default_config_path(),
+        help="the config --meeting is in (default: config/meetbot.example.toml)",
+    )
     new.add_argument("out", type=Path, help="where to write the draft (must not exist)")
     new.set_defaults(run=_notes_new)
 

@@ -66,6 +66,12 @@ _DURATION_UNITS: Final = {
 _DURATION_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*,?", re.I)
 
 
+def _twelve_hour(moment: dt.time) -> str:
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
+
+
 def parse_duration(text: str) -> dt.timedelta:
     """`2 days`, `1 hour 30 minutes`, `15m`: one or more `<whole number> <unit>` parts.
 
@@ -230,6 +236,18 @@ class MeetingConfig:
         path = Path(date.strftime(self.notes_path))
         fields = {"path": path.as_posix(), "name": path.name, "date": date, "meeting": self.key}
         return self.notes_url.format(**fields)
+
+    def template_values(self, day: dt.date) -> dict[str, str]:
+        """What a notes template names of this meeting besides `date`: `title`, `video_link` and
+        `utc_start`, the start on `day` in UTC as a time-zone converter link takes it ("5pm",
+        "3:30pm"). The default template falls back to the conda community meeting's own values
+        where a draft is made without a meeting (`meetbot notes new`)."""
+        local = dt.datetime.combine(day, self.start, tzinfo=self.timezone)
+        return {
+            "title": self.title,
+            "video_link": self.video_link,
+            "utc_start": _twelve_hour(local.astimezone(dt.UTC).time()),
+        }
 
     def recurrence(self) -> rruleset:
         """Every start, as aware datetimes in the meeting's zone, skips and moves applied."""
