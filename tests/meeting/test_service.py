@@ -684,3 +684,14 @@ def test_each_meeting_keeps_its_own_action_items(live: Chat) -> None:
     assert "A1: check the mirrors" in mine and "A2: cut the release" in mine
     summary = live.text("JRG", "end")
     assert "check the mirrors" in summary and "cut the release" not in summary
+
+
+def test_a_new_draft_is_headed_with_its_own_meetings_title_and_link(tmp_path: Path) -> None:
+    chat = make_chat(
+        tmp_path, ('title = "Conda Community Meeting"', 'title = "Real Cycle Meeting"')
+    )
+    chat.say("JRG", "add item Zulip CEP", BEFORE)
+    draft = chat.draft()
+    assert draft.title == "2024-11-06 Real Cycle Meeting"
+    assert "Conda Community Meeting" not in draft.render()
+    assert chat.config.meetings[0].video_link in draft.render()

@@ -93,11 +93,17 @@ def close_ticked_actions(store: Store, meeting: MeetingConfig, doc: NotesDocumen
             store.set_action(int(found["id"]), done=True)
 
 
+def blank_draft(meeting: MeetingConfig, day: dt.date) -> NotesDocument:
+    """A new draft from the meeting's template, headed with its own title and video link."""
+    template = meeting.template.read_text(encoding="utf-8")
+    return new_draft(template, day, None, **meeting.template_values(day))
+
+
 def load_draft(meeting: MeetingConfig, path: Path, day: dt.date) -> NotesDocument:
     """The draft at `path`, or a new one from the template; one we cannot read safely is
     left alone."""
     if not path.exists():
-        return new_draft(meeting.template.read_text(encoding="utf-8"), day)
+        return blank_draft(meeting, day)
     doc = NotesDocument.load(path)
     for problem in doc.blocking_warnings():
         raise NotesError(f"{path}:{problem.line}: {problem.message}")
