@@ -5,13 +5,18 @@ an argument."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.meeting.conftest import TOPIC, Chat, chat_on, make_chat
 from zulip_bot.meeting.effects import Edit, Effect, Send
+from zulip_bot.meeting.store import AgendaPost
+from zulip_bot.meeting.thread import REPLACES, repost_after
 
 UTC = dt.UTC
 START = dt.datetime(2024, 11, 6, 17, 0, tzinfo=UTC)
@@ -58,7 +63,7 @@ def test_the_agenda_thread_opens_at_lead_time_once(chat: Chat) -> None:
     assert _tick(chat, LEAD + dt.timedelta(hours=5)) == []
 
 
-def test_the_agenda_message_is_edited_while_zulip_allows_then_reposted_hourly(chat: Chat) -> None:
+def test_two_days_ahead_a_stale_agenda_is_reposted_hourly(chat: Chat) -> None:
     _opened(chat)
     message = chat.sent["agenda:community:2024-11-06"]
     soon = LEAD + dt.timedelta(minutes=3)
@@ -75,7 +80,7 @@ def test_the_agenda_message_is_edited_while_zulip_allows_then_reposted_hourly(ch
     chat.say("WV", "vote 1", late + dt.timedelta(minutes=5))
     (repost,) = _tick(chat, LEAD + dt.timedelta(minutes=62))
     assert isinstance(repost, Send)
-    assert repost.content.startswith("The agenda changed since my last post")
+    assert repost.content.startswith(REPLACES)
     assert "| 1 | Zulip CEP | DG | 2 |" in repost.content
     assert _tick(chat, LEAD + dt.timedelta(minutes=130)) == []  # nothing changed since
 
@@ -254,12 +259,149 @@ def test_people_the_runner_resolved_are_mentioned_with_their_id(chat: Chat) -> N
     assert chat.service.people.mention("JL") == "@**Jannis Leidel|77**"
 
 
-def test_an_edit_zulip_refused_is_made_good_by_the_hourly_repost(chat: Chat) -> None:
+def test_an_edit_zulip_refused_is_made_good_by_a_repost_never_by_editing_again(
+    chat: Chat,
+) -> None:
     _opened(chat)
     message = chat.sent["agenda:community:2024-11-06"]
     replies = chat.say("DG", "add item Zulip CEP", LEAD + dt.timedelta(minutes=9))
     assert [e.message_id for e in replies if isinstance(e, Edit)] == [message]
     chat.service.edit_refused(message)  # it reached Zulip after the 10 minutes
+    # by the bot's own clock the message is young enough, but Zulip said no: never again
+    assert [
+        e for e in chat.say("JK", "vote 1", LEAD + dt.timedelta(minutes=9)) if isinstance(e, Edit)
+    ] == []
     assert _tick(chat, LEAD + dt.timedelta(minutes=30)) == []  # within the hour: no flood
     (repost,) = _tick(chat, LEAD + dt.timedelta(minutes=62))
-    assert isinstance(repost, Send) and "| 1 | Zulip CEP | DG | 0 |" in repost.content
+    assert isinstance(repost, Send) and "| 1 | Zulip CEP | DG | 1 |" in repost.content
+
+
+# --- the pace of re-posts ----------------------------------------------------------------------
+
+MIN = dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("ahead", "wait"),
+    [
+        (dt.timedelta(days=2), 60 * MIN),  # at most hourly while the meeting is far
+        (5 * 60 * MIN, 30 * MIN),
+        (30 * MIN, 3 * MIN),  # a tenth of the time left
+        (20 * MIN, 2 * MIN),
+        (5 * MIN, 2 * MIN),  # never more than one post per two minutes
+        (-5 * MIN, 2 * MIN),
+    ],
+)
+def test_a_repost_waits_a_tenth_of_the_time_its_last_post_had_left(
+    ahead: dt.timedelta, wait: dt.timedelta
+) -> None:
+    posted = START - ahead
+    post = AgendaPost("community", "2024-11-06", 7, posted.isoformat(), "x", True)
+    assert repost_after(post, START) == posted + wait
+
+
+@given(st.integers(0, 4 * 24 * 60), st.integers(0, 4 * 24 * 60))
+def test_reposts_come_no_less_often_as_the_meeting_nears(earlier: int, later: int) -> None:
+    def wait(minutes_ahead: int) -> dt.timedelta:
+        posted = START - minutes_ahead * MIN
+        post = AgendaPost("community", "2024-11-06", 7, posted.isoformat(), "x", True)
+        return repost_after(post, START) - posted
+
+    far, near = max(earlier, later), min(earlier, later)
+    assert 2 * MIN <= wait(near) <= wait(far) <= 60 * MIN
+
+
+def _agenda_sends(effects: list[Effect]) -> list[Send]:
+    return [e for e in effects if isinstance(e, Send) and e.ref == "agenda:community:2024-11-06"]
+
+
+def _rows(content: str) -> list[str]:
+    return [line for line in content.splitlines() if line.startswith("| ") and "---" not in line][
+        1:
+    ]
+
+
+@pytest.fixture
+def soon(tmp_path: Path) -> Chat:
+    """The agenda thread opens 30 minutes before the meeting; Zulip's limit is 60 s."""
+    chat = make_chat(tmp_path, ('agenda_lead = "2 days"', 'agenda_lead = "30 minutes"'))
+    chat.service.edit_limit = MIN
+    assert len(_agenda_sends(_tick(chat, START - 30 * MIN))) == 1
+    return chat
+
+
+def test_close_to_the_meeting_a_changed_agenda_is_reposted_at_a_quickening_pace(
+    soon: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = soon
+    first = chat.sent["agenda:community:2024-11-06"]
+    edits = chat.say("DG", "add item Zulip CEP", START - 29.5 * MIN)
+    assert [e.message_id for e in edits if isinstance(e, Edit)] == [first]  # young: edited
+
+    # past the limit, and 3 minutes (a tenth of 30) after the post: posted afresh at once
+    (repost,) = _agenda_sends(chat.say("JK", "add item Sharded repodata", START - 27 * MIN))
+    assert repost.content.startswith(REPLACES)
+    assert _rows(repost.content) == [
+        "| 1 | Zulip CEP | DG | 0 |",
+        "| 2 | Sharded repodata | JK | 0 |",
+    ]
+    second = chat.sent["agenda:community:2024-11-06"]
+    assert second != first
+
+    edits = chat.say("WV", "vote 2", START - 26.5 * MIN)  # the new post is young: edited
+    assert [e.message_id for e in edits if isinstance(e, Edit)] == [second]
+
+    # stale again; 27 minutes ahead the next post waits 2.7 minutes, until 24:18 before
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="zulip_bot.meeting.thread"):
+        assert _agenda_sends(chat.say("BZ", "vote 1", START - 25 * MIN)) == []
+        assert _agenda_sends(chat.say("ME", "vote 1", START - 24.5 * MIN)) == []
+    due = START - 27 * MIN + dt.timedelta(minutes=2.7)
+    assert chat.service.next_repost() == due
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # once, saying when
+    assert "posted afresh at 2024-11-06 16:35" in caplog.records[0].getMessage()
+    assert _tick(chat, due - dt.timedelta(seconds=1)) == []
+    (repost,) = _agenda_sends(_tick(chat, due))
+    assert _rows(repost.content)[0] == "| 1 | Zulip CEP | DG | 2 |"
+    assert chat.service.next_repost() is None
+    assert _tick(chat, due + 5 * MIN) == []  # nothing changed since: nothing posted
+
+    # five minutes ahead, two minutes between posts at most
+    assert len(_agenda_sends(chat.say("JK", "vote 2", START - 5 * MIN))) == 1
+    chat.say("DG", "vote 2", START - 4 * MIN)
+    assert chat.service.next_repost() == START - 3 * MIN
+
+
+def test_once_the_meeting_runs_the_start_lists_the_order_and_nothing_is_reposted(
+    soon: Chat,
+) -> None:
+    chat = soon
+    chat.say("DG", "add item fewer votes", START - 20 * MIN)
+    chat.say("JK", "add item more votes", START - 20 * MIN)
+    chat.say("WV", "vote 2", START - 10 * MIN)
+    started = [e for e in _tick(chat, START) if isinstance(e, Send)]
+    assert started[0].content.startswith(
+        "Conda Community Meeting has started. The agenda is now ordered by votes. "
+        "`next` opens the first item. In the order we take it:"
+    )
+    assert _rows(started[0].content) == [
+        "| 2 | more votes | JK | 1 |",
+        "| 1 | fewer votes | DG | 0 |",
+    ]
+    assert chat.service.next_repost() is None
+    chat.say("BZ", "vote 1", START + 2 * MIN)
+    assert chat.service.next_repost() is None
+    assert _agenda_sends(_tick(chat, START + 30 * MIN)) == []
+
+
+def test_a_raised_edit_limit_makes_a_stale_agenda_edited_not_reposted(soon: Chat) -> None:
+    chat = soon
+    message = chat.sent["agenda:community:2024-11-06"]
+    chat.say("DG", "add item Zulip CEP", START - 29 * MIN)  # stale: due 27 minutes ahead
+    assert chat.service.next_repost() == START - 27 * MIN
+    chat.service.edit_limit = 10 * MIN  # an admin raised it; the runner heard of it
+    effects = _tick(chat, START - 28 * MIN)
+    assert [(e.message_id, _rows(e.content)) for e in effects if isinstance(e, Edit)] == [
+        (message, ["| 1 | Zulip CEP | DG | 0 |"])
+    ]
+    assert _agenda_sends(effects) == [] and chat.service.next_repost() is None

@@ -308,7 +308,9 @@ def test_start_orders_by_votes_and_refuses_twice(chat: Chat) -> None:
     chat.say("WV", "vote 2")
     assert chat.text("JRG", "start") == (
         "Conda Community Meeting has started. The agenda is now ordered by votes. "
-        "`next` opens the first item."
+        "`next` opens the first item. In the order we take it:\n\n"
+        "| # | item | owner | votes |\n| ---: | --- | --- | ---: |\n"
+        "| 2 | more votes | JK | 1 |\n| 1 | fewer votes | DG | 0 |"
     )
     assert [text for _, text, _ in items(chat)] == ["more votes", "fewer votes"]
     unchanged(chat, "JRG", "start", "The meeting is already running.")
@@ -323,7 +325,9 @@ def test_start_keeps_the_written_order_when_the_meeting_says_so(tmp_path: Path) 
     chat.say("JK", "add item second")
     chat.say("WV", "vote 2")
     assert chat.text("JRG", "start") == (
-        "Conda Community Meeting has started. `next` opens the first item."
+        "Conda Community Meeting has started. `next` opens the first item. In the order we "
+        "take it:\n\n| # | item | owner | votes |\n| ---: | --- | --- | ---: |\n"
+        "| 1 | first | DG | 0 |\n| 2 | second | JK | 1 |"
     )
     assert [text for _, text, _ in items(chat)] == ["first", "second"]
 

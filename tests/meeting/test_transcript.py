@@ -26,11 +26,16 @@ def test_the_meeting_topic_is_transcribed_while_it_runs(chat: Chat) -> None:
     chat.say("JRG", "end")
     chat.say("DG", "note after the end is not transcribed")
     lines = chat.notes_path().with_suffix(".transcript.txt").read_text(encoding="utf-8")
-    assert lines.splitlines()[:8] == [
+    assert lines.splitlines()[:12] == [
         "Conda Community Meeting 2024-11-06: transcript (UTC)",
         "",
         "17:05 Jaime Rodríguez-Guerra: start",
-        "17:05 meetbot: Conda Community Meeting has started. `next` opens the first item.",
+        "17:05 meetbot: Conda Community Meeting has started. `next` opens the first item. In "
+        "the order we take it:",
+        "    ",
+        "    | # | item | owner | votes |",
+        "    | ---: | --- | --- | ---: |",
+        "    | 1 | Zulip CEP | DG | 0 |",
         "17:05 Dasha Gurova: I can hear you fine",
         "    and see you",
         "17:05 Dasha Gurova: vot 1",

@@ -369,8 +369,9 @@ class Outbox:
         key = f"reported:{place}:{error.code}:{error.msg}"
         with self.store.transaction():
             self.store.outbox_delete(row.id)
-            if (row.ref or "").startswith(EDIT_REF):  # past Zulip's limit: post it afresh
-                self.service.edit_refused(int((row.ref or "").removeprefix(EDIT_REF)))
+            edited = (row.ref or "").startswith(EDIT_REF)
+            if edited and self.service.edit_refused(int((row.ref or "").removeprefix(EDIT_REF))):
+                return  # the agenda, past Zulip's limit: posted afresh, as the service logs
             first = self.store.runner_value(key) is None
             if first:
                 self.store.set_runner_value(key, str(self.wall()))

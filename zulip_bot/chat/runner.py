@@ -17,12 +17,13 @@ The schedule does not wait for Zulip. On a quiet stream Zulip holds `GET /events
 heartbeat, 45-55 s later (recordings README #43: a loop that ticked only between long-polls
 posted the agenda, reminder, start and end up to a minute late). A timer thread beside the loop
 would have to hand its work to this thread anyway, or break the single-writer rule; so instead
-the loop never waits longer than until the next job falls due (`schedule.next_due`): a long-poll
+the loop never waits longer than until the next job falls due (`schedule.next_due`, or a stale
+agenda's re-post, `service.next_repost`, if sooner): a long-poll
 is given up at that moment (nothing is lost: events are acknowledged only by the next poll, and
 Zulip ends a poll that a newer one replaces), the tick runs, and polling goes on. What is due at
 start-up is done before the first long-poll. On a quiet stream that costs one long-poll per
 heartbeat plus one per job, not a poll every few seconds; the tick every `tick_every` seconds
-(at most once a round) still catches the rest (agenda re-posts, jobs that failed).
+(at most once a round) still catches the rest (jobs that failed, an agenda edit held back).
 
 The realm's message edit limit, which decides whether the agenda message can still be edited,
 is read at registration, followed through `realm` events while the bot runs and kept in the
@@ -644,7 +645,8 @@ class Runner:
     def _wait_for_events(self) -> list[Any]:
         """A long-poll, given up when the next job falls due (see the module's docstring)."""
         assert self.queue_id is not None
-        wait = None if self.next_job is None else self.seconds_until(self.next_job)
+        due = self._next_due()
+        wait = None if due is None else self.seconds_until(due)
         if wait is None or wait > LONGPOLL_WAIT:
             return self.api.events(self.queue_id, self.last_event_id)
         if wait < MIN_POLL:
@@ -660,9 +662,15 @@ class Runner:
         (tests of what people type, at a pinned time)."""
         if math.isinf(self.tick_every):
             return False
-        if self.next_job is not None and self.now() >= self.next_job:
+        due = self._next_due()
+        if due is not None and self.now() >= due:
             return True
         return self.clock() >= self._last_tick + self.tick_every
+
+    def _next_due(self) -> dt.datetime | None:
+        """The next scheduled job or agenda re-post, whichever comes first."""
+        moments = [m for m in (self.next_job, self.service.next_repost()) if m is not None]
+        return min(moments, default=None)
 
     def step(self) -> None:
         """One round: read events, handle each, post what is due."""

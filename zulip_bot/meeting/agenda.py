@@ -143,10 +143,7 @@ def ordered(ctx: Context) -> list[tuple[Live, int]]:
 
 
 def lines(ctx: Context) -> list[messages.AgendaLine]:
-    return [
-        messages.AgendaLine(e.row.number, e.item.owners, e.item.text, votes, e.item.checked)
-        for e, votes in ordered(ctx)
-    ]
+    return [e.line(votes) for e, votes in ordered(ctx)]
 
 
 def agenda(cmd: c.Agenda, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:

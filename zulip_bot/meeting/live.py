@@ -52,11 +52,13 @@ def start(cmd: c.Start, ctx: Context, msg: Incoming, now: dt.datetime) -> list[S
             f"The next {ctx.meeting.title} is {messages.time_tag(ctx.start)}; `start` works "
             f"from {minutes} minutes before it."
         )
-    return [reply(msg, begin(ctx))]
+    return [reply(msg, text) for text in begin(ctx)]
 
 
-def begin(ctx: Context) -> str:
-    """Mark the meeting running and order its agenda; what to tell the topic."""
+def begin(ctx: Context) -> list[str]:
+    """Mark the meeting running and order its agenda; what to tell the topic: that it has
+    started, and the items in the order `next` will take them (the agenda message above may
+    be one Zulip no longer lets the bot edit)."""
     ctx.store.set_status(*ctx.key, "running", None)
     order = ""
     if ctx.meeting.order_by_votes:
@@ -66,7 +68,10 @@ def begin(ctx: Context) -> str:
         except NotesError as error:
             order = f" I kept the agenda in its written order: {error}."
     save(ctx)  # the draft exists from now on, for the note-takers
-    return f"{ctx.meeting.title} has started.{order} `next` opens the first item."
+    votes = ctx.store.vote_counts(*ctx.key)
+    pending = sorted((e for e in entries(ctx) if not e.item.checked), key=lambda e: e.item.line)
+    lines = [e.line(votes.get(e.row.number, 0)) for e in pending]
+    return messages.started(ctx.meeting.title, order, lines)
 
 
 def _order_by_votes(ctx: Context) -> bool:

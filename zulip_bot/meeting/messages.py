@@ -76,18 +76,32 @@ def agenda(title: str, lines: Sequence[AgendaLine]) -> list[str]:
     table's header so that it still renders as a table."""
     if not lines:
         return [f"**{title}**: the agenda is empty. Add to it with `add item <text>`."]
+    footer = "\n\nVote with `vote <n>` or a 👍 on the item's message."
+    return _tables(f"**{title}**", f"**{title}** (continued)", lines, footer)
+
+
+def started(title: str, order: str, lines: Sequence[AgendaLine]) -> list[str]:
+    """What the topic reads when a meeting starts: the agenda in the order it will be taken,
+    so that nobody has to ask, whatever the agenda message above still shows."""
+    head = f"{title} has started.{order} `next` opens the first item."
+    if not lines:
+        return [f"{head} The agenda is empty."]
+    return _tables(f"{head} In the order we take it:", f"**{title}** (continued)", lines, "")
+
+
+def _tables(first: str, later: str, lines: Sequence[AgendaLine], footer: str) -> list[str]:
+    """Agenda rows as tables under `first` (then `later`), each message under the limit."""
     header = ["| # | item | owner | votes |", "| ---: | --- | --- | ---: |"]
     rows = []
     for line in lines:
         done = " ✔" if line.checked else ""
         text = _UNESCAPED_PIPE.sub(r"\\|", line.text)  # notes text escapes pipes already
         rows.append(f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} |")
-    footer = ["", "Vote with `vote <n>` or a 👍 on the item's message."]
-    budget = MAX_MESSAGE - len("\n".join(header)) - len("\n".join(footer)) - len(title) - 12
+    budget = MAX_MESSAGE - len("\n".join(header)) - len(footer) - max(len(first), len(later)) - 4
     chunks = split(rows, budget)
     return [
-        "\n".join([f"**{title}**" if n == 0 else f"**{title}** (continued)", "", *header, chunk])
-        + ("\n" + "\n".join(footer) if n == len(chunks) - 1 else "")
+        "\n".join([first if n == 0 else later, "", *header, chunk])
+        + (footer if n == len(chunks) - 1 else "")
         for n, chunk in enumerate(chunks)
     ]
 

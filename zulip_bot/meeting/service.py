@@ -384,6 +384,11 @@ class MeetingService:
         """What the clock makes due: the schedule's jobs, each once, and agenda re-posts."""
         return thread.tick(self.shared, now, self.edit_limit)
 
-    def edit_refused(self, message_id: int) -> None:
-        """Zulip would not take an edit of a message (its edit limit came first)."""
-        thread.edit_refused(self.store, message_id)
+    def next_repost(self) -> dt.datetime | None:
+        """When `tick` next has a stale agenda to post afresh (besides the schedule's jobs)."""
+        return thread.next_repost(self.shared)
+
+    def edit_refused(self, message_id: int) -> bool:
+        """Zulip would not take an edit of a message (its edit limit came first); whether it
+        was an agenda message, which is then posted afresh in its time."""
+        return thread.edit_refused(self.store, message_id)

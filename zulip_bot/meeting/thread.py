@@ -5,11 +5,26 @@ reminds, starts, ends and summarizes on time unless an organizer did it first, a
 owners of their open action items. `tick` does every job `schedule.due_jobs` says is due, once:
 the job's key is stored in the same transaction as what it changed. It acts as the bot, with
 the same `Context` and the same steps (`live.begin`, `live.wrap_up`) as people's commands.
+
+Zulip lets the bot edit the agenda message only for the realm's edit limit (600 s by default)
+after posting it. Past that, a changed agenda is posted afresh, since an agenda in the topic
+that stays behind the real one misleads exactly the people who read it last, just before the
+meeting. How often is a trade between current and readable: after a post the next one waits a
+tenth of the time that post had left before the meeting, between `REPOST_MIN` and
+`REPOST_MAX` (two days ahead: hourly; 30 minutes ahead: 3 minutes; the last 20: 2 minutes).
+So the topic is at most that far behind, a busy agenda adds a handful of posts, not one per
+vote, and a re-post is only made when something changed. Each re-post can be edited again
+for the limit, so with Zulip's default limit the last 100 minutes need no wait at all: one
+post per ten minutes at most, edited in between. A re-post says it replaces the earlier one.
+Once the meeting runs the topic is busy with it: no re-posts, and the start message itself
+lists the items in the order `next` takes them. Going stale and what was done about it is
+logged once each time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,7 +44,15 @@ from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import AgendaPost, Store
 from zulip_bot.notes import NotesConflict, NotesError
 
-REPOST_EVERY = dt.timedelta(hours=1)  # a stale agenda message is posted afresh at most this often
+log = logging.getLogger(__name__)
+
+REPOST_SHARE = 10  # after a post, the next waits this share of the time it had left
+REPOST_MIN = dt.timedelta(minutes=2)
+REPOST_MAX = dt.timedelta(hours=1)
+REPLACES = (
+    "**The agenda, updated**: this replaces my agenda message above, which Zulip no longer "
+    "lets me edit.\n\n"
+)
 
 
 class _Done:
@@ -61,7 +84,7 @@ def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> l
                 continue
             shared.store.job_done(str(job.key), now.isoformat())
     with shared.store.transaction():
-        effects += _repost(shared, now)
+        effects += _catch_up_stale(shared, now, edit_limit)
     return effects
 
 
@@ -86,8 +109,8 @@ def _job(
     if kind is schedule.JobKind.START:
         if status == "running":
             return []  # started by hand
-        started = Send(live.begin(ctx), stream=meeting.stream, topic=topic)
-        return [started, *refresh(ctx, now, edit_limit)]
+        started = [Send(text, stream=meeting.stream, topic=topic) for text in live.begin(ctx)]
+        return [*started, *refresh(ctx, now, edit_limit)]
     if status != "running":
         return []  # never started: its agenda waits (see `occurrence`)
     summary = [Send(text, stream=meeting.stream, topic=topic) for text in live.wrap_up(ctx, now)]
@@ -136,67 +159,125 @@ def _text(ctx: Context) -> str:
 
 
 def refresh(ctx: Context, now: dt.datetime, edit_limit: dt.timedelta | None) -> list[Effect]:
-    """Keep the agenda message current: an edit while Zulip allows one (`edit_limit`, None
-    for no limit), else it is marked stale for `_repost`."""
-    store = ctx.store
-    post = store.agenda_post(*ctx.key)
+    """Keep the agenda message current after a change: an edit while Zulip allows one
+    (`edit_limit`, None for no limit), else a re-post when its pace allows (see the module),
+    else it is marked stale and `tick` re-posts it at `next_repost`."""
+    post = ctx.store.agenda_post(*ctx.key)
     if post is None:
         return []
+    return _catch_up(ctx, post, now, edit_limit)
+
+
+def repost_after(post: AgendaPost, start: dt.datetime) -> dt.datetime:
+    """The earliest a changed agenda may be posted again after `post`: a tenth of the time
+    the post had left before the meeting, within `REPOST_MIN` and `REPOST_MAX`."""
+    posted = dt.datetime.fromisoformat(post.posted_at)
+    wait = min(max((start - posted) / REPOST_SHARE, REPOST_MIN), REPOST_MAX)
+    return posted + wait
+
+
+def _catch_up(
+    ctx: Context, post: AgendaPost, now: dt.datetime, edit_limit: dt.timedelta | None
+) -> list[Effect]:
+    store, meeting = ctx.store, ctx.meeting
     content = _text(ctx)
     if content == post.content:
+        if post.stale:
+            store.save_agenda_post(replace(post, stale=False))
         return []
     age = now - dt.datetime.fromisoformat(post.posted_at)
-    if post.message_id is not None and (edit_limit is None or age < edit_limit):
-        store.save_agenda_post(replace(post, content=content))
+    if edit_limit is None or age < edit_limit:
+        if post.message_id is None:  # posted, its id not heard yet: `tick` edits it then
+            store.save_agenda_post(replace(post, stale=True))
+            return []
+        if post.stale:
+            log.info("%s %s: the agenda message can be edited again: edited", meeting.key, ctx.day)
+        store.save_agenda_post(replace(post, content=content, stale=False))
         return [Edit(post.message_id, content)]
-    store.save_agenda_post(replace(post, stale=True))
-    return []
+    said = f"{meeting.key} {ctx.day}: the agenda changed past Zulip's edit limit for its message"
+    if store.status(*ctx.key)[0] != "planned":
+        if not post.stale:  # the start message listed the order; `agenda` shows it on demand
+            log.info("%s; the meeting has begun, so it is not posted again", said)
+            store.save_agenda_post(replace(post, stale=True))
+        return []
+    due = repost_after(post, ctx.start)
+    if now < due:
+        if not post.stale:
+            log.warning("%s; it will be posted afresh at %s", said, due.isoformat(" ", "minutes"))
+            store.save_agenda_post(replace(post, stale=True))
+        return []
+    if not post.stale:
+        log.warning("%s; posted afresh", said)
+    else:
+        log.info("%s %s: the agenda posted afresh, as planned", meeting.key, ctx.day)
+    day = ctx.day.isoformat()
+    store.save_agenda_post(AgendaPost(meeting.key, day, None, now.isoformat(), content, False))
+    topic = meeting.topic_for(ctx.day)
+    ref = f"agenda:{meeting.key}:{day}"
+    return [Send(REPLACES + content, stream=meeting.stream, topic=topic, ref=ref)]
 
 
-def edit_refused(store: Store, message_id: int) -> None:
+def edit_refused(store: Store, message_id: int) -> bool:
     """Zulip would not take an edit of an agenda message (its edit limit came first): the
-    message is stale, and `_repost` posts the agenda afresh in its time."""
+    message is stale, and `tick` posts the agenda afresh in its time. Whether it was one."""
     post = store.agenda_post_by_message(message_id)
-    if post is not None:  # what it shows is not what we meant: never "unchanged"
-        store.save_agenda_post(replace(post, content="", stale=True))
+    if post is None:
+        return False
+    log.warning(
+        "%s %s: Zulip refused an edit of the agenda message %s (past its edit limit); the "
+        "agenda will be posted afresh",
+        post.meeting,
+        post.day,
+        message_id,
+    )
+    # never edited again; what it shows is not what we meant: never "unchanged"
+    store.save_agenda_post(replace(post, message_id=None, content="", stale=True))
+    return True
 
 
-def _repost(shared: Shared, now: dt.datetime) -> list[Effect]:
-    """An agenda that changed after its message could no longer be edited is posted
-    afresh, at most once an hour and only before the meeting: people see it current, and
-    the topic is not flooded."""
-    effects: list[Effect] = []
+def next_repost(shared: Shared) -> dt.datetime | None:
+    """When `tick` next has a stale agenda to post afresh, for the runner to wake then."""
+    due = [
+        repost_after(post, start_of(meeting, dt.date.fromisoformat(post.day)))
+        for post, meeting in _stale(shared)
+        if shared.store.status(meeting.key, post.day)[0] == "planned"
+    ]
+    return min(due, default=None)
+
+
+def _stale(shared: Shared) -> list[tuple[AgendaPost, MeetingConfig]]:
+    found = []
     for post in shared.store.stale_agenda_posts():
         meeting = shared.config.meeting(post.meeting)
-        if now - dt.datetime.fromisoformat(post.posted_at) < REPOST_EVERY:
+        if meeting is None:
+            shared.store.save_agenda_post(replace(post, stale=False))
+        else:
+            found.append((post, meeting))
+    return found
+
+
+def _catch_up_stale(
+    shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None
+) -> list[Effect]:
+    """Stale agendas before their meeting: edited if Zulip allows it again (a raised limit,
+    a re-post confirmed since), else posted afresh when due. Once a meeting is over, its
+    agenda is no longer followed."""
+    effects: list[Effect] = []
+    for post, meeting in _stale(shared):
+        status = shared.store.status(meeting.key, post.day)[0]
+        if status == "running":
             continue
-        day = dt.date.fromisoformat(post.day)
-        if meeting is None or shared.store.status(meeting.key, post.day)[0] != "planned":
-            # once the meeting runs, the topic is busy with it: `agenda` shows it on demand
+        if status != "planned":
             shared.store.save_agenda_post(replace(post, stale=False))
             continue
+        day = dt.date.fromisoformat(post.day)
         try:
             ctx = draft_context(
                 shared, meeting, start_of(meeting, day), shared.bot, shared.bot_person
             )
         except Refused:
             continue  # reported to whoever sends a command; tried again on the next tick
-        content = _text(ctx)
-        if content == post.content:
-            shared.store.save_agenda_post(replace(post, stale=False))
-            continue
-        shared.store.save_agenda_post(
-            AgendaPost(meeting.key, post.day, None, now.isoformat(), content, False)
-        )
-        lead = "The agenda changed since my last post, which can no longer be edited:\n\n"
-        effects.append(
-            Send(
-                lead + content,
-                stream=meeting.stream,
-                topic=meeting.topic_for(day),
-                ref=f"agenda:{meeting.key}:{post.day}",
-            )
-        )
+        effects += _catch_up(ctx, post, now, edit_limit)
     return effects
 
 
