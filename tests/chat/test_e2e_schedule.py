@@ -8,6 +8,7 @@ bot has done its part; nobody types `start` or `end`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -281,9 +282,10 @@ def _outbox_rows(scene: Scene) -> int:
         store.close()
 
 
-def test_past_the_edit_limit_the_agenda_is_posted_afresh_at_most_hourly(scene: Scene) -> None:
+def test_two_days_ahead_a_stale_agenda_is_posted_afresh_at_most_hourly(scene: Scene) -> None:
     """Zulip refuses an edit that comes too late (here: held back until past the limit): the
-    runner drops it once and goes on; later changes are re-posted at most once an hour."""
+    runner drops it once and goes on; while the meeting is days away, later changes are
+    re-posted at most once an hour."""
     scene.start_bot()
     scene.at(-dt.timedelta(days=2))
     scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
@@ -307,7 +309,7 @@ def test_past_the_edit_limit_the_agenda_is_posted_afresh_at_most_hourly(scene: S
     first = scene.agenda_posts()[0]
     assert "Sharded repodata" not in first.content  # the server said no
     assert scene.sandbox.clock.now() - posted > 620
-    refused = "refused a reply in an edit of message"
+    refused = "Zulip refused an edit of the agenda message"
     assert scene.log().count(refused) == 1
     assert _outbox_rows(scene) == 0
 
@@ -319,7 +321,7 @@ def test_past_the_edit_limit_the_agenda_is_posted_afresh_at_most_hourly(scene: S
     scene.at(opened + 61 * MIN)
     scene.wait(lambda: len(scene.agenda_posts()) == 2, "the agenda posted afresh")
     second = scene.agenda_posts()[1]
-    assert second.content.startswith("The agenda changed since my last post")
+    assert second.content.startswith("**The agenda, updated**: this replaces my agenda message")
     assert all(t in second.content for t in ("Zulip CEP", "Sharded repodata", "Python 3.8"))
     assert second.timestamp - posted >= 3600
 
@@ -374,4 +376,175 @@ def test_on_a_quiet_stream_every_job_is_posted_on_time_not_at_the_heartbeat(
             )
             posted = next(m for m in scene.bot_messages() if text in m.content)
             assert moment <= scene.posted_at(posted) <= moment + ON_TIME, (text, posted)
+        assert scene.stop_bot() == 0
+
+
+# --- the agenda in the topic, kept current past Zulip's edit limit -----------------------------
+
+SOON = {'agenda_lead = "2 days"': 'agenda_lead = "30 minutes"'}
+LAG = 4 * MIN  # how far behind the real agenda the topic's may be: "a few minutes"
+ROW = re.compile(r"^\| (\d+) \| .*\|$", re.MULTILINE)
+
+
+def _now(scene: Scene) -> dt.datetime:
+    return dt.datetime.fromtimestamp(scene.clock.now(), dt.UTC)
+
+
+def _rows(content: str) -> list[str]:
+    """The agenda's table rows (not its header), in order."""
+    return [m[0] for m in ROW.finditer(content)]
+
+
+@dataclass
+class Real:
+    """The real agenda, as `agenda` answers it in a direct message, each time it changed."""
+
+    scene: Scene
+    asker: str = "kathatherine@example.org"
+    seen: list[tuple[dt.datetime, list[str]]] = field(default_factory=list)
+
+    def changed(self) -> None:
+        scene = self.scene
+        scene.settle()
+        body = scene.people[self.asker].send_message(
+            {"type": "private", "to": [scene.bot_id], "content": "community agenda"}
+        )
+        assert body["result"] == "success", body
+        asked = int(body["id"])
+        scene.settle()
+        answer = [m for m in scene.sandbox.realm.messages.values() if m.id > asked]
+        answer = [m for m in answer if m.sender_id == scene.bot_id and m.stream_id is None]
+        assert len(answer) == 1, answer
+        self.seen.append((_now(scene), _rows(answer[0].content)))
+
+    def check_topic(self) -> None:
+        """The latest agenda message in the topic shows the agenda as it was at some moment
+        of the last `LAG`."""
+        now = _now(self.scene)
+        shown = _rows(self.scene.agenda_posts()[-1].content)
+        recent = [
+            rows
+            for (_, rows), later in zip(self.seen, [*self.seen[1:], None], strict=True)
+            if later is None or later[0] > now - LAG
+        ]
+        assert shown in recent, (now, shown, self.seen[-1])
+
+
+#: Every few minutes until the start someone adds an item or votes (minutes before the start).
+CHANGES: dict[int, tuple[str, str]] = {
+    28: ("dashagurova@example.org", "add item Zulip CEP"),
+    25: ("jakirkham@example.org", "add item Sharded repodata"),
+    22: ("baszalmstra@example.org", "vote 2"),
+    19: ("wolfv@example.org", "add item Drop Python 3.8"),
+    16: ("marcoesters@example.org", "vote 3"),
+    13: ("ocefpaf@example.org", "vote 3"),
+    10: ("chenghlee@example.org", "add item Menuinst v2"),
+    7: ("dashagurova@example.org", "vote 4"),
+    5: ("jezdez@example.org", "vote 4"),
+    4: ("ruben-arts@example.org", "vote 4"),
+    2: ("jakirkham@example.org", "vote 1"),
+}
+
+
+def _until_the_start(scene: Scene, real: Real, raise_limit_at: int | None = None) -> None:
+    """Minute by minute from 29 minutes before the start: the changes, and after each minute
+    the topic's agenda checked against the real one. At `raise_limit_at` (minutes before) an
+    admin raises the edit limit back to Zulip's default."""
+    for before in range(29, 0, -1):
+        scene.at(-before * MIN)
+        if before == raise_limit_at:
+            scene.sandbox.set_edit_limit(600)
+            scene.wait(lambda: "edit limit: 600 s (changed)" in scene.log(), "the new limit")
+        if before in CHANGES:
+            who, text = CHANGES[before]
+            scene.say(who, text)
+            real.changed()
+        scene.ticked()
+        real.check_topic()
+
+
+def _the_start_shows_the_order_of_discussion(scene: Scene, real: Real) -> None:
+    scene.at(dt.timedelta(0))
+    scene.wait(lambda: any("has started" in m.content for m in scene.bot_messages()), "the start")
+    started = next(m for m in scene.bot_messages() if "has started" in m.content)
+    assert "In the order we take it" in started.content
+    order = _rows(started.content)
+    assert order == real.seen[-1][1]  # by votes, as `agenda` said last
+    numbers = [int(row.split(" | ")[0].removeprefix("| ")) for row in order]
+    assert numbers[:2] == [4, 3]  # the late votes count
+    for number in numbers:
+        scene.say("jaimergp@example.org", "next")
+        scene.settle()
+        assert f"Now on item {number}:" in scene.bot_messages()[-1].content
+
+
+def test_an_agenda_opened_half_an_hour_ahead_never_falls_far_behind(tmp_path: Path) -> None:
+    """Zulip lets the bot edit the agenda message for 60 s here: past that, every change is in
+    the topic within a few minutes, in posts at least two minutes apart, and the start lists
+    the items in the order `next` takes them."""
+    with staged(tmp_path, heartbeat=0.25, changes=SOON) as scene:
+        scene.sandbox.set_edit_limit(60)
+        scene.start_bot()
+        scene.at(-30 * MIN)
+        scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+        real = Real(scene)
+        real.changed()
+        _until_the_start(scene, real)
+        posts = scene.agenda_posts()
+        replaces = "**The agenda, updated**: this replaces"
+        assert all(p.content.startswith(replaces) for p in posts[1:]), "\n".join(
+            p.content[:40].replace("\n", " ") for p in posts
+        )
+        gaps = [b.timestamp - a.timestamp for a, b in itertools.pairwise(posts)]
+        assert len(posts) > 3 and min(gaps) >= 120, gaps  # readable: no post per vote
+        assert "past Zulip's edit limit for its message; it will be posted afresh" in scene.log()
+        _the_start_shows_the_order_of_discussion(scene, real)
+        assert scene.stop_bot() == 0
+
+
+def test_with_the_limit_raised_while_it_runs_the_bot_edits_again(tmp_path: Path) -> None:
+    with staged(tmp_path, heartbeat=0.25, changes=SOON) as scene:
+        scene.sandbox.set_edit_limit(60)
+        scene.start_bot()
+        scene.at(-30 * MIN)
+        scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+        real = Real(scene)
+        real.changed()
+        _until_the_start(scene, real, raise_limit_at=15)
+        posts = scene.agenda_posts()
+        raised = START - 15 * MIN
+        after = [scene.posted_at(p) for p in posts if scene.posted_at(p) >= raised]
+        # editable for ten minutes again: edited, and posted afresh only once the latest
+        # post is ten minutes old (or never)
+        assert len(posts) > 2 and len(after) <= 1, [scene.posted_at(p) for p in posts]
+        assert all(moment >= START - 8 * MIN for moment in after), after
+        latest = posts[-1]
+        assert latest.last_edit_timestamp is not None
+        assert latest.last_edit_timestamp >= (START - 2 * MIN).timestamp()  # edited to the end
+        assert _rows(latest.content) == real.seen[-1][1]
+        _the_start_shows_the_order_of_discussion(scene, real)
+        assert scene.stop_bot() == 0
+
+
+def test_on_a_quiet_stream_a_stale_agenda_is_posted_afresh_when_due_not_at_the_heartbeat(
+    tmp_path: Path,
+) -> None:
+    """The re-post of a stale agenda has its own moment, which the runner's long-poll gives
+    way to as it does to the schedule's jobs (Zulip's heartbeat is 50 s here)."""
+    with staged(tmp_path, heartbeat=50.0, changes=SOON) as scene:
+        scene.sandbox.set_edit_limit(60)
+        scene.clock.set(START - 30 * MIN, speed=SPEED)
+        scene.start_bot()
+        (opened,) = scene.agenda_posts()
+        scene.clock.set(START - 28 * MIN, speed=SPEED)
+        scene.say("dashagurova@example.org", "add item Zulip CEP")  # past 60 s: stale
+        scene.settle()
+        assert len(scene.agenda_posts()) == 1
+        posted = scene.posted_at(opened)
+        # about 27 minutes before; Zulip's timestamps are whole seconds
+        due = posted + max((START - posted) / 10, 2 * MIN) - dt.timedelta(seconds=1)
+        scene.wait(lambda: len(scene.agenda_posts()) == 2, "the agenda posted afresh")
+        repost = scene.agenda_posts()[1]
+        assert due <= scene.posted_at(repost) <= due + ON_TIME, (due, scene.posted_at(repost))
+        assert "Zulip CEP" in repost.content
         assert scene.stop_bot() == 0

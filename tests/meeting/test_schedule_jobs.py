@@ -350,6 +350,7 @@ def test_close_to_the_meeting_a_changed_agenda_is_reposted_at_a_quickening_pace(
 
     edits = chat.say("WV", "vote 2", START - 26.5 * MIN)  # the new post is young: edited
     assert [e.message_id for e in edits if isinstance(e, Edit)] == [second]
+    assert all(e.content.startswith(REPLACES) for e in edits if isinstance(e, Edit))
 
     # stale again; 27 minutes ahead the next post waits 2.7 minutes, until 24:18 before
     caplog.clear()

@@ -180,7 +180,8 @@ def _catch_up(
     ctx: Context, post: AgendaPost, now: dt.datetime, edit_limit: dt.timedelta | None
 ) -> list[Effect]:
     store, meeting = ctx.store, ctx.meeting
-    content = _text(ctx)
+    fresh = _text(ctx)
+    content = (REPLACES if post.content.startswith(REPLACES) else "") + fresh  # as it reads
     if content == post.content:
         if post.stale:
             store.save_agenda_post(replace(post, stale=False))
@@ -211,10 +212,11 @@ def _catch_up(
     else:
         log.info("%s %s: the agenda posted afresh, as planned", meeting.key, ctx.day)
     day = ctx.day.isoformat()
+    content = REPLACES + fresh
     store.save_agenda_post(AgendaPost(meeting.key, day, None, now.isoformat(), content, False))
     topic = meeting.topic_for(ctx.day)
     ref = f"agenda:{meeting.key}:{day}"
-    return [Send(REPLACES + content, stream=meeting.stream, topic=topic, ref=ref)]
+    return [Send(content, stream=meeting.stream, topic=topic, ref=ref)]
 
 
 def edit_refused(store: Store, message_id: int) -> bool:
