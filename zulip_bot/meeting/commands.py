@@ -47,6 +47,7 @@ __all__ = [
     "Poll",
     "Spec",
     "Start",
+    "StartMeeting",
     "Undo",
     "Unvote",
     "Vote",
@@ -62,6 +63,7 @@ MAX_TEXT = 2000
 """Longest text argument; far below Zulip's 10,000-character message limit, so replies that echo
 the text still fit, and long enough for any agenda item or note a person types by hand."""
 MAX_NUMBER = 9999
+MAX_TITLE = 100  # an ad hoc meeting's title heads its summary
 MAX_OPTIONS = 20
 _QUOTE_LIMIT = 40  # how much of a mistyped word a reply echoes back
 
@@ -179,6 +181,13 @@ class Start:
 
 
 @dataclass(frozen=True)
+class StartMeeting:
+    """An ad hoc meeting in the topic the command is sent in, which nobody configured."""
+
+    title: str
+
+
+@dataclass(frozen=True)
 class Next:
     pass
 
@@ -263,6 +272,7 @@ Command: TypeAlias = (
     | Iam
     | Chair
     | Start
+    | StartMeeting
     | Next
     | GoTo
     | Note
@@ -636,6 +646,19 @@ def _help(rest: str, spec: Spec) -> Command:
     return Help(found[0].name)
 
 
+def _start_meeting(rest: str, spec: Spec) -> Command:
+    """The title heads the notes and the summary: one line, short enough for a heading."""
+    title = " ".join(rest.split())
+    if not title:
+        raise CommandError("`start meeting` needs a title, like `start meeting Release planning`.")
+    if len(title) > MAX_TITLE:
+        raise CommandError(
+            f"That title is {len(title)} characters long; the limit is {MAX_TITLE}. "
+            + _usage_hint(spec)
+        )
+    return StartMeeting(_spec_text(title, spec))
+
+
 def _bare(factory: Callable[[], Command]) -> Parser:
     def parse_bare(rest: str, spec: Spec) -> Command:
         _nothing(rest, spec)
@@ -696,6 +719,12 @@ SPECS: tuple[Spec, ...] = (
         "start",
         "start the meeting; undiscussed items are ordered by votes (organizers)",
         _bare(Start),
+    ),
+    Spec(
+        "start meeting",
+        "start meeting <title>",
+        "start a meeting nobody scheduled, in this topic, and chair it; `end` posts its summary",
+        _start_meeting,
     ),
     Spec("next", "next", "open the next undiscussed item and tick it (organizers)", _bare(Next)),
     Spec("item", "item <n>", "open item n and tick it (organizers)", _numbered(GoTo)),
