@@ -380,7 +380,7 @@ EXPECTED_TYPES: dict[str, type] = {
     "chair": c.Chair, "start": c.Start, "next": c.Next, "item": c.GoTo, "note": c.Note,
     "decided": c.Decided, "action": c.Action, "undo": c.Undo, "end": c.End,
     "actions": c.Actions, "done": c.Done, "notes": c.Notes, "next meeting": c.NextMeeting,
-    "help": c.Help,
+    "help": c.Help, "start meeting": c.StartMeeting,
 }  # fmt: skip
 SAMPLES = {
     "<text>": "some text",
@@ -394,6 +394,7 @@ SAMPLES = {
     "quorum=N": "quorum=2",
     "<group>": "core",
     "[command]": "[vote]",
+    "<title>": "Release planning",
 }
 
 
