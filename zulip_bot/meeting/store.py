@@ -83,6 +83,15 @@ MIGRATIONS: tuple[str, ...] = (
         meeting TEXT NOT NULL, day TEXT NOT NULL, message_id INTEGER, posted_at TEXT NOT NULL,
         content TEXT NOT NULL, stale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (meeting, day));
     """,
+    # 6 (calendar): changes to the schedule made from chat, replayed in order on top of the
+    # config (`zulip_bot/overrides.py`): skip, unskip, move, extra. `moment` is a local time in
+    # `zone`, so that a tzdata update keeps the wall-clock time people asked for.
+    """
+    CREATE TABLE calendar_change (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT NOT NULL, kind TEXT NOT NULL,
+        day TEXT NOT NULL, moment TEXT, zone TEXT, text TEXT NOT NULL DEFAULT '',
+        by TEXT NOT NULL, made TEXT NOT NULL);
+    """,
 )
 
 
@@ -148,6 +157,20 @@ class PersonRow:
     affiliation: str
     github: str
     registered: bool
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """One change to the schedule from chat, as text; `zulip_bot/overrides.py` reads it."""
+
+    meeting: str
+    kind: str
+    day: str
+    moment: str | None
+    zone: str | None
+    text: str
+    by: str
+    made: str
 
 
 class Busy(RuntimeError):
@@ -509,6 +532,21 @@ class Store:
 
     def job_done(self, key: str, at: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO job_done VALUES (?, ?)", (key, at))
+
+    def calendar_changes(self) -> list[CalendarRow]:
+        """Every change to the schedule made from chat, oldest first: the order they apply in."""
+        rows = self.db.execute(
+            "SELECT meeting, kind, day, moment, zone, text, by, made FROM calendar_change "
+            "ORDER BY id"
+        )
+        return [CalendarRow(*row) for row in rows]
+
+    def add_calendar_change(self, row: CalendarRow) -> None:
+        self.db.execute(
+            "INSERT INTO calendar_change (meeting, kind, day, moment, zone, text, by, made) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.meeting, row.kind, row.day, row.moment, row.zone, row.text, row.by, row.made),
+        )
 
     def agenda_post(self, meeting: str, day: str) -> AgendaPost | None:
         row = self.db.execute(
