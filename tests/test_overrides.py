@@ -109,12 +109,12 @@ def test_what_schedule_shows_and_by_whom(config: BotConfig) -> None:
         calendars.extra("community", dt.date(2026, 12, 20), dt.time(9), None, "", ANA, NOW),
     )
     shown = [
-        (f"{o.start:%m-%d %H:%M}", describe(o, lambda email: email.split("@")[0]))
+        (f"{o.start:%m-%d %H:%M}", describe(o, lambda email: email.split("@")[0], str))
         for o in calendars.of("community").upcoming(NOW, 3)
     ]
     assert shown == [
-        ("12-02 17:00", "skipped by ana (holidays)"),  # `skip next`
-        ("12-16 17:30", "moved from 2026-12-16 17:00 UTC by ana"),  # 18:30 Berlin
+        ("12-02 17:00", "skipped by ana: holidays"),  # `skip next`
+        ("12-16 17:30", "moved from 2026-12-16 17:00:00+00:00 by ana"),  # 18:30 Berlin
         ("12-20 09:00", "added by ana"),
         ("12-30 17:00", "skipped by the config"),
         ("01-13 17:00", ""),
@@ -301,7 +301,7 @@ def test_check_config_shows_the_calendar_chat_changed(
     community = out[out.index("- community:") : out.index("- packaging:")].splitlines()
     assert community[1:] == [
         "    Wed 2026-12-16 17:00 UTC = Wed 2026-12-16 17:00 UTC  > 2026-12-16 Conda Community "
-        "Meeting  (skipped by ana@example.org (conference))",
+        "Meeting  (skipped by ana@example.org: conference)",
         "    Wed 2026-12-30 17:00 UTC = Wed 2026-12-30 17:00 UTC  > 2026-12-30 Conda Community "
         "Meeting  (skipped by the config)",
     ] + [

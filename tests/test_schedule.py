@@ -510,7 +510,7 @@ def test_check_config_lists_occurrences_in_both_zones_and_due_jobs(
     assert packaging[1:] == [
         line.format("Tue 2026-12-15", "2026-12-15"),
         line.format("Mon 2026-12-21", "2026-12-21")
-        + "  (moved from 2026-12-22 16:00 Europe/Berlin by the config)",
+        + "  (moved from Tue 2026-12-22 16:00 Europe/Berlin by the config)",
         line.format("Tue 2026-12-29", "2026-12-29") + "  (skipped by the config)",
         line.format("Tue 2027-01-05", "2027-01-05"),
     ]

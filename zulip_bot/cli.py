@@ -132,7 +132,7 @@ def _check_config(args: argparse.Namespace) -> int:
         )
         calendar = calendars.of(meeting.key)
         for found in calendar.upcoming(now, 3):
-            changed = overrides.describe(found, str)
+            changed = overrides.describe(found, str, _local_time)
             print(
                 f"    {_both_zones(found.start)}  > {meeting.topic_for(found.day)}"
                 + (f"  ({changed})" if changed else "")
@@ -164,9 +164,13 @@ def _ics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_time(moment: dt.datetime) -> str:
+    return f"{moment:%a %Y-%m-%d %H:%M} {moment.tzinfo}"
+
+
 def _both_zones(moment: dt.datetime) -> str:
     utc = moment.astimezone(dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
-    return f"{utc} = {moment.strftime('%a %Y-%m-%d %H:%M')} {moment.tzinfo}"
+    return f"{utc} = {_local_time(moment)}"
 
 
 def _run(args: argparse.Namespace) -> int:

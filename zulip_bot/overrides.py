@@ -26,12 +26,25 @@ from zoneinfo import ZoneInfo
 
 from zulip_bot import schedule
 from zulip_bot.config import BotConfig, Extra, MeetingConfig, Move, near_dates, topic_clash
-from zulip_bot.meeting.store import CalendarRow
 
 #: `Change.by` of what the config itself says.
 CONFIG: Final = ""
 #: How far either side of a changed start another meeting's could overlap it.
 _AROUND: Final = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """A `Change` as the store keeps it: text, so that the store needs no calendar logic."""
+
+    meeting: str
+    kind: str
+    day: str
+    moment: str | None
+    zone: str | None
+    text: str
+    by: str
+    made: str
 
 
 class CalendarError(ValueError):
@@ -392,9 +405,11 @@ def _by(change: Change | None) -> str:
     return " in the config" if change.by == CONFIG else f" by {change.by}"
 
 
-def describe(occurrence: Occurrence, who: Callable[[str], str]) -> str:
-    """What chat changed about an occurrence (empty when nothing did), `who(email)` naming
-    the people; the config's own skips and moves are said to be the config's."""
+def describe(
+    occurrence: Occurrence, who: Callable[[str], str], when: Callable[[dt.datetime], str]
+) -> str:
+    """What changed about an occurrence (empty when nothing did), `who(email)` naming people
+    and `when` showing times; the config's own skips and moves are said to be the config's."""
 
     def by(change: Change) -> str:
         return "the config" if change.by == CONFIG else who(change.by)
@@ -403,11 +418,10 @@ def describe(occurrence: Occurrence, who: Callable[[str], str]) -> str:
     if occurrence.added is not None:
         notes.append(f"added by {by(occurrence.added)}")
     if occurrence.moved is not None and occurrence.planned is not None:
-        planned = _shown(occurrence.meeting, occurrence.planned)
-        notes.append(f"moved from {planned} by {by(occurrence.moved)}")
+        notes.append(f"moved from {when(occurrence.planned)} by {by(occurrence.moved)}")
     elif occurrence.moved is not None:
         notes.append(f"moved by {by(occurrence.moved)}")
     if occurrence.skipped is not None:
-        reason = f" ({occurrence.skipped.text})" if occurrence.skipped.text else ""
+        reason = f": {occurrence.skipped.text}" if occurrence.skipped.text else ""
         notes.append(f"skipped by {by(occurrence.skipped)}{reason}")
     return "; ".join(notes)

@@ -7,6 +7,7 @@ bot has done its part; nobody types `start` or `end`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -142,12 +143,14 @@ class Scene:
         return dt.datetime.fromtimestamp(message.timestamp, dt.UTC)
 
 
-@pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
+@contextlib.contextmanager
+def staged(folder: Path, now: dt.datetime) -> Iterator[Scene]:
+    """The example config in `folder`, a sandbox seeded from it, its people's clients, and
+    the shared clock at `now`; the bot is started by the test."""
     for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
-        shutil.copy(REPO / "config" / name, tmp_path / name)
-    clock = FileClock(tmp_path / "clock.json")
-    clock.set(START - dt.timedelta(days=2, minutes=10), speed=1.0)
+        shutil.copy(REPO / "config" / name, folder / name)
+    clock = FileClock(folder / "clock.json")
+    clock.set(now, speed=1.0)
     unlimited = RateLimit(1_000_000, 60)
     sandbox = Sandbox.start(
         clock=clock,
@@ -156,17 +159,23 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
         rate_limit=unlimited,
         events_rate_limit=unlimited,
     )
-    config = load_config(tmp_path / "meetbot.example.toml")
+    config = load_config(folder / "meetbot.example.toml")
     seeded = seed(sandbox, config)
-    write_zuliprcs(sandbox, seeded, tmp_path)
+    write_zuliprcs(sandbox, seeded, folder)
     people = {p.delivery_email: sandbox.client(p.delivery_email) for p in seeded.people}
-    scene = Scene(tmp_path, sandbox, clock, seeded.bot.user_id, people, tmp_path / "hold")
+    scene = Scene(folder, sandbox, clock, seeded.bot.user_id, people, folder / "hold")
     try:
         yield scene
     finally:
         if scene.process is not None:
             scene.kill_bot()
         sandbox.stop()
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    with staged(tmp_path, START - dt.timedelta(days=2, minutes=10)) as staging:
+        yield staging
 
 
 def _votes(content: str, number: int) -> int:

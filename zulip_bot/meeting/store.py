@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from zulip_bot.overrides import CalendarRow
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE occurrence (
@@ -157,20 +159,6 @@ class PersonRow:
     affiliation: str
     github: str
     registered: bool
-
-
-@dataclass(frozen=True)
-class CalendarRow:
-    """One change to the schedule from chat, as text; `zulip_bot/overrides.py` reads it."""
-
-    meeting: str
-    kind: str
-    day: str
-    moment: str | None
-    zone: str | None
-    text: str
-    by: str
-    made: str
 
 
 class Busy(RuntimeError):
