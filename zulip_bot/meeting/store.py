@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from zulip_bot.overrides import CalendarRow
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE occurrence (
@@ -88,6 +90,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE action ADD COLUMN line INTEGER;
     ALTER TABLE action ADD COLUMN to_confirm INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 7 (calendar): changes to the schedule made from chat, replayed in order on top of the
+    # config (`zulip_bot/overrides.py`): skip, unskip, move, extra. `moment` is a local time in
+    # `zone`, so that a tzdata update keeps the wall-clock time people asked for.
+    """
+    CREATE TABLE calendar_change (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT NOT NULL, kind TEXT NOT NULL,
+        day TEXT NOT NULL, moment TEXT, zone TEXT, text TEXT NOT NULL DEFAULT '',
+        by TEXT NOT NULL, made TEXT NOT NULL);
     """,
 )
 
@@ -551,6 +562,21 @@ class Store:
 
     def job_done(self, key: str, at: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO job_done VALUES (?, ?)", (key, at))
+
+    def calendar_changes(self) -> list[CalendarRow]:
+        """Every change to the schedule made from chat, oldest first: the order they apply in."""
+        rows = self.db.execute(
+            "SELECT meeting, kind, day, moment, zone, text, by, made FROM calendar_change "
+            "ORDER BY id"
+        )
+        return [CalendarRow(*row) for row in rows]
+
+    def add_calendar_change(self, row: CalendarRow) -> None:
+        self.db.execute(
+            "INSERT INTO calendar_change (meeting, kind, day, moment, zone, text, by, made) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.meeting, row.kind, row.day, row.moment, row.zone, row.text, row.by, row.made),
+        )
 
     def agenda_post(self, meeting: str, day: str) -> AgendaPost | None:
         row = self.db.execute(

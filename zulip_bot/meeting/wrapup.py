@@ -175,10 +175,11 @@ def undiscussed(meeting: MeetingConfig, doc: NotesDocument) -> list[AgendaItem]:
     ]
 
 
-def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt.date) -> None:
-    """An occurrence that was never held: its items, with their votes and 👍 messages, go to
-    the same sections of the next one's draft. The skipped draft stays as it was."""
-    rows = [row for row in store.items(meeting.key, skipped.isoformat()) if not row.withdrawn]
+def carry_items(store: Store, meeting: MeetingConfig, source: dt.date, to: dt.date) -> int:
+    """The items of the occurrence on `source`, with their votes and 👍 messages, go to the
+    same sections of the draft on `to`; the draft on `source` stays as it was. Returns how
+    many moved."""
+    rows = [row for row in store.items(meeting.key, source.isoformat()) if not row.withdrawn]
     path = meeting.notes_path_for(to)
     doc = load_draft(meeting, path, to)
     for row in rows:
@@ -191,7 +192,14 @@ def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt
             meeting.key, to.isoformat(), row.section, row.text, row.owners, row.author,
             row.message_id,
         )  # fmt: skip
-        for voter in store.voters(meeting.key, skipped.isoformat(), row.number):
+        for voter in store.voters(meeting.key, source.isoformat(), row.number):
             store.vote(meeting.key, to.isoformat(), number, voter, True)
-        store.update_item(meeting.key, skipped.isoformat(), row.number, withdrawn=True)
+        store.update_item(meeting.key, source.isoformat(), row.number, withdrawn=True)
+    return len(rows)
+
+
+def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt.date) -> int:
+    """An occurrence that was not held: its items go to the next one (`carry_items`)."""
+    carried = carry_items(store, meeting, skipped, to)
     store.set_status(meeting.key, skipped.isoformat(), "skipped", None)
+    return carried
