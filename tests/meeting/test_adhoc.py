@@ -253,7 +253,10 @@ def test_start_meeting_is_parsed_and_in_the_help() -> None:
     assert c.parse("start") == c.Start()
     with pytest.raises(c.CommandError, match="the limit is 100"):
         c.parse("start meeting " + "x" * 101)
-    assert "- `start meeting <title>`: start a meeting nobody scheduled" in c.usage()
+    live = c.help_for("live")
+    assert live is not None
+    assert "- `start meeting <title>`: start a meeting nobody scheduled" in live
+    assert "`start`, `start meeting`, `here`" in c.overview()
     assert c.help_for("start meeting") is not None
 
 

@@ -117,7 +117,8 @@ def start(cmd: c.StartMeeting, shared: Shared, msg: Incoming, now: dt.datetime) 
     adhoc = meeting_of(config, row)
     try:
         template = config.template.read_text(encoding="utf-8")
-        doc = new_draft(template, began.date(), title=cmd.title, stream=msg.stream, topic=msg.topic)
+        values = {**adhoc.template_values(began.date()), "stream": msg.stream, "topic": msg.topic}
+        doc = new_draft(template, began.date(), None, **values)
         path = adhoc.notes_path_for(began.date())
         person = shared.people.identify(msg.sender)
         live.begin(Context(shared, adhoc, began.date(), began, msg.sender, person, doc, path))
