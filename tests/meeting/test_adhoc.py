@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.meeting.conftest import Chat, make_chat
+from zulip_bot.chat.roster import Wanted, wanted_people
 from zulip_bot.config import ConfigError, load_config
 from zulip_bot.meeting import adhoc
 from zulip_bot.meeting import commands as c
@@ -145,6 +146,13 @@ def test_who_may_start_one_is_the_configs_choice(tmp_path: Path) -> None:
     )
     assert listed.service.store.open_adhoc() == []
     assert say(listed, "WV", "start meeting Triage").startswith("**Triage** has started here")
+
+    # where a realm hides emails, the runner matches them to Zulip users as it does organizers
+    assert Wanted("wolfv@example.org", "Wolf Vollprecht", "wolfv") in wanted_people(listed.config)
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    newcomer = make_chat(stranger, ('allowed = "anyone"', 'allowed = ["new@example.org"]'))
+    assert Wanted("new@example.org") in wanted_people(newcomer.config)
 
     nobody = tmp_path / "nobody"
     nobody.mkdir()
