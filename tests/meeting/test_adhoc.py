@@ -216,6 +216,7 @@ def test_left_open_it_is_ended_by_the_limit_on_the_tick(started: Chat) -> None:
     limit = chat.config.adhoc.limit
     assert limit == dt.timedelta(hours=4)
     assert tick(chat, NOW + limit - MIN) == []
+    say(chat, "BZ", "add item Not today")
     ended = tick(chat, NOW + limit)
     assert [(s.stream, s.topic) for s in ended] == [(STREAM, TOPIC)]
     assert ended[0].content.startswith(
@@ -223,6 +224,7 @@ def test_left_open_it_is_ended_by_the_limit_on_the_tick(started: Chat) -> None:
         "open 4 hours after it started, and nobody sent `end`._\nHeld <time:2024-11-08T10:00:00Z>"
     )
     assert "A1: write the changelog" in ended[0].content
+    assert "**Not reached** (2):\n- Docs\n- Not today" in ended[0].content  # nothing carries
     assert tick(chat, NOW + limit + MIN) == []  # once
     assert chat.service.store.open_adhoc() == []
     # the topic is free again; the same day's second meeting there has a file of its own
