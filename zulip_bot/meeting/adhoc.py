@@ -43,13 +43,13 @@ UTC = ZoneInfo("UTC")  # its date, in the notes file's name, is the UTC date it 
 def meeting_in(shared: Shared, stream: str, topic: str) -> MeetingConfig | None:
     """The ad hoc meeting open in this topic, if any (Zulip compares names ignoring case)."""
     row = _open_in(shared, stream, topic)
-    return meeting_of(shared.config.adhoc, row) if row else None
+    return _meeting_of(shared.config.adhoc, row) if row else None
 
 
 def meeting_by_key(shared: Shared, key: str) -> MeetingConfig | None:
     """An ad hoc meeting, open or ended, by the key its items and action items are kept under."""
     row = shared.store.adhoc(key)
-    return meeting_of(shared.config.adhoc, row) if row else None
+    return _meeting_of(shared.config.adhoc, row) if row else None
 
 
 def _open_in(shared: Shared, stream: str, topic: str) -> AdhocRow | None:
@@ -64,8 +64,8 @@ def _open_in(shared: Shared, stream: str, topic: str) -> AdhocRow | None:
     )
 
 
-def meeting_of(config: AdhocConfig, row: AdhocRow) -> MeetingConfig:
-    began = started(row)
+def _meeting_of(config: AdhocConfig, row: AdhocRow) -> MeetingConfig:
+    began = _started(row)
     return MeetingConfig(
         key=row.key,
         title=row.title,
@@ -84,7 +84,7 @@ def meeting_of(config: AdhocConfig, row: AdhocRow) -> MeetingConfig:
     )
 
 
-def started(row: AdhocRow) -> dt.datetime:
+def _started(row: AdhocRow) -> dt.datetime:
     return dt.datetime.fromisoformat(row.started_at).astimezone(UTC)
 
 
@@ -114,7 +114,7 @@ def start(cmd: c.StartMeeting, shared: Shared, msg: Incoming, now: dt.datetime) 
         raise Refused(f"I cannot make the notes folder {config.notes_dir}: {error}.") from None
     chair = msg.sender.email.casefold()
     row = shared.store.add_adhoc(msg.stream, msg.topic, cmd.title, chair, began.isoformat(), name)
-    adhoc = meeting_of(config, row)
+    adhoc = _meeting_of(config, row)
     try:
         template = config.template.read_text(encoding="utf-8")
         values = {**adhoc.template_values(began.date()), "stream": msg.stream, "topic": msg.topic}
@@ -170,7 +170,7 @@ def _topic_is_free(shared: Shared, stream: str, topic: str) -> None:
     if running is not None:
         raise Refused(
             f"**{running.title}** is already running in this topic (since "
-            f"{messages.time_tag(started(running))}): its chair ends it with `end`, or start "
+            f"{messages.time_tag(_started(running))}): its chair ends it with `end`, or start "
             "yours in another topic."
         )
 
@@ -207,7 +207,7 @@ def tick(shared: Shared, now: dt.datetime) -> list[Effect]:
     effects: list[Effect] = []
     limit = shared.config.adhoc.limit
     for row in shared.store.open_adhoc():
-        if now < started(row) + limit:
+        if now < _started(row) + limit:
             continue
         with shared.store.transaction():
             try:
@@ -221,10 +221,10 @@ def tick(shared: Shared, now: dt.datetime) -> list[Effect]:
 
 
 def _end(shared: Shared, row: AdhocRow, now: dt.datetime) -> list[Effect]:
-    if shared.store.status(row.key, started(row).date().isoformat())[0] != "running":
+    if shared.store.status(row.key, _started(row).date().isoformat())[0] != "running":
         return []  # ended by hand since we looked
-    meeting = meeting_of(shared.config.adhoc, row)
-    ctx = draft_context(shared, meeting, started(row), shared.bot, shared.bot_person)
+    meeting = _meeting_of(shared.config.adhoc, row)
+    ctx = draft_context(shared, meeting, _started(row), shared.bot, shared.bot_person)
     summary = live.wrap_up(ctx, now)
     note = (
         f"_I ended this ad hoc meeting: it was still open "
