@@ -106,6 +106,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE adhoc (
         id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, topic TEXT NOT NULL,
         title TEXT NOT NULL, chair TEXT NOT NULL, started_at TEXT NOT NULL, notes TEXT NOT NULL);
+    CREATE INDEX occurrence_status ON occurrence (status);
     """,
 )
 
@@ -750,11 +751,13 @@ class Store:
         return AdhocRow(cursor.lastrowid, stream, topic, title, chair, started_at, notes)
 
     def open_adhoc(self) -> list[AdhocRow]:
-        """The ad hoc meetings still running, oldest first."""
+        """The ad hoc meetings still running, oldest first: asked on every message and tick, so
+        it starts from the few running occurrences (by their index), never from every ad hoc
+        meeting ever held."""
         rows = self.db.execute(
             "SELECT a.id, a.stream, a.topic, a.title, a.chair, a.started_at, a.notes "
-            "FROM adhoc a JOIN occurrence o ON o.meeting = 'adhoc.' || a.id "
-            "WHERE o.status = 'running' ORDER BY a.id"
+            "FROM occurrence o JOIN adhoc a ON a.id = CAST(substr(o.meeting, 7) AS INTEGER) "
+            "WHERE o.status = 'running' AND o.meeting LIKE 'adhoc.%' ORDER BY a.id"
         )
         return [AdhocRow(*row) for row in rows]
 
