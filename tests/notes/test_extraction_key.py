@@ -1,8 +1,11 @@
-"""The reader scored against a hand-labelled key of 40 corpus files (both repositories, 2016 on).
+"""The reader scored against a hand-labelled key of corpus files (both repositories, 2016 on).
 
 `extraction_key.json` was made by reading each file, not by running the reader: for each file
-the action items (line of their paragraph, task, owners), the decisions, the owners of list
-items and the number of attendees listed. The figures are printed whatever the outcome.
+the action items (line of their paragraph, task, owners as written and the people they map to),
+the decisions, the owners of list items and the number of attendees listed. Files marked
+`untuned` were labelled before the reader learnt named owners and were never used to tune it:
+their figures are the honest estimate of how the reader does on notes it has not seen, so they
+are scored apart from the rest. The figures are printed whatever the outcome.
 """
 
 from __future__ import annotations
@@ -99,9 +102,11 @@ def _owners(name: str, doc: NotesDocument, key: dict[str, list[str]], totals: To
             totals.owner_misses.append(f"{name}:{line}: item owners {got}, want {owners}")
 
 
-def score() -> Totals:
+def score(untuned: bool) -> Totals:
     totals = Totals()
     for name, key in KEY["files"].items():
+        if key.get("untuned", False) != untuned:
+            continue
         doc = NotesDocument.load(CORPUS / name)
         _actions(name, doc, key["actions"], totals)
         _decisions(name, doc, key["decisions"], totals)
@@ -123,27 +128,52 @@ def test_the_key_covers_both_repositories_and_every_era() -> None:
     assert {"2016", "2018", "2020", "2022", "2024", "2026"} <= years
 
 
-def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]) -> None:
-    totals = score()
-    owners = totals.owners_right / totals.owners_checked
-    attendees = totals.attendees_right / totals.files
-    report = [
+def report(title: str, totals: Totals, *, misses: bool) -> list[str]:
+    figures = [
+        f"{title}: {totals.files} files",
         f"action items: precision {totals.actions.precision():.3f} recall "
         f"{totals.actions.recall():.3f} ({totals.actions.matched} of {totals.actions.expected}, "
         f"{totals.actions.found} found)",
         f"decisions: precision {totals.decisions.precision():.3f} recall "
         f"{totals.decisions.recall():.3f} ({totals.decisions.matched} of "
         f"{totals.decisions.expected}, {totals.decisions.found} found)",
-        f"owners right: {owners:.3f} ({totals.owners_right} of {totals.owners_checked})",
-        f"attendee counts right: {attendees:.3f} ({totals.attendees_right} of {totals.files})",
+        f"owners right: {owners(totals):.3f} ({totals.owners_right} of {totals.owners_checked})",
+        f"attendee counts right: {totals.attendees_right / totals.files:.3f} "
+        f"({totals.attendees_right} of {totals.files})",
+    ]
+    if not misses:
+        return figures
+    return [
+        *figures,
         *totals.actions.misses,
         *totals.decisions.misses,
         *totals.owner_misses,
         *totals.attendee_misses,
     ]
+
+
+def owners(totals: Totals) -> float:
+    return totals.owners_right / totals.owners_checked
+
+
+def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """Floors on the files the reader was tuned on."""
+    totals = score(untuned=False)
     with capsys.disabled():
-        print("\n" + "\n".join(report))
+        print("\n" + "\n".join(report("tuned on", totals, misses=True)))
     assert totals.actions.precision() >= 0.95 and totals.actions.recall() >= 0.9
     assert totals.decisions.precision() >= 0.95 and totals.decisions.recall() >= 0.9
-    assert owners >= 0.95
-    assert attendees >= 0.95
+    assert owners(totals) >= 0.95
+    assert totals.attendees_right / totals.files >= 0.95
+
+
+def test_reader_on_files_it_was_never_tuned_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """Printed for the record, without the misses: whoever reads those and fixes the reader
+    has tuned it on these files. The floors are the figures these files gave the reader that
+    had never seen them, so they only catch a reader that got worse on unseen notes."""
+    totals = score(untuned=True)
+    with capsys.disabled():
+        print("\n" + "\n".join(report("never tuned on", totals, misses=False)))
+    assert totals.files >= 15
+    assert totals.actions.precision() >= 0.92 and totals.actions.recall() >= 0.63
+    assert owners(totals) >= 0.97
