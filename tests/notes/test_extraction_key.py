@@ -48,6 +48,8 @@ class Totals:
     decisions: Score = field(default_factory=Score)
     owners_right: int = 0
     owners_checked: int = 0
+    people_right: int = 0
+    people_checked: int = 0
     owner_misses: list[str] = field(default_factory=list)
     attendees_right: int = 0
     files: int = 0
@@ -55,7 +57,7 @@ class Totals:
 
 
 def _actions(name: str, doc: NotesDocument, key: list[dict[str, Any]], totals: Totals) -> None:
-    found = [(a.line, norm(a.task), tuple(a.owners)) for a in doc.action_items()]
+    found = [(a.line, norm(a.task), tuple(a.owners), tuple(a.people)) for a in doc.action_items()]
     totals.actions.found += len(found)
     totals.actions.expected += len(key)
     left = list(found)
@@ -73,6 +75,11 @@ def _actions(name: str, doc: NotesDocument, key: list[dict[str, Any]], totals: T
             totals.owners_right += 1
         else:
             totals.owner_misses.append(f"{name}:{hit[0]}: action owners {hit[2]}")
+        totals.people_checked += 1
+        if list(hit[3]) == expected.get("people", expected["owners"]):
+            totals.people_right += 1
+        else:
+            totals.owner_misses.append(f"{name}:{hit[0]}: action people {hit[3]}")
     totals.actions.misses += [f"{name}:{f[0]}: extra {f[1]!r} {f[2]}" for f in left]
 
 
@@ -138,6 +145,8 @@ def report(title: str, totals: Totals, *, misses: bool) -> list[str]:
         f"{totals.decisions.recall():.3f} ({totals.decisions.matched} of "
         f"{totals.decisions.expected}, {totals.decisions.found} found)",
         f"owners right: {owners(totals):.3f} ({totals.owners_right} of {totals.owners_checked})",
+        f"action owners mapped to people right: {people(totals):.3f} ({totals.people_right} of "
+        f"{totals.people_checked})",
         f"attendee counts right: {totals.attendees_right / totals.files:.3f} "
         f"({totals.attendees_right} of {totals.files})",
     ]
@@ -156,6 +165,10 @@ def owners(totals: Totals) -> float:
     return totals.owners_right / totals.owners_checked
 
 
+def people(totals: Totals) -> float:
+    return totals.people_right / totals.people_checked if totals.people_checked else 1.0
+
+
 def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]) -> None:
     """Floors on the files the reader was tuned on."""
     totals = score(untuned=False)
@@ -163,17 +176,18 @@ def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]
         print("\n" + "\n".join(report("tuned on", totals, misses=True)))
     assert totals.actions.precision() >= 0.95 and totals.actions.recall() >= 0.9
     assert totals.decisions.precision() >= 0.95 and totals.decisions.recall() >= 0.9
-    assert owners(totals) >= 0.95
+    assert owners(totals) >= 0.95 and people(totals) >= 0.95
     assert totals.attendees_right / totals.files >= 0.95
 
 
 def test_reader_on_files_it_was_never_tuned_on(capsys: pytest.CaptureFixture[str]) -> None:
     """Printed for the record, without the misses: whoever reads those and fixes the reader
     has tuned it on these files. The floors are the figures these files gave the reader that
-    had never seen them, so they only catch a reader that got worse on unseen notes."""
+    learnt named owners without looking at them (before it: precision 0.92, recall 0.64), so
+    they only catch a reader that got worse on unseen notes."""
     totals = score(untuned=True)
     with capsys.disabled():
         print("\n" + "\n".join(report("never tuned on", totals, misses=False)))
     assert totals.files >= 15
-    assert totals.actions.precision() >= 0.92 and totals.actions.recall() >= 0.63
-    assert owners(totals) >= 0.97
+    assert totals.actions.precision() >= 0.91 and totals.actions.recall() >= 0.78
+    assert owners(totals) >= 0.97 and people(totals) >= 0.97

@@ -29,6 +29,7 @@ from zulip_bot.notes.model import (
     Parsed,
     TextBlock,
 )
+from zulip_bot.notes.names import Named, person_for, spellings
 
 # Acronyms that look like initials but are labels or topics ("CEP: ...", "PR: ..."). `SC`
 # is not one of them: every `SC:` in the notes is a person (Sylvain Corlay).
@@ -142,8 +143,9 @@ _NOT_PEOPLE_WORDS = """
     goal going good had happy hard has have having he help her here hi hint his hoping how
     however httperror i idea ideas if implementation improve in include initials intent
     intention intro investigate invite is issue issues it its just keep later let like link
-    links linux linux-only long-term longer-term look looking mac macos main make mamba maybe
-    meeting mid mid- migrate migration more most motivation move moving my need needed needs new
+    links linux linux-only long-term longer-term look looking mac macos main make mamba mambaforge
+    maybe meeting mid mid- migrate migration miniconda miniforge more most motivation move moving
+    my need needed needs new
     next no nobody none not note notes nothing now of ok okay old on one only open opportunity
     optional or organize other others our outcome outreach outreachy overall owner owners path
     pending people perhaps ping pixi place plan planned planning plans please poll possibility
@@ -384,12 +386,18 @@ def is_person(token: str, known: Collection[str]) -> bool:
 
 
 def _known_person(token: str, known: Collection[str]) -> bool:
-    """A person the notes name elsewhere, a mention or initials: what `X will ...` needs,
-    because things have futures too ("Miniconda will start shipping ...")."""
+    """A person the notes name elsewhere, a mention, initials or a name: what `X will ...`
+    needs. Things have futures too ("Miniconda will start shipping ..."), so a name is one
+    word that is not a word of the notes' trade, or a first name and an initial."""
     bare = token.lstrip("@").rstrip("?")
     if bare.casefold() in known or token.startswith("@"):
         return len(bare) >= 2
-    return is_person(token, ()) and re.fullmatch(_INITIALS, bare) is not None
+    if re.fullmatch(_INITIALS, bare) is not None:
+        return is_person(token, ())
+    words = bare.split()  # `Jaime`, `John K.`; not `Anaconda Distribution`
+    return (len(words) == 1 or re.fullmatch(r"[A-Z]\.?", words[1]) is not None) and is_person(
+        token, ()
+    )
 
 
 def _written_owner(token: str, known: Collection[str]) -> bool:
@@ -765,13 +773,18 @@ def _block_actions(block: TextBlock, item: AgendaItem | None, context: _Context)
     first = masked.split(maxsplit=1)[0] if masked else ""
     if _box(item) is False and item.line in context.parents and first in _IMPERATIVES:
         return [Found(item.text, item.text, item.owners, "inferred")]  # `- [ ] (MRB) make a PR`
+    if context.styles.get(item.line) == "dash" and first.casefold() in _IMPERATIVES:
+        return [Found(item.text, item.text, item.owners, "inferred")]  # `Jaime - open an issue`
     return found
 
 
-def action_items(parsed: Parsed, lines: Sequence[str]) -> list[ActionItem]:
-    """Every action item the notes record, in file order."""
+def action_items(
+    parsed: Parsed, lines: Sequence[str], roster: Sequence[Named] = ()
+) -> list[ActionItem]:
+    """Every action item the notes record, in file order, each owner also mapped to the person
+    the roster (first) or the file's attendee list knows by that name."""
     context = _Context(
-        known=known_people(parsed),
+        known=known_people(parsed) | {s for person in roster for s in spellings(person)},
         parents={c.line: i for i in parsed.items_at.values() for c in i.children},
         listed=_listed_lines(parsed),
         quoted=_quoted_lines(parsed, lines),
@@ -784,14 +797,19 @@ def action_items(parsed: Parsed, lines: Sequence[str]) -> list[ActionItem]:
         item = parsed.items_at.get(block.line - 1)
         if item is not None and (item.line != block.line or item.text != block.text):
             item = None
-        out.extend(_action(f, block, block.line) for f in _block_actions(block, item, context))
+        found = [(f, block.line) for f in _block_actions(block, item, context)]
         if item is not None and item.line not in context.listed:
-            out.extend(_action(f, block, child.line) for child, f in _answered(item, context))
+            found += [(f, child.line) for child, f in _answered(item, context)]
+        for action, line in found:
+            people = tuple(person_for(o, roster, parsed.attendees) for o in action.owners)
+            out.append(_action(action, block, line, people))
     return sorted(out, key=lambda a: a.line)
 
 
-def _action(found: Found, block: TextBlock, line: int) -> ActionItem:
-    return ActionItem(found.text, found.owners, block.top_item, line, found.task, found.confidence)
+def _action(found: Found, block: TextBlock, line: int, people: tuple[str, ...]) -> ActionItem:
+    return ActionItem(
+        found.text, found.owners, block.top_item, line, found.task, found.confidence, people
+    )
 
 
 # --- decisions ------------------------------------------------------------------------------
