@@ -526,12 +526,12 @@ def _assignment(
         return None
     if not written:
         first = words[0]
-        if not first[:1].islower() or first.casefold() in _NOT_A_TASK:
-            return None
         after = words[1] if len(words) > 1 else ""
-        if match["verb"] == "will" and (
-            first in _NOT_AFTER_WILL or (first == "be" and not after.endswith("ing"))
-        ):
+        # `Travis will be writing a blog article`; but `Jaime will be at PyCon`
+        ongoing = match["verb"] == "will" and first == "be" and after.endswith("ing")
+        if not ongoing and (not first[:1].islower() or first.casefold() in _NOT_A_TASK):
+            return None
+        if match["verb"] == "will" and first in _NOT_AFTER_WILL:
             return None
     sentence = text[match.start("o") : end].strip()
     return Found(sentence, task, owners, "explicit" if written else "inferred")
