@@ -109,10 +109,11 @@ def _owners(name: str, doc: NotesDocument, key: dict[str, list[str]], totals: To
             totals.owner_misses.append(f"{name}:{line}: item owners {got}, want {owners}")
 
 
-def score(untuned: bool) -> Totals:
+def score(batch: int) -> Totals:
+    """The figures on one batch of files never tuned on, or with 0 on those tuned on."""
     totals = Totals()
     for name, key in KEY["files"].items():
-        if key.get("untuned", False) != untuned:
+        if key.get("untuned", 0) != batch:
             continue
         doc = NotesDocument.load(CORPUS / name)
         _actions(name, doc, key["actions"], totals)
@@ -171,7 +172,7 @@ def people(totals: Totals) -> float:
 
 def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]) -> None:
     """Floors on the files the reader was tuned on."""
-    totals = score(untuned=False)
+    totals = score(0)
     with capsys.disabled():
         print("\n" + "\n".join(report("tuned on", totals, misses=True)))
     assert totals.actions.precision() >= 0.95 and totals.actions.recall() >= 0.9
@@ -180,14 +181,26 @@ def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]
     assert totals.attendees_right / totals.files >= 0.95
 
 
-def test_reader_on_files_it_was_never_tuned_on(capsys: pytest.CaptureFixture[str]) -> None:
+# What each batch of never-tuned files gave the reader the first time it was scored on them.
+FLOORS = {
+    1: {"precision": 0.91, "recall": 0.78, "owners": 0.97, "people": 0.97},
+    2: {"precision": 0.95, "recall": 0.62, "owners": 0.97, "people": 0.97},
+}
+
+
+@pytest.mark.parametrize("batch", sorted(FLOORS))
+def test_reader_on_files_it_was_never_tuned_on(
+    batch: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Printed for the record, without the misses: whoever reads those and fixes the reader
-    has tuned it on these files. The floors are the figures these files gave the reader that
-    learnt named owners without looking at them (before it: precision 0.92, recall 0.64), so
-    they only catch a reader that got worse on unseen notes."""
-    totals = score(untuned=True)
+    has tuned it on these files. The floors are the figures each batch gave the reader the
+    first time it was scored on it, so they only catch a reader that got worse on unseen
+    notes (batch 1 gave precision 0.92, recall 0.64 before the reader learnt named owners)."""
+    totals = score(batch)
     with capsys.disabled():
-        print("\n" + "\n".join(report("never tuned on", totals, misses=False)))
+        print("\n" + "\n".join(report(f"never tuned on, batch {batch}", totals, misses=False)))
+    floor = FLOORS[batch]
     assert totals.files >= 15
-    assert totals.actions.precision() >= 0.91 and totals.actions.recall() >= 0.78
-    assert owners(totals) >= 0.97 and people(totals) >= 0.97
+    assert totals.actions.precision() >= floor["precision"]
+    assert totals.actions.recall() >= floor["recall"]
+    assert owners(totals) >= floor["owners"] and people(totals) >= floor["people"]
