@@ -175,6 +175,19 @@ def test_owners_named_the_way_people_name_them() -> None:
     ]
 
 
+def test_names_with_particles_glued_initials_and_labels_after_the_task() -> None:
+    assert actions(
+        "Marius van Niekerk offered to help review on staged-recipes",
+        "MichaelS/Sophia will announce the start time on gitter",
+        "Design doc for 5.0 (action item for CHL)",
+        "(Needs Owner) is no owner outside an action list",
+    ) == [
+        (("Marius van Niekerk",), "help review on staged-recipes"),
+        (("MichaelS", "Sophia"), "announce the start time on gitter"),
+        (("CHL",), "Design doc for 5.0"),
+    ]
+
+
 def test_the_roster_knows_handles_and_names_the_notes_do_not() -> None:
     """`jjhelmus to add a comment` is a task only for a reader that knows jjhelmus is a
     person; the roster says so, and who he is, before the attendee table is asked."""
@@ -342,6 +355,7 @@ ACTION_LISTS = """\
     * ( ) [ ] make a hint
 * Remove the readthedocs site.
 * [ ] jakirkham & CJ-wright to sync on the migration bot
+* [ ] (Needs Owner) Searching on our website is a little difficult
 
 ## Discussion
 
@@ -364,6 +378,7 @@ def test_lists_under_action_headings_and_lead_ins_are_tasks() -> None:
         ((), "make a hint"),
         ((), "Remove the readthedocs site."),
         (("jakirkham", "CJ-wright"), "sync on the migration bot"),
+        ((), "Searching on our website is a little difficult"),
         ((), "write the abstract"),
         (("Dasha",), "ask the board"),
         (("Mike S",), "is working on a secondary channel"),
@@ -455,6 +470,8 @@ def test_is_decision_means_the_whole_text() -> None:
         ("Asmit - working on the site", ("Asmit",)),
         ("SC: Planning to implement it", ("SC",)),
         ("(IF/MRB/MV) intel oneAPI", ("IF", "MRB", "MV")),
+        ("@Christopher W : Add link to the docs", ("Christopher W",)),
+        ("[DP]: Question about logging styles", ("DP",)),
     ],
 )
 def test_owner_forms(text: str, owners: tuple[str, ...]) -> None:

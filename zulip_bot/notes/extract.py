@@ -170,7 +170,8 @@ _INITIALS = r"[A-Z](?:[a-z]?[A-Z]){1,2}"
 _INITIALS_LIST = rf"{_INITIALS}(?:\s*/\s*{_INITIALS})*"
 # A handle or a name, optionally with a second name or an initial ("Mike S.", "Matt B"), and
 # a trailing `?` for a tentative owner.
-_TOKEN = r"@?[^\W_][\w.'\u2019-]{0,38}(?:\s[A-Z][\w'\u2019-]*\.?(?![\w]))?\??"
+_PARTICLE = r"(?:van|von|de|der|den|da|del|di|du|la|le|ten|ter)"
+_TOKEN = rf"@?[^\W_][\w.'\u2019-]{{0,38}}(?:\s(?:{_PARTICLE}\s)?[A-Z][\w'\u2019-]*\.?(?![\w]))?\??"
 _SEPARATOR = r"(?:\s*(?:[/,;&+]|\band\b|\bvia\b)\s*|\s+(?=@))"
 _TOKEN_LIST = rf"{_TOKEN}(?:{_SEPARATOR}{_TOKEN})*"
 # A person's name as the `Name:` prefix writes it: capitalized words, or a name and an initial.
@@ -179,10 +180,10 @@ _PERSON_LIST = rf"{_PERSON_NAME}(?:\s*(?:[+&/]|\band\b)\s*{_PERSON_NAME})*"
 
 _PREFIXES: tuple[tuple[OwnerStyle, re.Pattern[str]], ...] = (
     ("paren", re.compile(rf"\(\s*(?P<o>{_TOKEN_LIST})\s*\):?(?:\s+|$)")),
-    ("bracket", re.compile(rf"\[(?P<o>\s*{_TOKEN_LIST}\s*)\](?![(\[:])(?:\s+|$)")),
+    ("bracket", re.compile(rf"\[(?P<o>\s*{_TOKEN_LIST}\s*)\](?![(\[]):?(?:\s+|$)")),
     ("colon", re.compile(rf"(?P<o>{_INITIALS_LIST})(?:\s+\([^()]{{1,40}}\))?:(?:\s+|$)")),
     ("dash", re.compile(rf"(?P<o>{_INITIALS_LIST})\s+[-\u2013\u2014](?:\s+|$)")),
-    ("colon", re.compile(rf"(?P<o>{_PERSON_LIST})(?:\s+\([^()]{{1,40}}\))?\s?:(?:\s+|$)")),
+    ("colon", re.compile(rf"(?P<o>@?{_PERSON_LIST})(?:\s+\([^()]{{1,40}}\))?\s?:(?:\s+|$)")),
     ("dash", re.compile(rf"(?P<o>{_PERSON_NAME})\s+[-\u2013\u2014](?:\s+|$)")),
 )
 _SPLIT = re.compile(r"\s*(?:[/,;&+]|\band\b|\bvia\b)\s*|\s+(?=@)")
@@ -210,9 +211,16 @@ def split_owners(text: str) -> tuple[str, ...]:
     return tuple(part.lstrip("@") for part in _SPLIT.split(text.strip()) if part)
 
 
+def _name_words(owner: str) -> list[str]:
+    """The words of a name but the particles inside it (`Marius van Niekerk`)."""
+    words = owner.rstrip("?").split()
+    inside = [word for word in words[1:-1] if re.fullmatch(_PARTICLE, word) is None]
+    return words[:1] + inside + words[1:][-1:]
+
+
 def _is_name(owner: str) -> bool:
     """A name as a prefix writes it: not a label word, not shouted (`CONCLUSION`)."""
-    words = owner.rstrip("?").split()
+    words = _name_words(owner)
     if not words or not words[0][:1].isupper() or words[0].casefold().rstrip(".") in NOT_PEOPLE:
         return False
     if len(words) > 1 and not re.fullmatch(r"[A-Z]\.?|[A-Z][^\W\d_A-Z]+", words[1]):
@@ -241,7 +249,7 @@ def _may_own(owner: str) -> bool:
 def owner_prefix(text: str) -> OwnerPrefix | None:
     """The `XX:`, `(XX)`, `[XX]`, `XX -`, `Name:` or `Name -` owner prefix at the start of an
     item's text."""
-    if not text or not (text[0] in "([" or text[0].isupper()):
+    if not text or not (text[0] in "([@" or text[0].isupper()):
         return None  # every form starts with a bracket or a capital: most text is done here
     for number, (style, pattern) in enumerate(_PREFIXES):
         if number == 4 and not _NAME_END.search(text, 0, 90):
@@ -356,14 +364,15 @@ def _split(masked: str, start: int, end: int, inner: bool) -> Iterator[Span]:
 
 
 def _shaped_like_a_name(token: str) -> bool:
-    words = token.split()
+    words = _name_words(token)
     if not words or len(words) > 2:
         return False
     first = words[0]
     if not (first[:1].isupper() and first[1:].replace("-", "").replace("'", "").isalpha()):
         return False
-    if first[1:] and not first[1:].islower():
-        return False
+    rest = first[1:]
+    if rest and not (rest.islower() or (rest[:-1].islower() and rest[-1].isupper())):
+        return False  # `Jaime`, `MichaelS` (a first name and an initial); not `GitHub`
     if len(first) >= 6 and first.endswith("ing"):
         return False  # "Moving to ...", "Planning to ..."
     return _is_name(token)
@@ -485,6 +494,14 @@ _ANSWER = re.compile(rf"(?P<o>{_TOKEN_LIST})(?:\s*[;,.:!)]|\s+(?:will|can|volunt
 # `CEP for signature verification (SA, next two weeks)`: the owner named at the end.
 _TRAILING_OWNERS = re.compile(rf"\((?P<o>{_TOKEN_LIST})\s*(?:[,;][^()]*)?\)\s*$")
 _DOUBLE_MARKER = re.compile(r"^\(\s*\)\s*\[(?P<box>[ xX]?)\]\s*")
+# `(Needs Owner) Searching on our website ...`: an owner slot that says nobody has it yet.
+_NO_OWNER = re.compile(
+    r"^\((?i:needs?\s+(?:an\s+)?owner|owner\s+needed|no\s+owner|unassigned|nobody|tbd)\)\s*"
+)
+# `Design doc for 5.0 (action item for CHL)`: the label and the owner after the task.
+_LABEL_AFTER = re.compile(
+    rf"\s*\(\s*(?i:action\s+items?|todo|ai)\s+for\s+(?P<o>{_TOKEN_LIST})\s*\)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -586,6 +603,10 @@ def read_actions(text: str, known: Collection[str] = ()) -> list[Found]:
     labelled = _labelled(text, masked, known)
     if labelled is not None:
         return [labelled]
+    after = _LABEL_AFTER.search(masked)
+    if after is not None and after.start() > 0:
+        owners = split_owners(text[after.start("o") : after.end("o")])
+        return [Found(text, text[: after.start()].strip(), owners, "explicit")]
     if _ASSIGNMENT_HINT.search(masked) is None:
         return []
     found = []
@@ -695,7 +716,7 @@ def _listed_action(item: AgendaItem, context: _Context) -> Found | None:
     another task. Its owners are the item's, or those its text assigns the task to."""
     if _box(item) is True or _is_group(item):
         return None
-    text = _DOUBLE_MARKER.sub("", item.text).strip()
+    text = _NO_OWNER.sub("", _DOUBLE_MARKER.sub("", item.text)).strip()
     if text in PLACEHOLDER_TEXTS:
         return None
     masked = mask(text)
