@@ -281,6 +281,8 @@ def test_labelled_forms_are_explicit() -> None:
         "conda will be upgraded to read the glibc version",
         "Miniconda will start shipping .condarc files",
         "Miniconda and Anaconda Distribution will start shipping .condarc files",
+        "Proposal: Account will still be there, but it won't be active.",
+        "Anaconda, Inc will use its own DTK.",
         "Jaime will be at PyCon",  # a whereabouts, not a task
         "Jaime will probably join later",
         "Will JRG do it?",

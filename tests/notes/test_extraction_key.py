@@ -175,10 +175,10 @@ def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]
     totals = score(0)
     with capsys.disabled():
         print("\n" + "\n".join(report("tuned on", totals, misses=True)))
-    assert totals.actions.precision() >= 0.95 and totals.actions.recall() >= 0.9
-    assert totals.decisions.precision() >= 0.95 and totals.decisions.recall() >= 0.9
-    assert owners(totals) >= 0.95 and people(totals) >= 0.95
-    assert totals.attendees_right / totals.files >= 0.95
+    assert totals.actions.precision() >= 0.97 and totals.actions.recall() >= 0.97
+    assert totals.decisions.precision() >= 0.95 and totals.decisions.recall() >= 0.94
+    assert owners(totals) >= 0.99 and people(totals) >= 0.98
+    assert totals.attendees_right / totals.files >= 0.98
 
 
 # What each batch of never-tuned files gave the reader the first time it was scored on them.

@@ -11,6 +11,13 @@ never reads as a task.
 
 Labelled forms and lists under an action heading are `explicit`; everything read from prose is
 `inferred`, so a summary can ask a person to confirm those.
+
+Older notes name owners rather than give initials (`Travis will be writing ...`, `Dasha to ...`,
+`John K. will ...`, `Name - do this`, `(Eric) ...` in a TODO list, `jakirkham & CJ-wright to
+...`). A name counts as an owner only where it starts a clause and is followed by what someone
+will do, so "as Travis said" assigns nothing; a lower-case handle needs the roster or the
+attendee list to know it. Each owner is also mapped to the person the roster or the attendee
+list knows by that name (`names.person_for`), so the registry can hold initials.
 """
 
 from __future__ import annotations
@@ -141,11 +148,11 @@ _NOT_PEOPLE_WORDS = """
     every everyone everything example existing expecting explore feature feedback figure finally
     find first fix fixed follow fonts for from further fyi general generally get github give
     goal going good had happy hard has have having he help her here hi hint his hoping how
-    however httperror i idea ideas if implementation improve in include initials intent
+    however httperror i idea ideas if implementation improve in inc include initials intent
     intention intro investigate invite is issue issues it its just keep later let like link
-    links linux linux-only long-term longer-term look looking mac macos main make mamba mambaforge
-    maybe meeting mid mid- migrate migration miniconda miniforge more most motivation move moving
-    my need needed needs new
+    links linux linux-only llc long-term longer-term look looking mac macos main make mamba
+    mambaforge maybe meeting mid mid- migrate migration miniconda miniforge more most motivation
+    move moving my need needed needs new
     next no nobody none not note notes nothing now of ok okay old on one only open opportunity
     optional or organize other others our outcome outreach outreachy overall owner owners path
     pending people perhaps ping pixi place plan planned planning plans please poll possibility
@@ -456,6 +463,8 @@ _NOT_A_TASK = frozenset(
      "it", "staged", "emeritus", "and", "or"}
 )  # fmt: skip
 _NOT_AFTER_WILL = frozenset({"probably", "likely", "maybe", "possibly", "perhaps", "not", "never"})
+# Adverbs that may sit between `will` and its verb: `X will still be there` is no task.
+_BETWEEN_WILL = frozenset({"still", "also", "then", "now", "soon", "just", "first", "eventually"})
 # `Action item: ...`, `Anaconda action item - ...`, `cfep-10 next steps: ...`, `AI: ...`,
 # `todo: ...`; and `TODO ...`, `(TODO) ...`, `TODO for @x: ...` without a separator.
 _LABEL = re.compile(
@@ -542,6 +551,9 @@ def _assignment(
     if not task or not words:
         return None
     if not written:
+        if match["verb"] == "will":
+            while len(words) > 1 and words[0] in _BETWEEN_WILL:
+                words = words[1:]
         first = words[0]
         after = words[1] if len(words) > 1 else ""
         # `Travis will be writing a blog article`; but `Jaime will be at PyCon`
