@@ -230,6 +230,14 @@ MENTIONS = [
     "talked with {} yesterday about it",
     "the idea from {} was to move it",
     "ask {} about the budget?",
+    "as {} said, we will revisit the pinning",
+    "we talked to {} and will follow up",
+    "according to {} the mirror will move",
+    "the plan from {} will need a review",
+    "{}'s proposal to drop py27 was accepted",
+    "who will ask {} to review?",
+    "we waited for {} to reply",
+    "the email {} will send covers it",
 ]
 
 
