@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from zulip_bot import ics, schedule
+from zulip_bot import ics, overrides, schedule
 from zulip_bot.archive import importer
 from zulip_bot.archive.read import read_archive
 from zulip_bot.chat import runner as bot_runner
@@ -122,8 +122,21 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(folder)
 
 
+def _calendars(config: BotConfig) -> overrides.Calendars:
+    """The config with chat's changes from the store on top, as the bot schedules by it. A
+    store that does not exist yet holds none, and is not made here."""
+    if not config.state_path.exists():
+        return overrides.Calendars(config)
+    store = Store(config.state_path)
+    try:
+        return overrides.Calendars.from_rows(config, store.calendar_changes())
+    finally:
+        store.close()
+
+
 def _check_config(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    calendars = _calendars(load_config(args.config))
+    config = calendars.config
     now = args.now or dt.datetime.now(dt.UTC)
     print(f"{config.path}: ok, {len(config.roster.people)} people in the roster")
     for meeting in config.meetings:
@@ -133,8 +146,15 @@ def _check_config(args: argparse.Namespace) -> int:
             f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
             f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}"
         )
-        for start in schedule.occurrences(meeting, now, count=3):
-            print(f"    {_both_zones(start)}  > {meeting.topic_for(start.date())}")
+        calendar = calendars.of(meeting.key)
+        for found in calendar.upcoming(now, 3):
+            changed = overrides.describe(found, str, _local_time)
+            print(
+                f"    {_both_zones(found.start)}  > {meeting.topic_for(found.day)}"
+                + (f"  ({changed})" if changed else "")
+            )
+        for change in calendar.stale:
+            print(f"    ignored: chat's {change.kind} of {change.day} names no meeting any more")
     due = schedule.due_jobs(config.meetings, now, ())
     print(f"Jobs due at {now.isoformat()} unless the runner has done them:{'' if due else ' none'}")
     for job in due:
@@ -146,7 +166,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _ics(args: argparse.Namespace) -> int:
-    config = load_config(bot_runner.config_path(args.config))
+    config = _calendars(load_config(bot_runner.config_path(args.config))).config
     feed = ics.calendar(config, dt.datetime.now(dt.UTC)).to_ical()
     if args.out is None or str(args.out) == "-":
         sys.stdout.buffer.write(feed)
@@ -199,9 +219,13 @@ def _progress(done: int, total: int, path: Path) -> None:
     sys.stderr.flush()
 
 
+def _local_time(moment: dt.datetime) -> str:
+    return f"{moment:%a %Y-%m-%d %H:%M} {moment.tzinfo}"
+
+
 def _both_zones(moment: dt.datetime) -> str:
     utc = moment.astimezone(dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
-    return f"{utc} = {moment.strftime('%a %Y-%m-%d %H:%M')} {moment.tzinfo}"
+    return f"{utc} = {_local_time(moment)}"
 
 
 def _run(args: argparse.Namespace) -> int:

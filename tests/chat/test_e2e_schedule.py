@@ -146,10 +146,14 @@ class Scene:
 
 @contextmanager
 def staged(
-    folder: Path, heartbeat: float, changes: dict[str, str] | None = None
+    folder: Path,
+    now: dt.datetime = START - dt.timedelta(days=2, minutes=10),
+    heartbeat: float = 0.25,
+    changes: dict[str, str] | None = None,
 ) -> Iterator[Scene]:
-    """The example config (each of `changes` replaces a line of it), the sandbox seeded for it
-    with Zulip's heartbeat after `heartbeat` real seconds, and the clock two days before."""
+    """The example config in `folder` (each of `changes` replaces a line of it), a sandbox
+    seeded from it with Zulip's heartbeat after `heartbeat` real seconds, its people's clients,
+    and the shared clock at `now`; the bot is started by the test."""
     for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
         shutil.copy(REPO / "config" / name, folder / name)
     example = folder / "meetbot.example.toml"
@@ -159,7 +163,7 @@ def staged(
         text = text.replace(old, new)
     example.write_text(text, encoding="utf-8")
     clock = FileClock(folder / "clock.json")
-    clock.set(START - dt.timedelta(days=2, minutes=10), speed=1.0)
+    clock.set(now, speed=1.0)
     unlimited = RateLimit(1_000_000, 60)
     sandbox = Sandbox.start(
         clock=clock,
@@ -183,7 +187,7 @@ def staged(
 
 @pytest.fixture
 def scene(tmp_path: Path) -> Iterator[Scene]:
-    with staged(tmp_path, heartbeat=0.25) as staged_scene:
+    with staged(tmp_path) as staged_scene:
         yield staged_scene
 
 

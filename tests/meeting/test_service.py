@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat, unchanged
+from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.effects import Incoming, Sender
 from zulip_bot.notes import NotesDocument
 
@@ -504,8 +505,12 @@ def test_next_meeting_gives_the_time_and_link(chat: Chat) -> None:
     )
 
 
-def test_help_lists_commands_and_explains_one(chat: Chat) -> None:
-    assert chat.text("DG", "help").startswith("Mention me with one of these.")
+def test_help_lists_topics_and_explains_one_topic_or_command(chat: Chat) -> None:
+    assert chat.text("DG", "help") == c.overview()
+    assert (
+        "- **calendar** (when meetings happen): `next meeting`, `schedule`, `skip`" in c.overview()
+    )
+    assert chat.text("DG", "help calendar").splitlines()[3].startswith("- `skip <date> [reason]`")
     assert chat.text("DG", "help vote") == (
         "`vote <n>`: vote for item n (a 👍 on its message works too)"
     )
