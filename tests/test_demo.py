@@ -36,7 +36,7 @@ def test_demo_lives_a_whole_meeting_cycle_on_the_network_path(tmp_path: Path) ->
         "(meetbot edits its agenda message: | 3 | Change time of this meeting? | JRG | 3 |)" in out
     )
     assert "Bas Zalmstra reacts 👍 to “Added item **3**" in out
-    assert "[Tue 10:00] meetbot: The agenda changed since my last post" in out
+    assert "[Tue 10:00] meetbot: **The agenda, updated**: this replaces my agenda message" in out
     assert "[Wed 16:45] meetbot: ⏰" in out
     assert "[Wed 17:00] meetbot: Conda Community Meeting has started." in out
     assert "Poll: Which time suits you? Keep 17:00 UTC: 1 (WV); 15:00 UTC: 2 (JRG, DG)" in out

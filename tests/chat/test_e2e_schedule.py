@@ -482,17 +482,24 @@ def _the_start_shows_the_order_of_discussion(scene: Scene, real: Real) -> None:
         assert f"Now on item {number}:" in scene.bot_messages()[-1].content
 
 
-def test_an_agenda_opened_half_an_hour_ahead_never_falls_far_behind(tmp_path: Path) -> None:
-    """Zulip lets the bot edit the agenda message for 60 s here: past that, every change is in
-    the topic within a few minutes, in posts at least two minutes apart, and the start lists
-    the items in the order `next` takes them."""
-    with staged(tmp_path, heartbeat=0.25, changes=SOON) as scene:
+@contextmanager
+def opened_half_an_hour_ahead(folder: Path) -> Iterator[tuple[Scene, Real]]:
+    """The bot running with Zulip's edit limit at 60 s, the agenda thread just opened."""
+    with staged(folder, heartbeat=0.25, changes=SOON) as scene:
         scene.sandbox.set_edit_limit(60)
         scene.start_bot()
         scene.at(-30 * MIN)
         scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
         real = Real(scene)
         real.changed()
+        yield scene, real
+
+
+def test_an_agenda_opened_half_an_hour_ahead_never_falls_far_behind(tmp_path: Path) -> None:
+    """Zulip lets the bot edit the agenda message for 60 s here: past that, every change is in
+    the topic within a few minutes, in posts at least two minutes apart, and the start lists
+    the items in the order `next` takes them."""
+    with opened_half_an_hour_ahead(tmp_path) as (scene, real):
         _until_the_start(scene, real)
         posts = scene.agenda_posts()
         replaces = "**The agenda, updated**: this replaces"
@@ -507,13 +514,7 @@ def test_an_agenda_opened_half_an_hour_ahead_never_falls_far_behind(tmp_path: Pa
 
 
 def test_with_the_limit_raised_while_it_runs_the_bot_edits_again(tmp_path: Path) -> None:
-    with staged(tmp_path, heartbeat=0.25, changes=SOON) as scene:
-        scene.sandbox.set_edit_limit(60)
-        scene.start_bot()
-        scene.at(-30 * MIN)
-        scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
-        real = Real(scene)
-        real.changed()
+    with opened_half_an_hour_ahead(tmp_path) as (scene, real):
         _until_the_start(scene, real, raise_limit_at=15)
         posts = scene.agenda_posts()
         raised = START - 15 * MIN

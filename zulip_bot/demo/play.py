@@ -35,7 +35,7 @@ from zulip_bot.chat.runner import Runner
 from zulip_bot.config import BotConfig, MeetingConfig, load_config
 from zulip_bot.demo import script
 from zulip_bot.demo.clock import FileClock
-from zulip_bot.meeting import transcript
+from zulip_bot.meeting import thread, transcript
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import NotesDocument, NotesError
 from zulip_bot.sandbox import RateLimit, Sandbox
@@ -412,7 +412,7 @@ def _checks(stage: Stage) -> list[tuple[bool, str]]:
     found = {text for text in wanted if any(text in i for i in items)}
     return [
         (any("Add an item" in c for c in here[:1]), "the agenda thread opened two days before"),
-        (any(c.startswith("The agenda changed") for c in here), "the agenda re-posted"),
+        (any(c.startswith(thread.REPLACES) for c in here), "the agenda re-posted"),
         (found == wanted, f"the five items in the notes file ({len(found)} of {len(wanted)})"),
         (any(c.startswith("⏰") for c in here), "the reminder"),
         (any("has started" in c for c in here), "the meeting started on schedule"),
