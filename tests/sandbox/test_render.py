@@ -70,6 +70,11 @@ def test_a_wrong_name_with_an_id_is_not_a_mention() -> None:
 def test_a_mention_needs_a_space_or_punctuation_before_it() -> None:
     assert render("mail@**Meetbot**", lookup).mentioned_user_ids == set()
     assert render("(@**Meetbot**)", lookup).mentioned_user_ids == {44}
+    # Zulip 6 changed the set (zulip/zulip#21786): `{[/` and any whitespace, no longer `,:`
+    for before in "{[/\u00a0\t'\"<":
+        assert render(f"x{before}@**Meetbot**", lookup).mentioned_user_ids == {44}, before
+    for before in ",:.-*":
+        assert render(f"x{before}@**Meetbot**", lookup).mentioned_user_ids == set(), before
 
 
 def test_mentions_inside_code_are_not_mentions() -> None:
