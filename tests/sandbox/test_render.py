@@ -119,3 +119,7 @@ def test_naive_times_are_utc_and_timestamps_are_read() -> None:
 def test_paragraphs_and_line_breaks_as_zulip_renders_them() -> None:
     assert render("a\nb\n\nc", lookup).html == "<p>a<br>\nb</p>\n<p>c</p>"
     assert render("- [ ] write agenda", lookup).html == "<ul>\n<li>[ ] write agenda</li>\n</ul>"
+
+
+def test_stx_and_etx_are_deleted_before_markdown_is_read() -> None:
+    assert render("@\x02**Meetbot**\x03", lookup).mentioned_user_ids == {44}

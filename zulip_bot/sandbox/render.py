@@ -282,5 +282,7 @@ def render(
         "rendering": rendering,
         "quoted": False,
     }
-    rendering.html = _MD.render(content, env).rstrip("\n")
+    # Python-Markdown's NormalizeWhitespace deletes STX and ETX (its placeholder marks) first
+    markdown = content.replace("\x02", "").replace("\x03", "")
+    rendering.html = _MD.render(markdown, env).rstrip("\n")
     return rendering
