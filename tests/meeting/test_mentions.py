@@ -3,12 +3,16 @@ realm where every name is someone's and every group exists (the worst case)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from zulip_bot.meeting import messages
 from zulip_bot.meeting.mentions import silenced
+from zulip_bot.meeting.messages import AgendaLine, DiscussedItem, OpenAction, Summary
 from zulip_bot.sandbox.render import Group, Person, Rendering, render
 
 
@@ -149,3 +153,44 @@ def test_every_spelling_is_silenced() -> None:
     }
     for text, expected in cases.items():
         assert silenced(text) == expected
+
+
+START = dt.datetime(2024, 11, 6, 17, 0, tzinfo=dt.UTC)
+OWNER = OpenAction(1, "AE", "@**Alice Example|7**", "", "2024-11-06")
+
+
+def _notified(texts: list[str]) -> set[int]:
+    """Whom these messages notify, `@**topic**` and wildcards counted as -1."""
+    found: set[int] = set()
+    for text in texts:
+        rendering = everyone_exists(text)
+        found |= rendering.mentioned_user_ids | rendering.mentioned_group_ids
+        found |= {-1} if rendering.stream_wildcard or rendering.topic_wildcard else set()
+    return found
+
+
+@given(TEXTS, TEXTS, TEXTS)
+def test_the_bots_texts_repeat_what_people_typed_silently(
+    typed: str, owner: str, other: str
+) -> None:
+    """Agenda, summary, action lists and owners' reminders notify only the owners the bot
+    mentions itself, in the summary."""
+    action = replace(OWNER, text=typed)
+    agenda = messages.agenda("Meeting", [AgendaLine(1, (owner,), typed, 0, None)])
+    summary = messages.summary(
+        Summary(
+            "Meeting",
+            START,
+            (typed,),
+            1,
+            (DiscussedItem(typed, (owner,), (other,), (typed,)),),
+            (action,),
+            (other,),
+            "`notes.md`",
+            None,
+        )
+    )
+    assert _notified(agenda) == set()
+    assert _notified(messages.action_list("Open", [action])) == set()
+    assert _notified([messages.owner_reminder("Meeting", START, [action])]) == set()
+    assert _notified(summary) == {7}
