@@ -15,7 +15,8 @@ from typing import TextIO
 from zulip_bot import ics, schedule
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
-from zulip_bot.chat.shell import Feeds, Shell, run, sender_for
+from zulip_bot.chat.process import sole_writer
+from zulip_bot.chat.shell import Chat, Shell, run, sender_for
 from zulip_bot.config import BotConfig, ConfigError, MeetingConfig, default_config_path, load_config
 from zulip_bot.demo.clock import FileClock
 from zulip_bot.demo.network_shell import network_shell
@@ -33,7 +34,7 @@ def bundled(name: str) -> Path:
 
 
 def _notes_show(args: argparse.Namespace) -> int:
-    doc = NotesDocument.load(args.file)
+    doc = NotesDocument.load(args.file, follow_link=True)
     sys.stdout.write(as_json(doc) if args.json else as_text(doc))
     return 0
 
@@ -42,7 +43,7 @@ def _notes_check(args: argparse.Namespace) -> int:
     problems = 0
     for path in args.files:
         try:
-            warnings = NotesDocument.load(path).warnings
+            warnings = NotesDocument.load(path, follow_link=True).warnings
         except NotesError as error:
             print(error)
             problems += 1
@@ -74,17 +75,18 @@ def _shell(args: argparse.Namespace) -> int:
     if args.sandbox:
         with network_shell(config, meeting, args.as_email, args.now) as through:
             return _converse(through, config, meeting, sys.stdin, args.echo)
-    shell = Shell(
-        MeetingService(config, Store(config.state_path)),
-        sender_for(config, args.as_email),
-        meeting,
-        pinned=args.now,
-    )
-    return _converse(shell, config, meeting, sys.stdin, args.echo)
+    with sole_writer(config.state_path, 0):  # not beside a bot running on the same store
+        shell = Shell(
+            MeetingService(config, Store(config.state_path)),
+            sender_for(config, args.as_email),
+            meeting,
+            pinned=args.now,
+        )
+        return _converse(shell, config, meeting, sys.stdin, args.echo)
 
 
 def _converse(
-    shell: Feeds, config: BotConfig, meeting: MeetingConfig, lines: TextIO, echo: bool
+    shell: Chat, config: BotConfig, meeting: MeetingConfig, lines: TextIO, echo: bool
 ) -> int:
     interactive = lines.isatty()
     if interactive:
@@ -123,6 +125,7 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"    {job.key}  due {_both_zones(job.due.astimezone(job.meeting.timezone))}")
     if args.zuliprc is not None or config.zuliprc is not None:
         _check_people(args.config, args.zuliprc)
+        return _check_streams(config, args.zuliprc)
     return 0
 
 
@@ -151,7 +154,14 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(bot_runner.config_path(args.config))
     zuliprc = bot_runner.zuliprc_for(config, args.zuliprc)
     if args.clock is None:
-        return bot_runner.serve(config, zuliprc, health=args.health, linger=args.linger)
+        return bot_runner.serve(
+            config,
+            zuliprc,
+            health=args.health,
+            linger=args.linger,
+            store_wait=args.store_wait,
+            new_store=args.new_store,
+        )
     clock = FileClock(args.clock)
     try:
         clock.utc()
@@ -164,6 +174,8 @@ def _run(args: argparse.Namespace) -> int:
         linger=args.linger,
         now=clock.utc,
         tick_every=args.tick_every,
+        store_wait=args.store_wait,
+        new_store=args.new_store,
     )
 
 
@@ -172,6 +184,14 @@ def _check_people(config_path: Path, zuliprc: Path | None) -> None:
     print(f"people on {zuliprc}:")
     for found in bot_runner.resolve_people(config, bot_runner.zuliprc_for(config, zuliprc)):
         print(f"- {found.describe()}")
+
+
+def _check_streams(config: BotConfig, zuliprc: Path | None) -> int:
+    print("streams:")
+    found = bot_runner.check_streams(config, bot_runner.zuliprc_for(config, zuliprc))
+    for line, _ok in found:
+        print(f"- {line}")
+    return 0 if all(ok for _line, ok in found) else 1
 
 
 def _moment(text: str) -> dt.datetime:
@@ -269,6 +289,20 @@ def parser() -> argparse.ArgumentParser:
     run_bot.add_argument("--health", type=Path, help="keep this file saying when it last worked")
     run_bot.add_argument(
         "--linger", type=float, default=2.0, help="under load, post at most once per this many s"
+    )
+    run_bot.add_argument(
+        "--new-store",
+        action="store_true",
+        help="start on an empty store although the bot has posted before (it refuses to, "
+        "without this: the old store is worth putting back)",
+    )
+    run_bot.add_argument(
+        "--store-wait",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="if another meetbot holds the store, wait S seconds for it to exit, then give up "
+        "(default 30: a restart may overlap the old process's last seconds)",
     )
     run_bot.add_argument(
         "--clock",

@@ -13,6 +13,7 @@ add item Zulip CEP
 /as wolfv@example.org
 /like 1
 vote 1
+@**meetbot** unvote 1
 /at 2024-11-06T17:01Z
 next
 note WV: we should try it
@@ -32,6 +33,8 @@ def test_a_shell_script_goes_through_the_sandbox_and_the_runner() -> None:
     assert "meetbot: Added item **1** to New Agenda Items: DG: Zulip CEP" in out
     assert "Wolf Vollprecht reacts 👍 to “Added item **1**" in out
     assert "meetbot: You already voted for item 1." in out  # the 👍 was the vote
+    # a line may mention the bot, as in the plain shell: it is not mentioned twice
+    assert "meetbot reacts ✅ to “@**meetbot** unvote 1”" in out
     assert "Conda Community Meeting has started." in out  # on schedule, at 17:00
     assert "meetbot: Now on item 1: DG: Zulip CEP" in out
     assert "meetbot reacts ✅ to “@**meetbot** note WV: we should try it”" in out

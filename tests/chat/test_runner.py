@@ -501,6 +501,36 @@ def test_check_config_lists_whom_it_matched_and_how(
     assert "Cheng H. Lee <chenghlee@example.org>: not found (no visible email" in out
 
 
+def test_check_config_says_which_streams_will_not_work(
+    meeting: Meeting, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zulip_bot import cli
+
+    meeting.sandbox.add_stream("lonely", subscribers=[meeting.users["JRG"]])  # not the bot
+    text = meeting.config.path.read_text(encoding="utf-8")
+    meeting.config.path.write_text(
+        text.replace('stream = "community"', 'stream = "lonely"').replace(
+            'stream = "packaging"', 'stream = "nowhere"'
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        cli.main(["check-config", str(meeting.config.path), "--zuliprc", str(meeting.zuliprc)]) == 1
+    )
+    out = capsys.readouterr().out
+    assert "#lonely (community): the bot is not subscribed" in out
+    assert "#nowhere (packaging): no such stream that the bot can see" in out
+    assert "ok, the bot is subscribed" not in out
+
+    meeting.config.path.write_text(text, encoding="utf-8")
+    assert (
+        cli.main(["check-config", str(meeting.config.path), "--zuliprc", str(meeting.zuliprc)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "#community (community): ok, the bot is subscribed" in out
+    assert "#packaging (packaging): ok, the bot is subscribed" in out
+
+
 def test_run_stops_at_start_up_naming_the_file(
     meeting: Meeting,
     tmp_path: Path,

@@ -69,3 +69,20 @@ def test_a_refused_command_is_rolled_back_but_the_event_stays_processed(tmp_path
     with store.transaction():
         assert store.seen("message:3")
     assert store.vote_counts("community", "2024-11-06") == {}
+
+
+def test_a_store_deleted_while_open_is_written_back_whole(tmp_path: Path) -> None:
+    path = tmp_path / "meetbot.sqlite3"
+    store = Store(path)
+    store.set_runner_value("cursor", "41")
+    assert not store.rescue()  # nothing to do while the file is there
+    for part in tmp_path.iterdir():
+        part.unlink()
+    assert store.rescue()
+    store.set_runner_value("after", "yes")  # lands in the file at the path, not the lost one
+    store.close()
+    again = Store(path)
+    assert (again.runner_value("cursor"), again.runner_value("after")) == ("41", "yes")
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "meetbot.sqlite3"
+    ]

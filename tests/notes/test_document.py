@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
-from zulip_bot.notes import Attendee, NotesConflict, NotesDocument, NotesError
+from zulip_bot.notes import Attendee, NotesConflict, NotesDocument, NotesError, NotesUnsaved
 
 # --- the 2024-11-06 Conda Community Meeting ---------------------------------------------------
 
@@ -352,22 +353,6 @@ def test_save_will_not_clobber_a_file_it_did_not_load(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == "precious\n"
 
 
-def test_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "notes.md"
-    path.write_text("## A\n", encoding="utf-8")
-    doc = NotesDocument.load(path)
-    doc.add_item("A", "one")
-
-    def broken_sync(handle: int) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "fsync", broken_sync)
-    with pytest.raises(OSError, match="disk full"):
-        doc.save()
-    assert path.read_text(encoding="utf-8") == "## A\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.md"]
-
-
 def test_reorder_keeps_each_positions_marker_and_blank_lines() -> None:
     doc = NotesDocument.parse(
         "# T\n\n## New Agenda Items\n\n1. [ ] a\n    - about a\n2. [ ] b\n\n3. [x] c\n"
@@ -387,3 +372,55 @@ def test_reorder_refuses_what_it_would_lose() -> None:
     with pytest.raises(NotesError, match="each item"):
         doc.reorder_items("New Agenda Items", [a, a])
     assert doc.render() == "## New Agenda Items\n\n- [ ] a\n\nA remark.\n\n- [ ] b\n"
+
+
+def test_a_symlinked_notes_file_is_neither_read_nor_replaced(tmp_path: Path) -> None:
+    """A link the bot did not make could point anywhere: reading it would show that file's
+    content in chat, and saving over it would copy the target into the notes (and publish it)."""
+    secret = tmp_path / "secret.md"
+    secret.write_text("# 2024-11-06 Secret\n\nnot for the meeting\n", encoding="utf-8")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    link = notes / "20241106_agenda_and_minutes.md"
+    link.symlink_to(secret)
+    with pytest.raises(NotesError, match="symbolic link"):
+        NotesDocument.load(link)
+    draft = NotesDocument.parse("# 2024-11-06 Meeting\n\n## Agenda\n\n- [ ] item\n")
+    with pytest.raises(NotesError, match="symbolic link"):
+        draft.save(link)
+    assert link.is_symlink()
+    assert secret.read_text(encoding="utf-8") == "# 2024-11-06 Secret\n\nnot for the meeting\n"
+    dangling = notes / "20241120_agenda_and_minutes.md"
+    dangling.symlink_to(tmp_path / "nowhere.md")
+    with pytest.raises(NotesError, match="symbolic link"):
+        draft.save(dangling)
+    assert not (tmp_path / "nowhere.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (errno.ENOSPC, "disk is full"),
+        (errno.EACCES, "may not write to the notes folder"),
+        (errno.EROFS, "may not write to the notes folder"),
+    ],
+)
+def test_a_refused_write_leaves_the_file_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, words: str
+) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("# 2024-11-06 Meeting\n\n## Agenda\n\n- [ ] item\n", encoding="utf-8")
+    doc = NotesDocument.load(path)
+    doc.add_item("Agenda", "a second item")
+
+    def refused(handle: int) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "fsync", refused)  # where a full disk shows on a real one
+    with pytest.raises(NotesUnsaved, match=words):
+        doc.save()
+    monkeypatch.undo()
+    assert path.read_text(encoding="utf-8") == "# 2024-11-06 Meeting\n\n## Agenda\n\n- [ ] item\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]  # no half-written copy
+    doc.save()  # the fault gone, the same edit goes through
+    assert "a second item" in path.read_text(encoding="utf-8")

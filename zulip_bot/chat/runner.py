@@ -43,7 +43,7 @@ from zulip_bot.chat.client import (
     connect,
 )
 from zulip_bot.chat.outbox import Outbox
-from zulip_bot.chat.process import settle_heap
+from zulip_bot.chat.process import settle_heap, sole_writer
 from zulip_bot.chat.roster import (
     Directory,
     Match,
@@ -605,6 +605,8 @@ class Runner:
     def _tick(self) -> None:
         """The schedule's jobs (agenda thread, reminders, start, end, summary) that are due."""
         self._last_tick = self.clock()
+        if self.store.rescue():
+            log.error("the store %s was deleted while the bot ran: written back", self.store.path)
         now = self.now()
         try:
             with self.store.transaction():
@@ -722,6 +724,58 @@ def resolve_people(config: BotConfig, zuliprc: Path) -> list[Match]:
     return runner.load_people()
 
 
+def check_streams(config: BotConfig, zuliprc: Path) -> list[tuple[str, bool]]:
+    """For `check-config --zuliprc`: each meeting's stream as the bot sees it, and whether
+    that is enough to run the meeting (it exists for the bot, and the bot is in it)."""
+    api, _me = connect(zuliprc)
+    visible = api.call("GET", "streams").get("streams", [])
+    mine = api.call("GET", "users/me/subscriptions").get("subscriptions", [])
+    known = {str(s.get("name", "")).casefold() for s in visible}
+    joined = {str(s.get("name", "")).casefold() for s in mine}
+    said = []
+    for meeting in config.meetings:
+        name, where = meeting.stream.casefold(), f"#{meeting.stream} ({meeting.key})"
+        if name in joined:
+            said.append((f"{where}: ok, the bot is subscribed", True))
+            continue
+        problem = (
+            "the bot is not subscribed, so it sees nothing there: subscribe it (stream "
+            "settings > Subscribers)"
+            if name in known
+            else "no such stream that the bot can see: create it and subscribe the bot, or fix "
+            f"`stream` in [meetings.{meeting.key}]"
+        )
+        said.append((f"{where}: {problem}", False))
+    return said
+
+
+def refuse_to_forget(config: BotConfig, api: ZulipApi, bot_id: int) -> None:
+    """A store that is gone (deleted, or a new path) would make the bot start afresh in
+    silence: agenda threads posted again, every vote zeroed, items renumbered. A bot that has
+    posted in its meetings' streams before has a past, so it does not start on an empty store
+    unless told to (`--new-store`): the old store is worth putting back first."""
+    if config.state_path.exists() and config.state_path.stat().st_size > 0:
+        return
+    for stream in sorted({m.stream for m in config.meetings}):
+        narrow: list[dict[str, Any]] = [
+            {"operator": "sender", "operand": bot_id},
+            {"operator": "stream", "operand": stream},
+        ]
+        try:
+            found = api.messages("newest", num_before=1, narrow=narrow).get("messages", [])
+        except ApiError:  # a stream it cannot read: the subscription check says so later
+            continue
+        if found:
+            when = dt.datetime.fromtimestamp(int(found[-1]["timestamp"]), dt.UTC)
+            raise StartupError(
+                f"the store {config.state_path} is missing or empty, but this bot has posted "
+                f"in #{stream} before (last on {when:%Y-%m-%d %H:%M} UTC): on an empty store it "
+                "would post its agenda threads again and forget every vote and item number. Put "
+                "the old store back (with its -wal file), or start afresh on purpose with "
+                "`meetbot run --new-store`"
+            )
+
+
 def serve(
     config: BotConfig,
     zuliprc: Path,
@@ -730,21 +784,28 @@ def serve(
     linger: float = 2.0,
     now: Callable[[], dt.datetime] = _utc_now,
     tick_every: float = 30.0,
+    store_wait: float = 30.0,
+    new_store: bool = False,
 ) -> int:
-    """`now` and `tick_every` are for `meetbot run --clock` (demos and tests of the schedule)."""
-    api, me = connect(zuliprc)
-    store = Store(config.state_path)
-    runner = Runner(
-        config, api, me, store, linger=linger, health=health, now=now, tick_every=tick_every
-    )
-    settle_heap()
-    log.info(
-        "meetbot runs as %s (user %s) on %s",
-        me.get("full_name"),
-        me.get("user_id"),
-        api.client.base_url,
-    )
-    try:
-        return runner.run()
-    finally:
-        store.close()
+    """`now` and `tick_every` are for `meetbot run --clock` (demos and tests of the schedule).
+    The store is held before Zulip is asked for anything: a second bot must not even register
+    an event queue (Zulip would hand it the first one's events)."""
+    with sole_writer(config.state_path, store_wait):
+        api, me = connect(zuliprc)
+        if not new_store:
+            refuse_to_forget(config, api, int(me["user_id"]))
+        store = Store(config.state_path)
+        runner = Runner(
+            config, api, me, store, linger=linger, health=health, now=now, tick_every=tick_every
+        )
+        settle_heap()
+        log.info(
+            "meetbot runs as %s (user %s) on %s",
+            me.get("full_name"),
+            me.get("user_id"),
+            api.client.base_url,
+        )
+        try:
+            return runner.run()
+        finally:
+            store.close()

@@ -2,7 +2,9 @@
 
 Every line is a message to the bot in the meeting's topic, as if it began with `@**meetbot**`.
 Lines that start with `/` steer the chat instead (switch person, set the clock, react, vote in
-a poll), so that a whole meeting can be scripted in a text file and piped in.
+a poll), so that a whole meeting can be scripted in a text file and piped in. `feed` reads the
+lines for this shell and for the one that goes through the sandbox (`demo.network_shell`):
+what a line means is the same in both, only how it reaches the bot differs.
 """
 
 from __future__ import annotations
@@ -55,6 +57,58 @@ def _strip_mention(line: str, bot_name: str) -> str:
     return line
 
 
+class Chat(Protocol):
+    """How a shell's lines reach the bot: each method returns what to print."""
+
+    sender: Sender
+
+    @property
+    def config(self) -> BotConfig: ...
+
+    def say(self, text: str, addressed: bool) -> list[str]:
+        """Say `text` in the meeting's topic; `addressed`: to the bot (no mention in `text`)."""
+        ...
+
+    def set_clock(self, when: dt.datetime) -> list[str]: ...
+
+    def react(self, item: str, added: bool) -> list[str]:
+        """Add (or take back) a 👍 on the bot's reply that added item number `item`."""
+        ...
+
+    def ballot(self, option: int) -> list[str]:
+        """Vote for option `option` (1, 2, ...) of the latest poll."""
+        ...
+
+
+def feed(chat: Chat, line: str) -> list[str]:
+    """One line in, what to print out."""
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return []
+    if not line.startswith("/"):
+        return chat.say(_strip_mention(line, chat.config.bot_name), addressed=True)
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name == "/as" and rest:
+        email, _, full_name = rest.partition(" ")
+        chat.sender = sender_for(chat.config, email, full_name.strip())
+        return [f"(you are {chat.sender.full_name} <{chat.sender.email}>)"]
+    if name == "/at" and rest:
+        when = moment(rest)
+        if when is None:
+            return [f"(`{rest}` is not a time like 2024-11-06T17:05Z)"]
+        return chat.set_clock(when)
+    if name == "/say" and rest:
+        return chat.say(rest, addressed=False)
+    if name in ("/like", "/unlike") and rest.isdigit():
+        return chat.react(rest, name == "/like")
+    if name == "/ballot" and rest.isdigit() and int(rest) >= 1:
+        return chat.ballot(int(rest))
+    if name == "/help":
+        return DIRECTIVES.splitlines()
+    return [f"(I don't know `{shlex.quote(line)}`; /help lists what works)"]
+
+
 @dataclass
 class Shell:
     service: MeetingService
@@ -67,6 +121,10 @@ class Shell:
         default_factory=lambda: itertools.count(dt.datetime.now(dt.UTC).microsecond * 1000)
     )
 
+    @property
+    def config(self) -> BotConfig:
+        return self.service.config
+
     def now(self) -> dt.datetime:
         return self.pinned or self.clock()
 
@@ -74,20 +132,11 @@ class Shell:
         start = self.service.occurrence(self.meeting, self.now())
         return self.meeting.topic_for(start.date()) if start else "meetbot"
 
-    def feed(self, line: str) -> list[str]:
-        """One line in, what to print out."""
-        line = line.strip()
-        if not line or line.startswith("#"):
-            return []
-        if line.startswith("/"):
-            return self._directive(line)
-        return self._send(_strip_mention(line, self.service.config.bot_name), addressed=True)
-
     def _event(self, kind: str) -> tuple[str, int]:
         number = next(self._ids)
         return f"shell-{kind}-{self.now().timestamp():.0f}-{number}", number
 
-    def _send(self, text: str, addressed: bool) -> list[str]:
+    def say(self, text: str, addressed: bool) -> list[str]:
         event, number = self._event("message")
         message = Incoming(
             event, number, self.sender, text, self.meeting.stream, self.topic(), addressed=addressed
@@ -116,54 +165,31 @@ class Shell:
         ]
         return found[-1] if found else None
 
-    def _directive(self, line: str) -> list[str]:
-        name, _, rest = line.partition(" ")
-        rest = rest.strip()
-        if name == "/as" and rest:
-            email, _, full_name = rest.partition(" ")
-            self.sender = sender_for(self.service.config, email, full_name.strip())
-            return [f"(you are {self.sender.full_name} <{self.sender.email}>)"]
-        if name == "/at" and rest:
-            when = moment(rest)
-            if when is None:
-                return [f"(`{rest}` is not a time like 2024-11-06T17:05Z)"]
-            self.pinned = when
-            return [f"(the clock says {self.pinned.isoformat()})"]
-        if name == "/say" and rest:
-            return self._send(rest, addressed=False)
-        if name in ("/like", "/unlike") and rest.isdigit():
-            message_id = self._posted("item", rest)
-            if message_id is None:
-                return [f"(I posted no reply for item {rest} in this session)"]
-            event, _ = self._event("reaction")
-            self.service.handle_reaction(
-                event, self.sender, message_id, "+1", name == "/like", self.now()
-            )
-            return []
-        if name == "/ballot" and rest.isdigit() and int(rest) >= 1:
-            poll = self._posted("poll")
-            if poll is None:
-                return ["(no poll was posted in this session)"]
-            event, _ = self._event("ballot")
-            vote = {"type": "vote", "key": f"canned,{int(rest) - 1}", "vote": 1}
-            self.service.handle_submessage(event, self.sender, poll, json.dumps(vote))
-            return []
-        if name == "/help":
-            return DIRECTIVES.splitlines()
-        return [f"(I don't know `{shlex.quote(line)}`; /help lists what works)"]
+    def set_clock(self, when: dt.datetime) -> list[str]:
+        self.pinned = when
+        return [f"(the clock says {self.pinned.isoformat()})"]
+
+    def react(self, item: str, added: bool) -> list[str]:
+        message_id = self._posted("item", item)
+        if message_id is None:
+            return [f"(I posted no reply for item {item} in this session)"]
+        event, _ = self._event("reaction")
+        self.service.handle_reaction(event, self.sender, message_id, "+1", added, self.now())
+        return []
+
+    def ballot(self, option: int) -> list[str]:
+        poll = self._posted("poll")
+        if poll is None:
+            return ["(no poll was posted in this session)"]
+        event, _ = self._event("ballot")
+        vote = {"type": "vote", "key": f"canned,{option - 1}", "vote": 1}
+        self.service.handle_submessage(event, self.sender, poll, json.dumps(vote))
+        return []
 
 
-class Feeds(Protocol):
-    """What `run` drives: this shell, or the one that goes through the sandbox."""
-
-    sender: Sender
-
-    def feed(self, line: str) -> list[str]: ...
-
-
-def run(shell: Feeds, lines: Iterable[str], echo: bool) -> Iterator[str]:
+def run(shell: Chat, lines: Iterable[str], echo: bool) -> Iterator[str]:
     """Output for each input line; with `echo`, the line itself first (for piped scripts)."""
     for line in lines:
         if echo and line.strip() and not line.startswith("#"):
             yield f"{shell.sender.full_name}> {line.rstrip()}"
-        yield from shell.feed(line)
+        yield from feed(shell, line)

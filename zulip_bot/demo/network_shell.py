@@ -23,7 +23,7 @@ from typing import Any
 import zulip
 
 from zulip_bot import schedule
-from zulip_bot.chat.shell import DIRECTIVES, moment, sender_for
+from zulip_bot.chat.shell import sender_for
 from zulip_bot.config import BotConfig, MeetingConfig
 from zulip_bot.demo.clock import FileClock
 from zulip_bot.demo.play import PATIENCE, Bot, Viewer, idle, live_sandbox
@@ -44,7 +44,8 @@ def scratch_config(config: BotConfig, folder: Path) -> BotConfig:
 
 @dataclasses.dataclass
 class NetworkShell:
-    """Feeds lines as the plain `Shell` does; prints what a viewer of the topic then sees."""
+    """A `chat.shell.Chat` over the sandbox: what it prints is what a viewer of the topic sees
+    once the bot has answered."""
 
     config: BotConfig
     meeting: MeetingConfig
@@ -61,18 +62,6 @@ class NetworkShell:
         start = schedule.current_occurrence(self.meeting, self.clock.utc())
         return self.meeting.topic_for(start.date()) if start else "meetbot"
 
-    def feed(self, line: str) -> list[str]:
-        line = line.strip()
-        if not line or line.startswith("#"):
-            return []
-        if line.startswith("/"):
-            said = self._directive(line)
-            if said is not None:
-                return said
-        else:
-            self._say(f"@**{self.config.bot_name}** {line}")
-        return self._settle()
-
     def _client(self) -> zulip.Client:
         email = self.sender.email
         if email not in self.clients:
@@ -83,47 +72,32 @@ class NetworkShell:
             self.clients[email] = self.sandbox.client(email)
         return self.clients[email]
 
-    def _say(self, content: str) -> None:
+    def say(self, text: str, addressed: bool) -> list[str]:
+        content = f"@**{self.config.bot_name}** {text}" if addressed else text
         where = {"type": "stream", "to": self.meeting.stream, "topic": self.topic()}
         _ok(self._client().send_message({**where, "content": content}))
+        return self._settle()
 
-    def _directive(self, line: str) -> list[str] | None:
-        """What a /command prints at once, or None when the bot's answer is to be awaited."""
-        name, _, rest = line.partition(" ")
-        rest = rest.strip()
-        if name == "/as" and rest:
-            email, _, full_name = rest.partition(" ")
-            self.sender = sender_for(self.config, email, full_name.strip())
-            return [f"(you are {self.sender.full_name} <{self.sender.email}>)"]
-        if name == "/at" and rest:
-            when = moment(rest)
-            if when is None:
-                return [f"(`{rest}` is not a time like 2024-11-06T17:05Z)"]
-            self.clock.set(when, speed=1.0)
-            return [f"(the clock says {self.clock.utc().isoformat()})", *self._settle()]
-        if name == "/say" and rest:
-            self._say(rest)
-            return None
-        if name in ("/like", "/unlike") and rest.isdigit():
-            message = self._bot_message(f"Added item **{rest}**")
-            if message is None:
-                return [f"(the bot posted no reply for item {rest} in this topic)"]
-            change = (
-                self._client().add_reaction if name == "/like" else self._client().remove_reaction
-            )
-            _ok(change({"message_id": message, "emoji_name": "+1"}))
-            return None
-        if name == "/ballot" and rest.isdigit() and int(rest) >= 1:
-            poll = self._bot_message("/poll")
-            if poll is None:
-                return ["(the bot posted no poll in this topic)"]
-            vote = {"type": "vote", "key": f"canned,{int(rest) - 1}", "vote": 1}
-            request = {"message_id": poll, "msg_type": "widget", "content": json.dumps(vote)}
-            _ok(self._client().call_endpoint("submessage", method="POST", request=request))
-            return None
-        if name == "/help":
-            return DIRECTIVES.splitlines()
-        return [f"(I don't know `{line}`; /help lists what works)"]
+    def set_clock(self, when: dt.datetime) -> list[str]:
+        self.clock.set(when, speed=1.0)
+        return [f"(the clock says {self.clock.utc().isoformat()})", *self._settle()]
+
+    def react(self, item: str, added: bool) -> list[str]:
+        message = self._bot_message(f"Added item **{item}**")
+        if message is None:
+            return [f"(the bot posted no reply for item {item} in this topic)"]
+        change = self._client().add_reaction if added else self._client().remove_reaction
+        _ok(change({"message_id": message, "emoji_name": "+1"}))
+        return self._settle()
+
+    def ballot(self, option: int) -> list[str]:
+        poll = self._bot_message("/poll")
+        if poll is None:
+            return ["(the bot posted no poll in this topic)"]
+        vote = {"type": "vote", "key": f"canned,{option - 1}", "vote": 1}
+        request = {"message_id": poll, "msg_type": "widget", "content": json.dumps(vote)}
+        _ok(self._client().call_endpoint("submessage", method="POST", request=request))
+        return self._settle()
 
     def _bot_message(self, starts: str) -> int | None:
         """The newest of the bot's messages in the topic that starts with `starts`."""

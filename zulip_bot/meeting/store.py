@@ -159,11 +159,35 @@ BUSY_WAIT = 30.0  # seconds to wait for another process's write lock before givi
 
 class Store:
     def __init__(self, path: str | Path, busy_wait: float = BUSY_WAIT) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=busy_wait)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.path = None if str(path) == ":memory:" else Path(path)
+        self._busy_wait = busy_wait
+        self.db = self._connect(str(path))
         self._migrate()
+
+    def _connect(self, path: str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, timeout=self._busy_wait)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def rescue(self) -> bool:
+        """A store file deleted while the bot runs is still open here, whole: written back to
+        its path (a copy under another name, then renamed in) and reopened there, so that a
+        restart finds every vote and item number rather than an empty store. True if it was."""
+        if self.path is None or self.path.exists():
+            return False
+        copy = self.path.with_name(f".{self.path.name}.rescued")
+        copy.unlink(missing_ok=True)
+        target = sqlite3.connect(str(copy))
+        try:
+            self.db.backup(target)
+        finally:
+            target.close()
+        copy.replace(self.path)
+        self.db.close()
+        self.db = self._connect(str(self.path))
+        return True
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

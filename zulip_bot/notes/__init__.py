@@ -9,6 +9,7 @@ from zulip_bot.notes.model import (
     Decision,
     NotesConflict,
     NotesError,
+    NotesUnsaved,
     NotesWarning,
     Section,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "NotesConflict",
     "NotesDocument",
     "NotesError",
+    "NotesUnsaved",
     "NotesWarning",
     "Section",
     "inline_text",

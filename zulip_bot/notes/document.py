@@ -10,6 +10,7 @@ loading the file the bot itself saved a moment ago costs no parse at all.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 from collections import OrderedDict
@@ -24,12 +25,29 @@ from zulip_bot.notes.model import (
     Decision,
     NotesConflict,
     NotesError,
+    NotesUnsaved,
     NotesWarning,
     OwnerStyle,
     Parsed,
     Section,
 )
 from zulip_bot.notes.parse import BLOCKING, is_attendee_title, parse_date, parse_lines, split_lines
+
+
+def _unsaved(error: OSError) -> str:
+    """In words a meeting's members understand: they are who reads it first."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "could not be saved because the server's disk is full"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "could not be saved because the bot may not write to the notes folder"
+    return f"could not be saved ({error.strerror or error})"
+
+
+def _linked(file: Path) -> str:
+    return (
+        f"{file}: is a symbolic link, which meetbot never follows or replaces (it would read or "
+        "write another file than the notes); put the notes file itself at that path"
+    )
 
 
 def _digest(data: bytes) -> str:
@@ -76,12 +94,20 @@ class NotesDocument:
         return cls(text)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> NotesDocument:
+    def load(cls, path: str | os.PathLike[str], *, follow_link: bool = False) -> NotesDocument:
+        """A notes path that is a symbolic link is refused unless `follow_link`: the bot
+        never made one, so someone else did, and following it would show another file's
+        content in chat. A person at the command line (`meetbot notes show`) may follow it."""
         file = Path(path)
+        flags = os.O_RDONLY if follow_link else os.O_RDONLY | os.O_NOFOLLOW
         try:
-            data = file.read_bytes()
+            handle = os.open(file, flags)
         except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise NotesError(_linked(file)) from None
             raise NotesError(f"{file}: cannot read: {error.strerror}") from None
+        with os.fdopen(handle, "rb") as opened:
+            data = opened.read()
         return cls(decode(data, str(file)), file, _digest(data))
 
     def render(self) -> str:
@@ -97,6 +123,10 @@ class NotesDocument:
         expected = self._digest if target == self.path else None
         try:
             replace.replace(target, data, expected)
+        except replace.Linked:
+            raise NotesError(_linked(target)) from None
+        except OSError as error:  # the file is as it was: `replace` writes a copy, then swaps
+            raise NotesUnsaved(f"{target}: {_unsaved(error)}") from None
         except replace.Changed:
             why = "changed on disk since it was loaded" if expected else "exists and was not loaded"
             raise NotesConflict(f"{target}: the file {why}; reload and redo the edit") from None

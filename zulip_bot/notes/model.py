@@ -19,6 +19,11 @@ class NotesConflict(NotesError):
     """The file changed on disk after it was loaded: saving would lose someone's edit."""
 
 
+class NotesUnsaved(NotesError):
+    """The system refused the write (disk full, no permission): the file is as it was, and the
+    same edit will work once the fault is gone, so whoever asked for it must be told."""
+
+
 @dataclass(frozen=True)
 class NotesWarning:
     line: int

@@ -30,6 +30,12 @@ class Changed(Exception):
     """The file changed after it was read; it is as the other writer left it."""
 
 
+class Linked(Exception):
+    """The path is a symbolic link. The bot never made one, so someone else did: following it
+    would write the bot's notes (and, with publishing on, commit them) wherever it points, and
+    replacing it would copy the target's content into the notes."""
+
+
 def _renameat2() -> Callable[..., int] | None:
     try:
         function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).renameat2
@@ -100,6 +106,8 @@ def replace(target: Path, data: bytes, expected: str | None) -> None:
     """Write `data` to `target` if the file still has the digest `expected` (None: if there is
     no file yet); else raise `Changed` and leave the other writer's version in place."""
     with locked(target.parent):
+        if target.is_symlink():
+            raise Linked(str(target))
         try:
             current = target.read_bytes()
         except FileNotFoundError:
