@@ -10,6 +10,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.meeting.conftest import Chat
 from zulip_bot.meeting import messages
 from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.messages import AgendaLine, DiscussedItem, OpenAction, Summary
@@ -194,3 +195,45 @@ def test_the_bots_texts_repeat_what_people_typed_silently(
     assert _notified(messages.action_list("Open", [action])) == set()
     assert _notified([messages.owner_reminder("Meeting", START, [action])]) == set()
     assert _notified(summary) == {7}
+
+
+LOUD = "@**all** @**everyone** @**stream** @**channel** @**topic** @*team* @**Wolf Vollprecht**"
+
+
+def test_no_reply_repeats_a_mention_that_notifies(chat: Chat) -> None:
+    """Every command that echoes what was typed, with every kind of mention in it: the replies
+    notify nobody (the summary's owner mentions are the bot's own, checked on the network)."""
+    script = [
+        ("DG", f"add item {LOUD} one"),
+        ("DG", f"add announcement {LOUD} two"),
+        ("DG", f"add intro {LOUD} three"),
+        ("DG", f"edit 1 {LOUD} one, edited"),
+        ("JK", f"add item JK/Zed: {LOUD} four"),
+        ("JK", "vote 4"),
+        ("JK", "vote 1"),
+        ("JK", "withdraw 4"),
+        ("JRG", f"add item Zed: {LOUD} five"),
+        ("JRG", "withdraw 5"),
+        ("DG", "agenda"),
+        ("SD", "here"),
+        ("JRG", "start"),
+        ("JRG", "next"),
+        ("JRG", "item 1"),
+        ("DG", f"note {LOUD} noted"),
+        ("DG", f"decided {LOUD} decided"),
+        ("JRG", f"action DG {LOUD} act"),
+        ("JRG", f"action Zed {LOUD} act"),
+        ("DG", "undo"),
+        ("JRG", f'poll "{LOUD} when?" "{LOUD} now" "later"'),
+        ("JRG", "close poll"),
+        ("DG", "actions"),
+        ("DG", "actions mine"),
+        ("DG", "done A1"),
+    ]
+    loud = {}
+    for who, text in script:
+        reply = chat.text(who, text)
+        assert reply, text
+        if not notifies_nobody(everyone_exists(reply)):
+            loud[text] = reply
+    assert loud == {}

@@ -117,13 +117,8 @@ def _open(ctx: Context, msg: Incoming, entry: Live) -> list[Send]:
     ctx.doc.set_checked(entry.item, True)
     save(ctx)
     ctx.store.set_status(*ctx.key, "running", entry.row.number)
-    owners = "/".join(entry.item.owners)
-    return [
-        reply(
-            msg,
-            f"Now on item {entry.row.number}: {owners + ': ' if owners else ''}{entry.item.text}",
-        )
-    ]
+    shown = messages.quoted_item(entry.item.owners, entry.item.text)
+    return [reply(msg, f"Now on item {entry.row.number}: {shown}")]
 
 
 # --- writing under an item --------------------------------------------------------------------

@@ -62,6 +62,12 @@ class Summary:
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
+def quoted_item(owners: Sequence[str], text: str) -> str:
+    """An item as a reply repeats it, `BZ/WV: text`: its words are someone else's, so any
+    mention in them is silenced."""
+    return silenced(f"{'/'.join(owners)}: {text}" if owners else text)
+
+
 def noun(count: int, singular: str, plural: str | None = None) -> str:
     """The word for `count` things: `vote`, `votes`; `person`, `people`."""
     return singular if count == 1 else plural or singular + "s"
