@@ -10,15 +10,7 @@ import pytest
 import zulip
 
 from tests.sandbox.conftest import World
-
-
-def _send(client: zulip.Client, content: str, topic: str = "standup") -> int:
-    result = client.send_message(
-        {"type": "stream", "to": "community", "topic": topic, "content": content}
-    )
-    assert result["result"] == "success", result
-    message_id: int = result["id"]
-    return message_id
+from tests.sandbox.test_conformance import _send
 
 
 def _flags(client: zulip.Client, message_id: int) -> list[str]:

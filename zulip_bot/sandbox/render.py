@@ -72,6 +72,8 @@ Lookup = Callable[[int | None, str], Person | None]
 StreamLookup = Callable[[str], tuple[int, str] | None]
 #: Finds a user group by its exact name; None when there is no such group.
 GroupLookup = Callable[[str], Group | None]
+#: Whom a mention names: a person, a group, or a wildcard by its name.
+Target = Person | Group | str
 
 
 def hash_encode(text: str) -> str:
@@ -88,11 +90,10 @@ def topic_narrow(stream_id: int, stream: str, topic: str) -> str:
 
 
 def _mention_target(text: str, lookup: Lookup) -> Person | str | None:
-    """A person, a wildcard name, or None when Zulip would leave the text as it is."""
-    name, bar, given_id = text.partition("|")
-    if bar:
-        if not given_id.isdigit():
-            return None
+    """A person, a wildcard name, or None when Zulip would leave the text as it is. The id is
+    after the last `|` and all decimal digits (Zulip's `(.+)?\\|(\\d+)$`)."""
+    name, bar, given_id = text.rpartition("|")
+    if bar and given_id.isdecimal():
         person = lookup(int(given_id), "")
         if person is None or (name and name != person.full_name):
             return None
@@ -109,44 +110,45 @@ def _may_start_mention(state: StateInline) -> bool:
     return pos == 0 or state.src[pos - 1].isspace() or state.src[pos - 1] in _BEFORE_MENTION
 
 
-def _mention_rule(state: StateInline, silent: bool) -> bool:
+def _mention_at(state: StateInline) -> tuple[re.Match[str], Target] | None:
+    """The mention starting here and whom it names: `@**...**` (a person or a wildcard) is
+    tried before `@*...*` (a group), as Zulip's inline patterns are ordered."""
+    if not _may_start_mention(state):
+        return None
+    env = state.env
     found = _MENTION.match(state.src, state.pos, state.posMax)
-    if found is None or not _may_start_mention(state):
+    if found is not None:
+        target: Target | None = _mention_target(found["text"], env["lookup"])
+    else:
+        found = _GROUP_MENTION.match(state.src, state.pos, state.posMax)
+        target = env["groups"](found["text"]) if found else None
+    return (found, target) if found and target else None
+
+
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    mention = _mention_at(state)
+    if mention is None:
         return False
-    target = _mention_target(found["text"], state.env["lookup"])
-    if target is None:
-        return False
+    found, target = mention
     if not silent:
         quiet = bool(found["silent"]) or state.env["quoted"]
         token = state.push("zulip_mention", "span", 0)
         token.meta = {"target": target, "silent": quiet}
-        rendering: Rendering = state.env["rendering"]
         if not quiet:
-            if isinstance(target, Person):
-                rendering.mentioned_user_ids.add(target.user_id)
-            elif target == TOPIC_WILDCARD:
-                rendering.topic_wildcard = True
-            else:
-                rendering.stream_wildcard = True
+            _count(state.env["rendering"], target)
     state.pos = found.end()
     return True
 
 
-def _group_mention_rule(state: StateInline, silent: bool) -> bool:
-    found = _GROUP_MENTION.match(state.src, state.pos, state.posMax)
-    if found is None or not _may_start_mention(state):
-        return False
-    group: Group | None = state.env["groups"](found["text"])
-    if group is None:
-        return False
-    if not silent:
-        quiet = bool(found["silent"]) or state.env["quoted"]
-        token = state.push("zulip_group_mention", "span", 0)
-        token.meta = {"group": group, "silent": quiet}
-        if not quiet:
-            state.env["rendering"].mentioned_group_ids.add(group.group_id)
-    state.pos = found.end()
-    return True
+def _count(rendering: Rendering, target: Target) -> None:
+    if isinstance(target, Person):
+        rendering.mentioned_user_ids.add(target.user_id)
+    elif isinstance(target, Group):
+        rendering.mentioned_group_ids.add(target.group_id)
+    elif target == TOPIC_WILDCARD:
+        rendering.topic_wildcard = True
+    else:
+        rendering.stream_wildcard = True
 
 
 def _inline_marking_quotes(state: StateCore) -> None:
@@ -200,23 +202,17 @@ def global_time(text: str) -> dt.datetime | None:
 def _render_mention(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    target = tokens[idx].meta["target"]
+    target: Target = tokens[idx].meta["target"]
     silent = tokens[idx].meta["silent"]
     if isinstance(target, Person):
-        return _mention_span(
-            "user-mention", f'data-user-id="{target.user_id}"', target.full_name, silent
-        )
+        data = f'data-user-id="{target.user_id}"'
+        return _mention_span("user-mention", data, target.full_name, silent)
+    if isinstance(target, Group):
+        data = f'data-user-group-id="{target.group_id}"'
+        return _mention_span("user-group-mention", data, target.name, silent)
     if target == TOPIC_WILDCARD:
         return _mention_span("topic-mention", "", target, silent)
     return _mention_span("user-mention", 'data-user-id="*"', target, silent)
-
-
-def _render_group_mention(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
-) -> str:
-    group: Group = tokens[idx].meta["group"]
-    data = f'data-user-group-id="{group.group_id}"'
-    return _mention_span("user-group-mention", data, group.name, tokens[idx].meta["silent"])
 
 
 def _mention_span(classes: str, data: str, name: str, silent: bool) -> str:
@@ -255,11 +251,9 @@ def _parser() -> MarkdownIt:
     md.enable("table")
     md.core.ruler.at("inline", _inline_marking_quotes)
     md.inline.ruler.before("emphasis", "zulip_mention", _mention_rule)
-    md.inline.ruler.before("emphasis", "zulip_group_mention", _group_mention_rule)
     md.inline.ruler.before("emphasis", "zulip_stream_link", _stream_link_rule)
     md.inline.ruler.before("autolink", "zulip_time", _time_rule)
     md.add_render_rule("zulip_mention", _render_mention)
-    md.add_render_rule("zulip_group_mention", _render_group_mention)
     md.add_render_rule("zulip_time", _render_time)
     md.add_render_rule("zulip_stream_link", _render_stream_link)
     return md
