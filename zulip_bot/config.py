@@ -16,6 +16,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -40,7 +41,11 @@ MAX_NAME_LENGTH: Final = 60
 #: on every date.
 _LONGEST_DAY: Final = dt.date(2024, 9, 25)
 
-_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "zuliprc", "meetings")
+_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "zuliprc", "meetings", "adhoc")
+_ADHOC_KEYS: Final = ("allowed", "notes_dir", "template", "limit")
+ADHOC_TEMPLATE: Final = Path(str(resources.files("zulip_bot") / "data" / "adhoc-notes-template.md"))
+#: Who may start an ad hoc meeting when `[adhoc] allowed` is a word rather than a list.
+ANYONE: Final = "anyone"
 _MEETING_KEYS: Final = (
     "title", "stream", "topic", "notes_path", "template", "organizers", "schedule", "start",
     "first", "timezone", "duration_minutes", "video_link", "order_by_votes", "auto_attendance",
@@ -64,6 +69,12 @@ _DURATION_UNITS: Final = {
     "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
 }  # fmt: skip
 _DURATION_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*,?", re.I)
+
+
+def _twelve_hour(moment: dt.time) -> str:
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -177,6 +188,17 @@ class Move:
 
 
 @dataclass(frozen=True)
+class Extra:
+    """A one-off occurrence besides the rule's, added from chat (`zulip_bot/overrides.py`)."""
+
+    #: Aware, in the meeting's zone.
+    at: dt.datetime
+    title: str = ""
+    #: When it was added (UTC): what names it in the iCalendar feed while its time may change.
+    added: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class MeetingConfig:
     key: str
     title: str
@@ -205,6 +227,8 @@ class MeetingConfig:
     #: Local dates of occurrences that do not take place.
     skip: tuple[dt.date, ...] = ()
     moved: tuple[Move, ...] = ()
+    #: Never from the TOML: chat adds them on top of the config (`overrides.effective`).
+    extra: tuple[Extra, ...] = ()
     #: A `str.format` pattern over NOTES_URL_FIELDS; empty: chat shows the file path.
     notes_url: str = ""
     publish: str = "none"
@@ -231,6 +255,18 @@ class MeetingConfig:
         fields = {"path": path.as_posix(), "name": path.name, "date": date, "meeting": self.key}
         return self.notes_url.format(**fields)
 
+    def template_values(self, day: dt.date) -> dict[str, str]:
+        """What a notes template names of this meeting besides `date`: `title`, `video_link` and
+        `utc_start`, the start on `day` in UTC as a time-zone converter link takes it ("5pm",
+        "3:30pm"). The default template falls back to the conda community meeting's own values
+        where a draft is made without a meeting (`meetbot notes new`)."""
+        local = dt.datetime.combine(day, self.start, tzinfo=self.timezone)
+        return {
+            "title": self.title,
+            "video_link": self.video_link,
+            "utc_start": _twelve_hour(local.astimezone(dt.UTC).time()),
+        }
+
     def recurrence(self) -> rruleset:
         """Every start, as aware datetimes in the meeting's zone, skips and moves applied."""
         return _recurrence(self)
@@ -238,6 +274,19 @@ class MeetingConfig:
     def section(self, kind: str) -> str:
         """Raises KeyError for a kind that is not configured: that is a bug in the caller."""
         return dict(self.sections)[kind]
+
+
+@dataclass(frozen=True)
+class AdhocConfig:
+    """Meetings nobody configured, started with `start meeting <title>` in any topic."""
+
+    #: Where their notes go, one file per meeting.
+    notes_dir: Path
+    template: Path
+    #: Zulip emails (casefolded) of who may start one; None: anyone.
+    allowed: tuple[str, ...] | None = None
+    #: One left open this long is ended and summarized by the schedule.
+    limit: dt.timedelta = dt.timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -250,6 +299,7 @@ class BotConfig:
     #: The bot's zuliprc when the config names one (relative to the config file); `--zuliprc`
     #: wins over it. Not checked here: `meetbot shell` and `demo` need none.
     zuliprc: Path | None = None
+    adhoc: AdhocConfig = field(kw_only=True)
 
     def meeting(self, key: str) -> MeetingConfig | None:
         return next((m for m in self.meetings if m.key == key), None)
@@ -275,6 +325,8 @@ def _recurrence(meeting: MeetingConfig) -> rruleset:
         rules.exdate(dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone))
     for move in meeting.moved:
         rules.rdate(move.to)
+    for extra in meeting.extra:
+        rules.rdate(extra.at)
     return rules
 
 
@@ -709,7 +761,7 @@ def _notes_path_is_dated(table: _Table, meeting: MeetingConfig, rule: rrulebase)
         )
 
 
-def _near(rule: rrulebase, moment: dt.datetime) -> str:
+def near_dates(rule: rrulebase, moment: dt.datetime) -> str:
     """The occurrences either side of a date that is not one, so the fix can be picked."""
     around = [rule.before(moment), rule.after(moment)]
     days = [found.date().isoformat() for found in around if found is not None]
@@ -724,8 +776,9 @@ def _exceptions_are_occurrences(table: _Table, meeting: MeetingConfig, rule: rru
     for name, day in named:
         moment = dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone)
         if rule.after(moment, inc=True) != moment:
+            near = near_dates(rule, moment)
             raise table.error(name, f"{day} is not a day the meeting meets",
-                              f"use the date of an occurrence: {_near(rule, moment)}")  # fmt: skip
+                              f"use the date of an occurrence: {near}")  # fmt: skip
         if day in seen:
             raise table.error(name, f"{day} is also given as {table.at(seen[day])}",
                               "keep only one of them")  # fmt: skip
@@ -798,31 +851,91 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
     return meeting
 
 
-def _slots(meeting: MeetingConfig, since: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+def _slots(
+    meeting: MeetingConfig, since: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
     length = dt.timedelta(minutes=meeting.duration_minutes)
-    starts = meeting.recurrence().between(since, since + OVERLAP_HORIZON, inc=True)
+    starts = meeting.recurrence().between(since, until, inc=True)
     return [(start, start + length) for start in starts]
 
 
-def _no_shared_topic_at_one_time(file: Path, meetings: tuple[MeetingConfig, ...]) -> None:
-    """Two meetings in one thread at one time would mix their items, votes and summaries."""
+@dataclass(frozen=True)
+class Clash:
+    """Two meetings in one thread at one time, which would mix their items, votes and
+    summaries."""
+
+    earlier: MeetingConfig
+    later: MeetingConfig
+    topic: str
+    day: dt.date
+
+
+def topic_clash(
+    meetings: Sequence[MeetingConfig], span: dt.timedelta, since: dt.datetime | None = None
+) -> Clash | None:
+    """The first two meetings of one stream that meet in the same topic at overlapping times,
+    looking `span` ahead from `since` (or from when both have begun), if any: the config
+    checks years ahead, a change from chat around the time it makes."""
     for earlier, later in itertools.combinations(meetings, 2):
         if earlier.stream.casefold() != later.stream.casefold():
             continue
-        since = max(dt.datetime.combine(m.first, dt.time.min, m.timezone) for m in (earlier, later))
+        begun = max(dt.datetime.combine(m.first, dt.time.min, m.timezone) for m in (earlier, later))
+        start_at = begun if since is None else max(since, begun)
         taken: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
-        for start, end in _slots(earlier, since):
+        for start, end in _slots(earlier, start_at, start_at + span):
             taken.setdefault(earlier.topic_for(start.date()), []).append((start, end))
-        for start, end in _slots(later, since):
+        for start, end in _slots(later, start_at, start_at + span):
             topic = later.topic_for(start.date())
             if any(s < end and start < e for s, e in taken.get(topic, ())):
-                raise ConfigError(
-                    file,
-                    f"meetings.{later.key}.topic",
-                    f"meetings.{earlier.key} and meetings.{later.key} both meet in "
-                    f"#{later.stream} > {topic} on {start.date()}",
-                    "give one of them its own topic (or stream), or move one of them",
-                )
+                return Clash(earlier, later, topic, start.date())
+    return None
+
+
+def _no_shared_topic_at_one_time(file: Path, meetings: tuple[MeetingConfig, ...]) -> None:
+    clash = topic_clash(meetings, OVERLAP_HORIZON)
+    if clash is not None:
+        raise ConfigError(
+            file,
+            f"meetings.{clash.later.key}.topic",
+            f"meetings.{clash.earlier.key} and meetings.{clash.later.key} both meet in "
+            f"#{clash.later.stream} > {clash.topic} on {clash.day}",
+            "give one of them its own topic (or stream), or move one of them",
+        )
+
+
+def _adhoc(table: _Table, state_path: Path) -> AdhocConfig:
+    """Defaults: anyone may start one, the bundled template (whose heading is the meeting's
+    title), notes in `adhoc-notes` beside the state file, ended after 4 hours."""
+    table.check_keys(_ADHOC_KEYS)
+    config_dir = table.file.resolve().parent
+    allowed = table.value("allowed", (str, list), f'"{ANYONE}" or a list of Zulip emails',
+                          '["you@example.org"]', ANYONE)  # fmt: skip
+    emails: tuple[str, ...] | None = None
+    if isinstance(allowed, str) and allowed.strip().casefold() != ANYONE:
+        raise table.error("allowed", f"{allowed!r} is neither {ANYONE!r} nor a list",
+                          f'write "{ANYONE}", or list Zulip emails like ["you@example.org"] '
+                          "([] lets nobody)")  # fmt: skip
+    if isinstance(allowed, list):
+        emails = tuple(e.casefold() for e in table.texts("allowed", "you@example.org"))
+        for index, email in enumerate(emails):
+            if "@" not in email:
+                raise table.error(f"allowed[{index}]", f"{email!r} is not an email address",
+                                  "use the person's Zulip email")  # fmt: skip
+    named = table.text("template", "adhoc-notes-template.md", "")
+    template = config_dir / named if named else ADHOC_TEMPLATE
+    if not template.is_file():
+        raise table.error("template", f"{template} does not exist",
+                          "create it or give a path relative to the config file")  # fmt: skip
+    notes_dir = table.text("notes_dir", "notes/adhoc", "")
+    folder = config_dir / notes_dir if notes_dir else state_path.parent / "adhoc-notes"
+    if folder.exists() and not folder.is_dir():
+        raise table.error("notes_dir", f"{folder} is not a folder",
+                          "name a folder (made when the first one starts)")  # fmt: skip
+    limit = _duration(table, "limit", "4 hours", dt.timedelta(hours=4))
+    if not dt.timedelta(minutes=1) <= limit <= dt.timedelta(days=1):
+        raise table.error("limit", f"{format_duration(limit)} is not between a minute and a day",
+                          'write e.g. "4 hours"')  # fmt: skip
+    return AdhocConfig(folder, template, emails, limit)
 
 
 def load_config(path: Path) -> BotConfig:
@@ -847,11 +960,13 @@ def load_config(path: Path) -> BotConfig:
             raise top.error("roster", f"{roster_path} does not exist",
                             "create it or give a path relative to the config file")  # fmt: skip
         roster = load_roster(roster_path)
+    state_path = config_dir / top.text("state_path", "meetbot.sqlite3", "meetbot.sqlite3")
     return BotConfig(
         path=path.resolve(),
-        state_path=config_dir / top.text("state_path", "meetbot.sqlite3", "meetbot.sqlite3"),
+        state_path=state_path,
         meetings=meetings,
         roster=roster,
         bot_name=bot_name,
         zuliprc=config_dir / zuliprc if zuliprc else None,
+        adhoc=_adhoc(top.table("adhoc", "[adhoc]", {}), state_path),
     )

@@ -23,7 +23,7 @@ from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.people import People, is_named
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, ItemRow, Store
-from zulip_bot.notes import AgendaItem, NotesDocument, NotesError, new_draft
+from zulip_bot.notes import AgendaItem, NotesDocument, NotesError
 from zulip_bot.notes.extract import owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS, OwnerStyle, Parsed
 from zulip_bot.notes.parse import normalize_title
@@ -129,6 +129,15 @@ def occurrence(shared: Shared, meeting: MeetingConfig, now: dt.datetime) -> dt.d
     return found
 
 
+def in_topic(meeting: MeetingConfig, topic: str) -> bool:
+    """Whether `topic` is one of the meeting's (its `topic` pattern, for some date)."""
+    try:
+        dt.datetime.strptime(topic.strip(), meeting.topic)
+    except ValueError:
+        return False
+    return True
+
+
 def start_of(meeting: MeetingConfig, day: dt.date) -> dt.datetime:
     return schedule.occurrence_on(meeting, day) or dt.datetime.combine(
         day, meeting.start, meeting.timezone
@@ -158,7 +167,7 @@ def draft_context(
                 "afresh instead, make a new draft with `meetbot notes new` and `withdraw` "
                 "the items you no longer want.)"
             )
-        doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
+        doc = wrapup.blank_draft(meeting, day)
         return Context(shared, meeting, day, start, sender, person, doc, path)
     try:
         doc = NotesDocument.load(path)

@@ -159,7 +159,7 @@ def action_list(title: str, actions: Sequence[OpenAction]) -> list[str]:
 def summary(data: Summary) -> list[str]:
     """The summary, split into messages that each stay under Zulip's limit."""
     lines = [
-        f"## Summary: {data.title}",
+        f"## Summary: {silenced(data.title)}",
         f"Held {time_tag(data.start)}, notes in {data.notes_path}.",
         "",
         f"**Attendees** ({data.head_count}): "
@@ -182,8 +182,9 @@ def summary(data: Summary) -> list[str]:
     if inferred:
         lines += ["", "**Read from the notes, to confirm** (`done A<n>` drops one that is no task)"]
         lines += _owner_blocks(inferred, notify=True)
-    if data.carried:
-        lines += ["", f"**Carried over** to the next meeting ({len(data.carried)}):"]
+    if data.carried:  # with no next meeting (an ad hoc one, a series' last) nothing carries
+        heading = "**Carried over** to the next meeting" if data.next_draft else "**Not reached**"
+        lines += ["", f"{heading} ({len(data.carried)}):"]
         lines += [f"- {silenced(text)}" for text in data.carried]
     if data.next_draft:
         lines += ["", f"Next draft: {data.next_draft}."]

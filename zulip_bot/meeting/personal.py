@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from zulip_bot.config import MeetingConfig, Person
+from zulip_bot.meeting import adhoc, messages
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages
 from zulip_bot.meeting.context import Shared, context, entries, open_action, reply, save
 from zulip_bot.meeting.effects import Incoming, Send
 from zulip_bot.meeting.mentions import silenced
@@ -19,8 +19,9 @@ from zulip_bot.meeting.refusal import Refused
 def usage(
     cmd: c.Help, shared: Shared, msg: Incoming, meeting: MeetingConfig | None, now: dt.datetime
 ) -> list[Send]:
-    """The parser has already turned the topic into a known command's name."""
-    return [reply(msg, (c.help_for(cmd.topic) if cmd.topic else None) or c.usage())]
+    """The parser has already turned the topic into a known command's or topic's name; a bare
+    `help` lists the topics, so that every answer fits on one screen."""
+    return [reply(msg, (c.help_for(cmd.topic) if cmd.topic else None) or c.overview())]
 
 
 def iam(
@@ -99,7 +100,7 @@ def done(
         raise Refused(f"There is no action item A{cmd.action_id}; `actions` lists the open ones.")
     if row.done:
         raise Refused(f"A{cmd.action_id} is already done.")
-    of = shared.config.meeting(row.meeting)
+    of = shared.config.meeting(row.meeting) or adhoc.meeting_by_key(shared, row.meeting)
     allowed = row.owner in ("", person.initials) or (
         of is not None and shared.people.is_organizer(of, sender)
     )

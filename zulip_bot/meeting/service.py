@@ -20,13 +20,24 @@ from dataclasses import replace
 from typing import TypeAlias, TypeVar, assert_never
 
 from zulip_bot.config import BotConfig, MeetingConfig, Person
-from zulip_bot.meeting import agenda, attendance, live, personal, polls, thread, transcript
+from zulip_bot.meeting import (
+    adhoc,
+    agenda,
+    attendance,
+    calendar,
+    live,
+    personal,
+    polls,
+    thread,
+    transcript,
+)
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.context import (
     Context,
     Shared,
     context,
     draft_context,
+    in_topic,
     not_running,
     occurrence,
     reply,
@@ -37,6 +48,7 @@ from zulip_bot.meeting.people import People
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import Busy, Store
 from zulip_bot.notes import NotesConflict, NotesError
+from zulip_bot.overrides import CalendarRow, Calendars
 
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
@@ -55,20 +67,14 @@ C = TypeVar("C", bound=c.Command)
 InMeeting: TypeAlias = Callable[[C, Context, Incoming, dt.datetime], list[Send]]
 # A command about the sender (help, iam, actions, done): it works in direct messages too.
 Personal: TypeAlias = Callable[[C, Shared, Incoming, MeetingConfig | None, dt.datetime], list[Send]]
-
-
-def _in_topic(meeting: MeetingConfig, topic: str) -> bool:
-    """Whether `topic` is one of the meeting's (its `topic` pattern, for some date)."""
-    try:
-        dt.datetime.strptime(topic.strip(), meeting.topic)
-    except ValueError:
-        return False
-    return True
+# A command about when a meeting meets: no notes draft is read for it.
+OnCalendar: TypeAlias = Callable[[C, calendar.Asked], list[Effect]]
 
 
 class MeetingService:
     def __init__(self, config: BotConfig, store: Store) -> None:
-        self.config = config
+        #: The config as loaded; `config` is it with chat's calendar changes on top.
+        self.base = config
         self.store = store
         self.people = People(config, store)
         #: How long Zulip lets the bot edit its messages (None: no limit).
@@ -76,7 +82,24 @@ class MeetingService:
         # Who the schedule acts as: the bot itself, never a person in the roster.
         bot = Sender(f"{config.bot_name}@localhost", config.bot_name, 0, is_bot=True)
         bot_person = Person(config.bot_name, "", email=bot.email)
+        self.calendars = Calendars(config)
+        self._calendar_rows: list[CalendarRow] = []
         self.shared = Shared(config, store, self.people, bot, bot_person)
+        self._calendar_changed()
+
+    @property
+    def config(self) -> BotConfig:
+        return self.shared.config
+
+    def _calendar_changed(self) -> None:
+        """Chat's calendar changes, replayed onto the config when the store has others than
+        those last read (another process, or a command just now): every meeting date, job and
+        draft follows them."""
+        rows = self.store.calendar_changes()
+        if rows != self._calendar_rows:
+            self._calendar_rows = rows
+            self.calendars = Calendars.from_rows(self.base, rows)
+            self.shared = replace(self.shared, config=self.calendars.config)
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -87,6 +110,7 @@ class MeetingService:
         the event is not marked processed, so nothing of it is half done."""
         if message.sender.is_bot:
             return []
+        self._calendar_changed()
         try:
             return self._handle_message(message, now)
         except Busy:
@@ -141,6 +165,8 @@ class MeetingService:
                 return self._in_meeting(cmd, agenda.next_meeting, meeting, msg, now)
             case c.Start():
                 return self._in_meeting(cmd, live.start, meeting, msg, now)
+            case c.StartMeeting():
+                return self._start_adhoc(cmd, msg, now)
             case c.Next():
                 return self._in_meeting(cmd, live.next_item, meeting, msg, now)
             case c.GoTo():
@@ -163,6 +189,16 @@ class MeetingService:
                 return self._in_meeting(cmd, attendance.here, meeting, msg, now)
             case c.Chair():
                 return self._in_meeting(cmd, attendance.chair, meeting, msg, now)
+            case c.Schedule():
+                return self._on_calendar(cmd, calendar.schedule_, meeting, msg, now)
+            case c.Skip():
+                return self._on_calendar(cmd, calendar.skip, meeting, msg, now)
+            case c.Unskip():
+                return self._on_calendar(cmd, calendar.unskip, meeting, msg, now)
+            case c.Move():
+                return self._on_calendar(cmd, calendar.move, meeting, msg, now)
+            case c.Extra():
+                return self._on_calendar(cmd, calendar.extra, meeting, msg, now)
             case _:
                 assert_never(cmd)
 
@@ -177,6 +213,32 @@ class MeetingService:
         """Commands about the sender, not a meeting: no notes file is read for them."""
         with self.store.savepoint():
             effects: list[Effect] = [*handler(cmd, self.shared, msg, meeting, now)]
+        self._observe(meeting, msg, effects, now)
+        return effects
+
+    def _start_adhoc(self, cmd: c.StartMeeting, msg: Incoming, now: dt.datetime) -> list[Effect]:
+        """Like a personal command, but its transcript is the new meeting's first lines."""
+        with self.store.savepoint():
+            effects: list[Effect] = [*adhoc.start(cmd, self.shared, msg, now)]
+        started = adhoc.meeting_in(self.shared, msg.stream or "", msg.topic or "")
+        self._observe(started, msg, effects, now)
+        return effects
+
+    def _on_calendar(
+        self,
+        cmd: C,
+        handler: OnCalendar[C],
+        meeting: MeetingConfig | None,
+        msg: Incoming,
+        now: dt.datetime,
+    ) -> list[Effect]:
+        """Commands about when a meeting meets; what they change applies from this event on."""
+        if meeting is None:
+            raise Refused(self._where(cmd, msg.stream))
+        asked = calendar.Asked(self.calendars, self.shared, meeting, msg, now, self.edit_limit)
+        with self.store.savepoint():
+            effects = handler(cmd, asked)
+        self._calendar_changed()
         self._observe(meeting, msg, effects, now)
         return effects
 
@@ -248,14 +310,16 @@ class MeetingService:
     def _meeting_of(self, message: Incoming) -> tuple[MeetingConfig | None, Incoming]:
         """The meeting a message is about: its stream's; where two meetings share a stream,
         the one whose topic it is in, else the one it names first (`packaging add item ...`),
-        as a direct message must."""
+        as a direct message must. An ad hoc meeting open in the topic comes first."""
         if message.stream is None:
             return self._named_meeting(message, self.config.meetings)
+        if adhoc_meeting := adhoc.meeting_in(self.shared, message.stream, message.topic or ""):
+            return adhoc_meeting, message
         found = self.config.meetings_in_stream(message.stream)
         if len(found) < 2:
             return (found[0] if found else None), message
         for meeting in found:
-            if _in_topic(meeting, message.topic or ""):
+            if in_topic(meeting, message.topic or ""):
                 return meeting, message
         return self._named_meeting(message, found)
 
@@ -285,6 +349,7 @@ class MeetingService:
         """A 👍 on the bot's reply to an `add` is a vote for that item; removing it unvotes."""
         if sender.is_bot or emoji not in THUMBS_UP:
             return []
+        self._calendar_changed()
         with self.store.transaction():
             if self.store.seen(event_id):
                 return []
@@ -381,8 +446,10 @@ class MeetingService:
     # --- the schedule (see `thread`) ----------------------------------------------------------
 
     def tick(self, now: dt.datetime) -> list[Effect]:
-        """What the clock makes due: the schedule's jobs, each once, and agenda re-posts."""
-        return thread.tick(self.shared, now, self.edit_limit)
+        """What the clock makes due: the schedule's jobs, each once, agenda re-posts, and the
+        end of ad hoc meetings left open."""
+        self._calendar_changed()
+        return thread.tick(self.shared, now, self.edit_limit) + adhoc.tick(self.shared, now)
 
     def edit_refused(self, message_id: int) -> None:
         """Zulip would not take an edit of a message (its edit limit came first)."""
