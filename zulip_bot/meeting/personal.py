@@ -82,7 +82,7 @@ def _actions(
             owner = named.initials if named else cmd.who.name
             if named is None and not store.open_actions(owner):
                 raise Refused(
-                    f"I don't know anyone called {silenced(owner)}: mention them as @**Name**, "
+                    f"I don't know anyone called {silenced(owner)}: mention them as `@**Name**`, "
                     "or use their initials; `actions` lists everyone's open items."
                 )
         rows, title = store.open_actions(owner), f"Open action items of {silenced(owner)}"
