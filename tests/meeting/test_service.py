@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat, unchanged
+from tests.meeting.conftest import BEFORE, DAY, DURING, Chat, make_chat, unchanged
 from zulip_bot.meeting import commands as c
+from zulip_bot.meeting import messages
+from zulip_bot.meeting.context import open_action
 from zulip_bot.meeting.effects import Incoming, Sender
 from zulip_bot.notes import NotesDocument
 
@@ -701,3 +703,24 @@ def test_a_new_draft_is_headed_with_its_own_meetings_title_and_link(tmp_path: Pa
     assert draft.title == "2024-11-06 Real Cycle Meeting"
     assert "Conda Community Meeting" not in draft.render()
     assert chat.config.meetings[0].video_link in draft.render()
+
+
+def test_actions_read_from_prose_say_they_are_to_confirm_wherever_they_are_listed(
+    tmp_path: Path,
+) -> None:
+    """An action the import (or `end`) read from prose is listed as one to confirm, in
+    `actions` and in its owner's reminder, not as a task someone labelled."""
+    chat = make_chat(tmp_path)
+    store = chat.service.store
+    store.add_action("community", "2024-10-23", "", "JRG", "write the blog post", 12, True)
+    store.add_action("community", "2024-10-23", "", "JRG", "open the CEP", 13)
+    listed = chat.text("JRG", "actions mine", BEFORE)
+    assert "A1: write the blog post (from 2024-10-23, to confirm)" in listed
+    assert "A2: open the CEP (from 2024-10-23)" in listed
+    reminder = messages.owner_reminder(
+        "Conda Community Meeting",
+        DURING,
+        [open_action(chat.service.people, row) for row in store.open_actions("JRG")],
+    )
+    assert "- A1: write the blog post (from 2024-10-23, to confirm)" in reminder
+    assert "- A2: open the CEP (from 2024-10-23)" in reminder

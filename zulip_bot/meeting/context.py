@@ -436,4 +436,6 @@ def where_notes(meeting: MeetingConfig, day: dt.date, path: Path) -> str:
 
 
 def open_action(people: People, row: ActionRow) -> messages.OpenAction:
-    return messages.OpenAction(row.id, row.owner, people.mention(row.owner), row.text, row.day)
+    return messages.OpenAction(
+        row.id, row.owner, people.mention(row.owner), row.text, row.day, row.to_confirm
+    )

@@ -312,7 +312,7 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
     summary's messages."""
     store = ctx.store
     polls.close_open(ctx)
-    to_confirm = wrapup.register_written_actions(store, ctx.meeting, ctx.day, ctx.doc)
+    wrapup.register_written_actions(store, ctx.meeting, ctx.day, ctx.doc)
     wrapup.close_ticked_actions(store, ctx.meeting, ctx.doc)
     save(ctx)
     store.set_status(*ctx.key, "ended", None, now.isoformat())
@@ -355,6 +355,5 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
         carried=tuple(i.text for i in carried),
         notes_path=where_notes(ctx.meeting, ctx.day, ctx.path),
         next_draft=next_draft,
-        to_confirm=tuple(to_confirm),
     )
     return messages.summary(summary)

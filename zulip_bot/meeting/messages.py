@@ -43,6 +43,9 @@ class OpenAction:
     mention: str  # "@**Name|12**" when known, else the owner as written, silenced
     text: str
     day: str
+    #: Read from prose (in the notes, or an imported archive) rather than labelled: a person
+    #: should confirm it is a task, so every list of actions says so.
+    to_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,6 @@ class Summary:
     carried: tuple[str, ...]
     notes_path: str  # markdown: a link to the notes, or the file's path as code
     next_draft: str | None  # where it is (as markdown), or why it could not be written
-    to_confirm: tuple[int, ...] = ()  # actions read from prose in the notes: a person confirms
 
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -131,12 +133,18 @@ def owner_reminder(title: str, start: dt.datetime, actions: Sequence[OpenAction]
         f"Before {title} {time_tag(start)}: your open action "
         f"{noun(len(actions), 'item')}. Reply `done A<n>` when one is done.",
         "",
-        *(f"- A{a.id}: {silenced(a.text)} (from {a.day})" for a in actions),
+        *(f"- {_action_line(a, mark=True)}" for a in actions),
     ]
     return "\n".join(lines)
 
 
-def _owner_blocks(actions: Iterable[OpenAction], *, notify: bool) -> list[str]:
+def _action_line(action: OpenAction, *, mark: bool) -> str:
+    """`mark`: say "to confirm" on the line itself, where no heading says it already."""
+    confirm = ", to confirm" if mark and action.to_confirm else ""
+    return f"A{action.id}: {silenced(action.text)} (from {action.day}{confirm})"
+
+
+def _owner_blocks(actions: Iterable[OpenAction], *, notify: bool, mark: bool = True) -> list[str]:
     """Actions under their owners, who are notified only where `notify` says: in the summary,
     not each time someone lists the actions."""
     by_owner: dict[str, list[OpenAction]] = {}
@@ -145,7 +153,7 @@ def _owner_blocks(actions: Iterable[OpenAction], *, notify: bool) -> list[str]:
     out = []
     for mention, owned in by_owner.items():
         out.append(f"- {mention if notify else silenced(mention)}")
-        out.extend(f"  - A{a.id}: {silenced(a.text)} (from {a.day})" for a in owned)
+        out.extend(f"  - {_action_line(a, mark=mark)}" for a in owned)
     return out
 
 
@@ -173,15 +181,15 @@ def summary(data: Summary) -> list[str]:
         owner = f"{'/'.join(item.owners)}: " if item.owners else ""
         lines.append(f"- {silenced(owner + item.text)}")
         lines.extend(f"  - {silenced(said)}" for said in (*item.decisions, *item.polls))
-    confirmed = [a for a in data.actions if a.id not in data.to_confirm]
-    inferred = [a for a in data.actions if a.id in data.to_confirm]
+    confirmed = [a for a in data.actions if not a.to_confirm]
+    inferred = [a for a in data.actions if a.to_confirm]
     lines += ["", "**Open action items**"]
     lines += _owner_blocks(confirmed, notify=True) or [
         "- only those below" if inferred else "- none 🎉"
     ]
     if inferred:
         lines += ["", "**Read from the notes, to confirm** (`done A<n>` drops one that is no task)"]
-        lines += _owner_blocks(inferred, notify=True)
+        lines += _owner_blocks(inferred, notify=True, mark=False)
     if data.carried:  # with no next meeting (an ad hoc one, a series' last) nothing carries
         heading = "**Carried over** to the next meeting" if data.next_draft else "**Not reached**"
         lines += ["", f"{heading} ({len(data.carried)}):"]
