@@ -346,6 +346,83 @@ def test_two_days_ahead_a_stale_agenda_is_posted_afresh_at_most_hourly(scene: Sc
     assert scene.stop_bot() == 0
 
 
+def test_what_people_type_pings_only_once_and_the_bot_repeats_it_silently(scene: Scene) -> None:
+    """`@**all**` or `@**Name**` in an item, an action or a decision pings once, in the
+    person's own message; the bot's replies, agenda posts and re-posts, `next`, the summary,
+    the next meeting's agenda and the owners' reminders repeat it without pinging anyone. Only
+    the bot's own mentions notify: the organizers in the reminder, an action's owner in the
+    summary."""
+    realm = scene.sandbox.realm
+    ids = {email: scene.sandbox.user(email).user_id for email in scene.people}
+    dasha, organizers = (
+        ids["dashagurova@example.org"],
+        {
+            ids["jaimergp@example.org"],
+            ids["jezdez@example.org"],
+        },
+    )
+    scene.start_bot()
+    opened = -dt.timedelta(days=2)
+    scene.at(opened)
+    scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+
+    scene.at(opened + MIN)
+    typed = scene.say("dashagurova@example.org", "add item @**all** please come")
+    scene.say("jakirkham@example.org", "add item ask @**Katherine Kinnaman**")
+    scene.settle()
+    assert realm.messages[typed].wildcard  # the person's own message pings, as it should
+    scene.at(opened + 20 * MIN)  # past the edit limit: the agenda is posted afresh later
+    scene.say("wolfv@example.org", "add item tell @**everyone**, @*team* and @**topic**")
+    scene.at(opened + 61 * MIN)
+    scene.wait(lambda: len(scene.agenda_posts()) == 2, "the agenda posted afresh")
+    scene.say("ocefpaf@example.org", "agenda")
+    scene.settle()
+
+    scene.at(-15 * MIN)
+    scene.wait(lambda: any(m.content.startswith("⏰") for m in scene.bot_messages()), "reminder")
+    reminder = next(m for m in scene.bot_messages() if m.content.startswith("⏰"))
+    assert reminder.notified == organizers
+
+    scene.at(dt.timedelta(0))
+    scene.wait(lambda: any("has started" in m.content for m in scene.bot_messages()), "the start")
+    scene.at(3 * MIN)
+    scene.say("jaimergp@example.org", "next")
+    scene.say("jaimergp@example.org", "action @**Dasha Gurova** ask @**channel** for dates")
+    scene.say("jaimergp@example.org", "decided ask @**Katherine Kinnaman** and @**all**")
+    scene.say("jaimergp@example.org", "end")
+    scene.settle()
+    summary = next(m for m in scene.bot_messages() if "## Summary" in m.content)
+    assert "ask @_**Katherine Kinnaman**" in summary.content  # carried over, shown silently
+    assert summary.notified == {dasha}  # the action's owner, mentioned by the bot
+
+    following = START + dt.timedelta(days=14)
+    scene.at(following - START - dt.timedelta(days=2))
+    next_topic = f"{following:%Y-%m-%d} Conda Community Meeting"
+    scene.wait(lambda: realm.messages_in("community", next_topic), "the next agenda")
+    scene.wait(lambda: _direct_to(scene, dasha), "the owner's reminder")
+    scene.settle()
+
+    carried = realm.messages_in("community", next_topic)
+    assert any("ask @_**Katherine Kinnaman**" in m.content for m in carried)
+    to_owner = _direct_to(scene, dasha)
+    assert "@_**channel**" in to_owner[0].content
+    said = [*scene.bot_messages(), *carried, *to_owner]
+    pinging = [
+        m.content
+        for m in said
+        if m.id not in (reminder.id, summary.id) and (m.notified or m.wildcard)
+    ]
+    assert pinging == []
+
+
+def _direct_to(scene: Scene, user_id: int) -> list[Message]:
+    return [
+        m
+        for m in scene.sandbox.realm.messages.values()
+        if m.sender_id == scene.bot_id and m.dm_user_ids == tuple(sorted((scene.bot_id, user_id)))
+    ]
+
+
 #: A meeting squeezed into three simulated minutes: reminded one minute before, one minute
 #: long, ended and summarized when that minute is over.
 SHORT = {

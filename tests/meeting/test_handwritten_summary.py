@@ -106,11 +106,11 @@ def test_a_second_end_registers_nothing_twice(chat: Chat) -> None:
 def test_inferred_action_items_are_listed_under_their_own_heading() -> None:
     actions = (
         OpenAction(1, "", "(no owner)", "call the vote", "2024-11-06"),
-        OpenAction(2, "JRG", "@**Jaime|7**", "write the summary", "2024-11-06"),
-        OpenAction(3, "Wolf", "Wolf", "collect time zones", "2024-11-06"),
+        OpenAction(2, "JRG", "@**Jaime|7**", "write the summary", "2024-11-06", to_confirm=True),
+        OpenAction(3, "Wolf", "Wolf", "collect time zones", "2024-11-06", to_confirm=True),
     )
     start = dt.datetime(2024, 11, 6, 17, tzinfo=dt.UTC)
-    data = Summary("M 2024-11-06", start, (), 0, (), actions, (), "notes.md", None, (2, 3))
+    data = Summary("M 2024-11-06", start, (), 0, (), actions, (), "notes.md", None)
     text = "\n".join(messages.summary(data))
     confirmed, inferred = text.split("**Open action items**\n", 1)[1].split("\n\n**Read from")
     assert confirmed == "- (no owner)\n  - A1: call the vote (from 2024-11-06)"
@@ -120,7 +120,7 @@ def test_inferred_action_items_are_listed_under_their_own_heading() -> None:
         "- Wolf",
         "  - A3: collect time zones (from 2024-11-06)",
     ]
-    everything_inferred = Summary("M", start, (), 0, (), actions[1:], (), "n.md", None, (2, 3))
+    everything_inferred = Summary("M", start, (), 0, (), actions[1:], (), "n.md", None)
     assert "**Open action items**\n- only those below\n" in "\n".join(
         messages.summary(everything_inferred)
     )

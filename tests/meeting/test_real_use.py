@@ -305,7 +305,7 @@ def test_second_withdraw_and_plurals(chat: Chat) -> None:
 def test_actions_for_an_unknown_person_and_by_initials(chat: Chat) -> None:
     _discussed(chat)
     unchanged(chat, "DG", "actions @**Nobody Here**", "I don't know anyone called Nobody Here: "
-              "mention them as @**Name**, or use their initials; `actions` lists everyone's open "
+              "mention them as `@**Name**`, or use their initials; `actions` lists everyone's open "
               "items.")  # fmt: skip
     assert "A1: draft the CEP" in chat.text("JRG", "actions DG")
 

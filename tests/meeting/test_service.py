@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat, unchanged
+from tests.meeting.conftest import BEFORE, DAY, DURING, Chat, make_chat, unchanged
 from zulip_bot.meeting import commands as c
+from zulip_bot.meeting import messages
+from zulip_bot.meeting.context import open_action
 from zulip_bot.meeting.effects import Incoming, Sender
 from zulip_bot.notes import NotesDocument
 
@@ -470,12 +472,13 @@ def test_action_items_written_by_hand_join_the_registry_and_ticking_one_closes_i
 def test_actions_lists_open_ones_by_owner(live: Chat) -> None:
     live.say("DG", "action WV check mirrors")
     live.say("DG", "action DG call the vote")
-    wolf = live.senders["WV"].user_id
+    wolf, dasha = live.senders["WV"].user_id, live.senders["DG"].user_id
+    # the owners are named silently: asking for the list pings nobody (the summary does)
     assert live.text("WV", "actions") == (
         "**Open action items of Conda Community Meeting** (2 open; close one with `done A<n>`)\n\n"
-        "- @**Wolf Vollprecht**\n  - A1: check mirrors (from 2024-11-06)\n"
-        f"- @**Dasha Gurova|{live.senders['DG'].user_id}**\n  - A2: call the vote (from 2024-11-06)"
-    ).replace("@**Wolf Vollprecht**", f"@**Wolf Vollprecht|{wolf}**")
+        "- @_**Wolf Vollprecht**\n  - A1: check mirrors (from 2024-11-06)\n"
+        f"- @_**Dasha Gurova|{dasha}**\n  - A2: call the vote (from 2024-11-06)"
+    ).replace("@_**Wolf Vollprecht**", f"@_**Wolf Vollprecht|{wolf}**")
     assert live.text("WV", "actions mine").startswith("**Open action items of WV** (1 open;")
     assert "A2: call the vote" in live.text("WV", "actions @**Dasha Gurova**")
 
@@ -704,3 +707,24 @@ def test_a_new_draft_is_headed_with_its_own_meetings_title_and_link(tmp_path: Pa
     assert draft.title == "2024-11-06 Real Cycle Meeting"
     assert "Conda Community Meeting" not in draft.render()
     assert chat.config.meetings[0].video_link in draft.render()
+
+
+def test_actions_read_from_prose_say_they_are_to_confirm_wherever_they_are_listed(
+    tmp_path: Path,
+) -> None:
+    """An action the import (or `end`) read from prose is listed as one to confirm, in
+    `actions` and in its owner's reminder, not as a task someone labelled."""
+    chat = make_chat(tmp_path)
+    store = chat.service.store
+    store.add_action("community", "2024-10-23", "", "JRG", "write the blog post", 12, True)
+    store.add_action("community", "2024-10-23", "", "JRG", "open the CEP", 13)
+    listed = chat.text("JRG", "actions mine", BEFORE)
+    assert "A1: write the blog post (from 2024-10-23, to confirm)" in listed
+    assert "A2: open the CEP (from 2024-10-23)" in listed
+    reminder = messages.owner_reminder(
+        "Conda Community Meeting",
+        DURING,
+        [open_action(chat.service.people, row) for row in store.open_actions("JRG")],
+    )
+    assert "- A1: write the blog post (from 2024-10-23, to confirm)" in reminder
+    assert "- A2: open the CEP (from 2024-10-23)" in reminder

@@ -70,6 +70,11 @@ def test_a_wrong_name_with_an_id_is_not_a_mention() -> None:
 def test_a_mention_needs_a_space_or_punctuation_before_it() -> None:
     assert render("mail@**Meetbot**", lookup).mentioned_user_ids == set()
     assert render("(@**Meetbot**)", lookup).mentioned_user_ids == {44}
+    # Zulip 6 changed the set (zulip/zulip#21786): `{[/` and any whitespace, no longer `,:`
+    for before in "{[/\u00a0\t'\"<":
+        assert render(f"x{before}@**Meetbot**", lookup).mentioned_user_ids == {44}, before
+    for before in ",:.-*":
+        assert render(f"x{before}@**Meetbot**", lookup).mentioned_user_ids == set(), before
 
 
 def test_mentions_inside_code_are_not_mentions() -> None:
@@ -114,3 +119,7 @@ def test_naive_times_are_utc_and_timestamps_are_read() -> None:
 def test_paragraphs_and_line_breaks_as_zulip_renders_them() -> None:
     assert render("a\nb\n\nc", lookup).html == "<p>a<br>\nb</p>\n<p>c</p>"
     assert render("- [ ] write agenda", lookup).html == "<ul>\n<li>[ ] write agenda</li>\n</ul>"
+
+
+def test_stx_and_etx_are_deleted_before_markdown_is_read() -> None:
+    assert render("@\x02**Meetbot**\x03", lookup).mentioned_user_ids == {44}

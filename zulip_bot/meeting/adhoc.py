@@ -24,6 +24,7 @@ from zulip_bot.meeting import commands as c
 from zulip_bot.meeting import live, messages
 from zulip_bot.meeting.context import Context, Shared, draft_context, in_topic, reply, where_notes
 from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
+from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import AdhocRow
 from zulip_bot.notes import NotesConflict, NotesError, new_draft
@@ -124,14 +125,14 @@ def start(cmd: c.StartMeeting, shared: Shared, msg: Incoming, now: dt.datetime) 
         live.begin(Context(shared, adhoc, began.date(), began, msg.sender, person, doc, path))
     except (OSError, NotesError) as error:  # NotesConflict too: a file took the name meanwhile
         raise Refused(
-            f"I could not write the notes for {cmd.title}: {error}. Nothing started."
+            f"I could not write the notes for {silenced(cmd.title)}: {error}. Nothing started."
         ) from None
     until = messages.time_tag(began + config.limit)
     return [
         reply(
             msg,
-            f"**{cmd.title}** has started here, and you chair it. `add item <text>` adds an "
-            "item and `next` opens the next one; `here`, `note`, `decided`, `action` and "
+            f"**{silenced(cmd.title)}** has started here, and you chair it. `add item <text>` "
+            "adds an item and `next` opens the next one; `here`, `note`, `decided`, `action` and "
             f"`poll` work as in any meeting, and `end` posts the summary. If nobody ends it by "
             f"{until}, I end it then. Notes: {where_notes(adhoc, began.date(), path)}.",
         )
@@ -242,7 +243,8 @@ def _failed(shared: Shared, row: AdhocRow, error: str, now: dt.datetime) -> list
         return []
     shared.store.job_done(reported, now.isoformat())
     text = (
-        f"{shared.people.mention_email(row.chair)}: **{row.title}** is past its time limit, "
+        f"{shared.people.mention_email(row.chair)}: **{silenced(row.title)}** is past its time "
+        "limit, "
         f"but I could not end it: {error} I will try again; `end` ends it by hand."
     )
     return [Send(text, stream=row.stream, topic=row.topic)]

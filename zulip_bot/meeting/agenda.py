@@ -44,9 +44,8 @@ def add(cmd: c.Add, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]
     author = ctx.sender.email.casefold()
     number = ctx.store.add_item(*ctx.key, section, text, owners, author)
     ctx.store.push_undo(*ctx.key, author, "add", number)
-    shown = f"{'/'.join(owners)}: {text}" if owners else text
     added = (
-        f"Added item **{number}** to {section}: {shown}\n"
+        f"Added item **{number}** to {section}: {messages.quoted_item(owners, text)}\n"
         f"React with 👍 (or `vote {number}`) to vote for it."
     )
     return [
@@ -70,8 +69,7 @@ def edit(cmd: c.Edit, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Sen
     text = written(ctx, entry.item.line)
     save(ctx)
     ctx.store.update_item(*ctx.key, cmd.number, text=text, owners=owners or None)
-    shown = f"{'/'.join(owners)}: " if owners else ""
-    return [reply(msg, f"Item {cmd.number} now reads: {shown}{text}")]
+    return [reply(msg, f"Item {cmd.number} now reads: {messages.quoted_item(owners, text)}")]
 
 
 def withdraw(cmd: c.Withdraw, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
@@ -83,7 +81,7 @@ def withdraw(cmd: c.Withdraw, ctx: Context, msg: Incoming, now: dt.datetime) -> 
     if row is not None:  # its line is gone already: only the store knows it
         may_change(ctx, row, row.owners, "withdraw")
         ctx.store.update_item(*ctx.key, number, withdrawn=True)
-        return [reply(msg, f"Withdrew item {number}: {row.text}")]
+        return [reply(msg, f"Withdrew item {number}: {messages.quoted_item((), row.text)}")]
     if any(e.row.number == number for e in ctx.struck) or any(
         r.number == number for r in ctx.withdrawn
     ):
@@ -98,10 +96,11 @@ def withdraw(cmd: c.Withdraw, ctx: Context, msg: Incoming, now: dt.datetime) -> 
                 "it out and keeps what was written under it."
             )
         ctx.doc.strike_item(entry.item)
-        done = f"Crossed out item {number}: {entry.item.text}. What was written under it stays."
+        shown = messages.quoted_item((), entry.item.text)
+        done = f"Crossed out item {number}: {shown}. What was written under it stays."
     else:
         ctx.doc.remove_item(entry.item)
-        done = f"Withdrew item {number}: {entry.item.text}"
+        done = f"Withdrew item {number}: {messages.quoted_item((), entry.item.text)}"
     save(ctx)
     ctx.store.update_item(*ctx.key, number, withdrawn=True)
     return [reply(msg, done)]
@@ -151,8 +150,7 @@ def agenda(cmd: c.Agenda, ctx: Context, msg: Incoming, now: dt.datetime) -> list
     texts = messages.agenda(title, lines(ctx))
     if ctx.missing:
         gone = ", ".join(
-            f"item {r.number} ({'/'.join(r.owners) + ': ' if r.owners else ''}{r.text})"
-            for r in ctx.missing
+            f"item {r.number} ({messages.quoted_item(r.owners, r.text)})" for r in ctx.missing
         )
         sections = sorted({r.section for r in ctx.missing if ctx.doc.section(r.section) is None})
         why = f" (the section {', '.join(sections)} is gone from it)" if sections else ""

@@ -28,6 +28,7 @@ from zulip_bot.meeting import commands as c
 from zulip_bot.meeting import messages, thread, wrapup
 from zulip_bot.meeting.context import Shared, draft_context, open_action, reply
 from zulip_bot.meeting.effects import Effect, Incoming, Send
+from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.notes import NotesError
 from zulip_bot.overrides import Calendars, Occurrence
@@ -81,7 +82,7 @@ def _line(asked: Asked, occurrence: Occurrence) -> str:
     if occurrence.skipped is not None:
         when = f"~~{when}~~"
     if occurrence.added is not None and occurrence.added.text:
-        when += f" **{occurrence.added.text}**"
+        when += f" **{silenced(occurrence.added.text)}**"
     notes = overrides.describe(occurrence, asked.silent, messages.time_tag)
     return when + (f" ({notes})" if notes else "")
 
@@ -130,7 +131,7 @@ def skip(cmd: c.Skip, asked: Asked) -> list[Effect]:
     )
     after = asked.after(change)
     following = schedule.next_occurrence(after, found.start)
-    why = f" ({cmd.reason})" if cmd.reason else ""
+    why = f" ({silenced(cmd.reason)})" if cmd.reason else ""
     text = (
         f"The {found.title} of {messages.time_tag(found.start)} is cancelled by "
         f"{asked.silent(asked.email)}{why}. {_carried(asked.shared, after, found, following)}"

@@ -19,6 +19,7 @@ from zulip_bot import schedule
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import messages, wrapup
 from zulip_bot.meeting.effects import Incoming, Send, Sender
+from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.people import People, is_named
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, ItemRow, Store
@@ -405,8 +406,9 @@ def unknown_note(people: People, owners: Sequence[str]) -> str:
     if not unknown:
         return ""
     one = len(unknown) == 1
+    named = silenced(", ".join(unknown))  # as written, which may be anything
     return (
-        f"\nNote: {', '.join(unknown)} {'is' if one else 'are'} not in the roster; I kept "
+        f"\nNote: {named} {'is' if one else 'are'} not in the roster; I kept "
         f"{'it' if one else 'them'} as written."
     )
 
@@ -440,4 +442,6 @@ def where_notes(meeting: MeetingConfig, day: dt.date, path: Path) -> str:
 
 
 def open_action(people: People, row: ActionRow) -> messages.OpenAction:
-    return messages.OpenAction(row.id, row.owner, people.mention(row.owner), row.text, row.day)
+    return messages.OpenAction(
+        row.id, row.owner, people.mention(row.owner), row.text, row.day, row.to_confirm
+    )

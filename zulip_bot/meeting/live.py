@@ -122,13 +122,8 @@ def _open(ctx: Context, msg: Incoming, entry: Live) -> list[Send]:
     ctx.doc.set_checked(entry.item, True)
     save(ctx)
     ctx.store.set_status(*ctx.key, "running", entry.row.number)
-    owners = "/".join(entry.item.owners)
-    return [
-        reply(
-            msg,
-            f"Now on item {entry.row.number}: {owners + ': ' if owners else ''}{entry.item.text}",
-        )
-    ]
+    shown = messages.quoted_item(entry.item.owners, entry.item.text)
+    return [reply(msg, f"Now on item {entry.row.number}: {shown}")]
 
 
 # --- writing under an item --------------------------------------------------------------------
@@ -322,7 +317,7 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
     summary's messages."""
     store = ctx.store
     polls.close_open(ctx)
-    to_confirm = wrapup.register_written_actions(store, ctx.meeting, ctx.day, ctx.doc)
+    wrapup.register_written_actions(store, ctx.meeting, ctx.day, ctx.doc)
     wrapup.close_ticked_actions(store, ctx.meeting, ctx.doc)
     save(ctx)
     store.set_status(*ctx.key, "ended", None, now.isoformat())
@@ -365,6 +360,5 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
         carried=tuple(i.text for i in carried),
         notes_path=where_notes(ctx.meeting, ctx.day, ctx.path),
         next_draft=next_draft,
-        to_confirm=tuple(to_confirm),
     )
     return messages.summary(summary)

@@ -2,7 +2,9 @@
 
 Pure functions of plain data. Zulip shows `<time:...>` in each reader's own zone and turns
 `@**Name|id**` into a mention; a message over 10,000 characters is cut by the server, so long
-texts are split here on line boundaries instead.
+texts are split here on line boundaries instead. What people typed (items, owners, notes,
+decisions, polls, action items, attendees) is repeated `silenced`: only the bot's own mentions
+(an action's owner) notify.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from zulip_bot.meeting.mentions import silenced
 
 MAX_MESSAGE = 10_000
 
@@ -36,9 +40,12 @@ class DiscussedItem:
 class OpenAction:
     id: int
     owner: str  # initials or name, as written
-    mention: str  # "@**Name|12**" when known, else the owner as written
+    mention: str  # "@**Name|12**" when known, else the owner as written, silenced
     text: str
     day: str
+    #: Read from prose (in the notes, or an imported archive) rather than labelled: a person
+    #: should confirm it is a task, so every list of actions says so.
+    to_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,15 @@ class Summary:
     carried: tuple[str, ...]
     notes_path: str  # markdown: a link to the notes, or the file's path as code
     next_draft: str | None  # where it is (as markdown), or why it could not be written
-    to_confirm: tuple[int, ...] = ()  # actions read from prose in the notes: a person confirms
 
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def quoted_item(owners: Sequence[str], text: str) -> str:
+    """An item as a reply repeats it, `BZ/WV: text`: its words are someone else's, so any
+    mention in them is silenced."""
+    return silenced(f"{'/'.join(owners)}: {text}" if owners else text)
 
 
 def noun(count: int, singular: str, plural: str | None = None) -> str:
@@ -95,8 +107,9 @@ def _tables(first: str, later: str, lines: Sequence[AgendaLine], footer: str) ->
     rows = []
     for line in lines:
         done = " ✔" if line.checked else ""
-        text = _UNESCAPED_PIPE.sub(r"\\|", line.text)  # notes text escapes pipes already
-        rows.append(f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} |")
+        text = _UNESCAPED_PIPE.sub(r"\\|", silenced(line.text))  # notes escape pipes already
+        owners = silenced("/".join(line.owners))
+        rows.append(f"| {line.number} | {text}{done} | {owners} | {line.votes} |")
     budget = MAX_MESSAGE - len("\n".join(header)) - len(footer) - max(len(first), len(later)) - 4
     chunks = split(rows, budget)
     return [
@@ -134,19 +147,27 @@ def owner_reminder(title: str, start: dt.datetime, actions: Sequence[OpenAction]
         f"Before {title} {time_tag(start)}: your open action "
         f"{noun(len(actions), 'item')}. Reply `done A<n>` when one is done.",
         "",
-        *(f"- A{a.id}: {a.text} (from {a.day})" for a in actions),
+        *(f"- {_action_line(a, mark=True)}" for a in actions),
     ]
     return "\n".join(lines)
 
 
-def _owner_blocks(actions: Iterable[OpenAction]) -> list[str]:
+def _action_line(action: OpenAction, *, mark: bool) -> str:
+    """`mark`: say "to confirm" on the line itself, where no heading says it already."""
+    confirm = ", to confirm" if mark and action.to_confirm else ""
+    return f"A{action.id}: {silenced(action.text)} (from {action.day}{confirm})"
+
+
+def _owner_blocks(actions: Iterable[OpenAction], *, notify: bool, mark: bool = True) -> list[str]:
+    """Actions under their owners, who are notified only where `notify` says: in the summary,
+    not each time someone lists the actions."""
     by_owner: dict[str, list[OpenAction]] = {}
     for action in actions:
         by_owner.setdefault(action.mention, []).append(action)
     out = []
     for mention, owned in by_owner.items():
-        out.append(f"- {mention}")
-        out.extend(f"  - A{a.id}: {a.text} (from {a.day})" for a in owned)
+        out.append(f"- {mention if notify else silenced(mention)}")
+        out.extend(f"  - {_action_line(a, mark=mark)}" for a in owned)
     return out
 
 
@@ -154,16 +175,17 @@ def action_list(title: str, actions: Sequence[OpenAction]) -> list[str]:
     if not actions:
         return [f"{title}: none open. 🎉"]
     head = f"**{title}** ({len(actions)} open; close one with `done A<n>`)"
-    return split([head, "", *_owner_blocks(actions)])
+    return split([head, "", *_owner_blocks(actions, notify=False)])
 
 
 def summary(data: Summary) -> list[str]:
     """The summary, split into messages that each stay under Zulip's limit."""
     lines = [
-        f"## Summary: {data.title}",
+        f"## Summary: {silenced(data.title)}",
         f"Held {time_tag(data.start)}, notes in {data.notes_path}.",
         "",
-        f"**Attendees** ({data.head_count}): " + (", ".join(data.attendees) or "none recorded"),
+        f"**Attendees** ({data.head_count}): "
+        + (silenced(", ".join(data.attendees)) or "none recorded"),
         "",
         "**Discussed**",
     ]
@@ -171,20 +193,21 @@ def summary(data: Summary) -> list[str]:
         lines.append("- nothing was marked as discussed")
     for item in data.discussed:
         owner = f"{'/'.join(item.owners)}: " if item.owners else ""
-        lines.append(f"- {owner}{item.text}")
-        lines.extend(f"  - {decision}" for decision in item.decisions)
-        lines.extend(f"  - {poll}" for poll in item.polls)
-    confirmed = [a for a in data.actions if a.id not in data.to_confirm]
-    inferred = [a for a in data.actions if a.id in data.to_confirm]
+        lines.append(f"- {silenced(owner + item.text)}")
+        lines.extend(f"  - {silenced(said)}" for said in (*item.decisions, *item.polls))
+    confirmed = [a for a in data.actions if not a.to_confirm]
+    inferred = [a for a in data.actions if a.to_confirm]
     lines += ["", "**Open action items**"]
-    lines += _owner_blocks(confirmed) or ["- only those below" if inferred else "- none 🎉"]
+    lines += _owner_blocks(confirmed, notify=True) or [
+        "- only those below" if inferred else "- none 🎉"
+    ]
     if inferred:
         lines += ["", "**Read from the notes, to confirm** (`done A<n>` drops one that is no task)"]
-        lines += _owner_blocks(inferred)
+        lines += _owner_blocks(inferred, notify=True, mark=False)
     if data.carried:  # with no next meeting (an ad hoc one, a series' last) nothing carries
         heading = "**Carried over** to the next meeting" if data.next_draft else "**Not reached**"
         lines += ["", f"{heading} ({len(data.carried)}):"]
-        lines += [f"- {text}" for text in data.carried]
+        lines += [f"- {silenced(text)}" for text in data.carried]
     if data.next_draft:
         lines += ["", f"Next draft: {data.next_draft}."]
     return split(lines)

@@ -17,6 +17,7 @@ from dataclasses import replace
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting.commands import Mention
 from zulip_bot.meeting.effects import Sender
+from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import PersonRow, Store
 from zulip_bot.notes.extract import is_initials
@@ -155,7 +156,7 @@ class People:
             return "(no owner)"
         person = self.config.roster.by_initials(initials)
         if person is None:
-            return initials
+            return silenced(initials)  # as written: it may be anything
         stored = self.store.person(person.email) if person.email else None
         if stored is not None and stored.user_id:
             return f"@**{person.name}|{stored.user_id}**"

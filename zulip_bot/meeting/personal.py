@@ -12,6 +12,7 @@ from zulip_bot.meeting import adhoc, messages
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.context import Shared, context, entries, open_action, reply, save
 from zulip_bot.meeting.effects import Incoming, Send
+from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.refusal import Refused
 
 
@@ -81,10 +82,10 @@ def _actions(
             owner = named.initials if named else cmd.who.name
             if named is None and not store.open_actions(owner):
                 raise Refused(
-                    f"I don't know anyone called {owner}: mention them as @**Name**, or use "
-                    "their initials; `actions` lists everyone's open items."
+                    f"I don't know anyone called {silenced(owner)}: mention them as `@**Name**`, "
+                    "or use their initials; `actions` lists everyone's open items."
                 )
-        rows, title = store.open_actions(owner), f"Open action items of {owner}"
+        rows, title = store.open_actions(owner), f"Open action items of {silenced(owner)}"
     return messages.action_list(title, [open_action(people, r) for r in rows])
 
 
@@ -105,7 +106,7 @@ def done(
     )
     if not allowed and not sender.is_admin:
         raise Refused(
-            f"A{cmd.action_id} belongs to {row.owner}; they or an organizer can close it."
+            f"A{cmd.action_id} belongs to {silenced(row.owner)}; they or an organizer can close it."
         )
     store.set_action(cmd.action_id, done=True)
-    return [reply(msg, f"Closed A{cmd.action_id}: {row.text}")]
+    return [reply(msg, f"Closed A{cmd.action_id}: {silenced(row.text)}")]

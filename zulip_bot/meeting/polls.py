@@ -12,6 +12,7 @@ import datetime as dt
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.context import Context, entries, reply, save
 from zulip_bot.meeting.effects import Incoming, Send
+from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.refusal import Refused
 
 
@@ -26,9 +27,9 @@ def poll(cmd: c.Poll, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Sen
     number = ctx.store.add_poll(
         *ctx.key, cmd.question, cmd.options, cmd.quorum, cmd.voters, current
     )
-    lines = [
-        f"/poll {' '.join(cmd.question.split())}",
-        *(" ".join(o.split()) for o in cmd.options),
+    lines = [  # the widget shows what people typed: silenced, so that it pings nobody
+        f"/poll {silenced(' '.join(cmd.question.split()))}",
+        *(silenced(" ".join(o.split())) for o in cmd.options),
     ]
     return [Send("\n".join(lines), stream=msg.stream, topic=msg.topic, ref=f"poll:{number}")]
 
@@ -38,7 +39,7 @@ def close_poll(cmd: c.ClosePoll, ctx: Context, msg: Incoming, now: dt.datetime) 
     if result is None:
         raise Refused("There is no open poll.")
     save(ctx)
-    return [reply(msg, f"Poll closed. {result}")]
+    return [reply(msg, f"Poll closed. {silenced(result)}")]
 
 
 def close_open(ctx: Context) -> str | None:

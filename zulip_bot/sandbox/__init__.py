@@ -34,14 +34,18 @@ Use it from tests::
   owner=None)` (email `<short_name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
   subscribers=(), description="", creator=None) -> Stream`; `.subscribe(user, stream_name)`;
   `.user(email)`; `.client(email) -> zulip.Client`; `.expire_queues(email=None)`;
+  `.add_user_group(name, members)` (mentioned as `@*name*`, notifying its active members).
   `.set_edit_limit(seconds)` (None: no limit), as an admin's PATCH /realm would.
   A `User` has `user_id`, `full_name`, `delivery_email` (the login), `api_key`, `role`,
   `is_active` (set it False to deactivate).
 - `.zuliprc(path, email) -> Path` writes an `[api]` file the `zulip` client reads; the email is
   the login (delivery) email, as basic auth on a real server needs.
 - `.realm` is the state (users, streams, messages with reactions and submessages) for tests to
-  inspect: `realm.messages_in(stream, topic)`; `.faults` scripts failures (see `faults.py`);
-  `.clock` is the clock used for timestamps, the edit limit, rate-limit windows and queue expiry.
+  inspect: `realm.messages_in(stream, topic)`; a `Message`'s `notified` is whom it notified of a
+  mention, at its send or when an edit newly mentioned them, and `wildcard` whether it ever held
+  a live wildcard (mentions as Zulip reads them: see `render.py` and `mentions.py`);
+  `.faults` scripts failures (see `faults.py`); `.clock` is the clock used for timestamps, the
+  edit limit, rate-limit windows and queue expiry.
 - Settings (`SandboxSettings`): `rate_limit` (200 per 60 s), `events_rate_limit` (the events
   endpoint is counted apart, as Tornado does), `heartbeat_seconds` (a blocked GET /events is held
   this many real seconds, then answers a heartbeat event with an id to acknowledge; 50 by
@@ -60,11 +64,13 @@ with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELE
 /messages/{id}/reactions (POST, DELETE), POST /submessage; POST /register, GET and DELETE /events.
 Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
 
-Not like the real server (yet): no moving messages between streams, user groups, message flags,
-scheduled messages, uploads, typing, presence or bot storage; no subscription events, and no
-realm_user events but (de)activation; rendering covers what a bot writes (no emoji, spoilers,
-syntax highlighting, KaTeX or search highlights); a few dozen emoji names; unauthenticated
-requests are not rate-limited; each connection serves one request (HTTP/1.0).
+Not like the real server (yet): no moving messages between streams, user group endpoints or
+system groups, flags but the read and mention ones, scheduled messages, uploads, typing,
+presence or bot storage; no wildcard mention policy (Zulip may refuse `@**all**` in a stream of
+more than 15 people); no subscription events, and no realm_user events but (de)activation;
+rendering covers what a bot writes (no emoji, spoilers, syntax highlighting, KaTeX or search
+highlights); a few dozen emoji names; unauthenticated requests are not rate-limited; each
+connection serves one request (HTTP/1.0).
 """
 
 from zulip_bot.sandbox.clock import Clock, FastClock, ManualClock, SystemClock

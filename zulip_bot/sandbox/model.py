@@ -127,6 +127,16 @@ class Stream:
 
 
 @dataclass
+class UserGroup:
+    """A named group people mention as `@*name*`; its members are notified."""
+
+    group_id: int
+    name: str
+    description: str = ""
+    member_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
 class Reaction:
     emoji_name: str
     emoji_code: str
@@ -176,6 +186,10 @@ class Message:
     is_me_message: bool = False
     #: (queue id, local id) of the send, echoed only to that queue.
     local_echo: tuple[str, str] | None = None
+    #: Whom the message notified of a mention, at its send or when an edit mentioned them.
+    notified: set[int] = field(default_factory=set)
+    #: Whether its content held a live wildcard (`@**all**`, `@**topic**`, ...) at any time.
+    wildcard: bool = False
 
     @property
     def is_stream(self) -> bool:

@@ -1,9 +1,15 @@
 """What the server does to a message's Markdown, limited to what a bot sends and reads back:
-paragraphs with hard line breaks, emphasis, links, lists, code, tables, user mentions
-(`@**Name**`, `@**Name|id**`, silent `@_**Name**`, wildcards), stream and topic links
-(`#**stream>topic**`) and global times (`<time:...>`).
+paragraphs with hard line breaks, emphasis, links, lists, code, tables, quotes, user mentions
+(`@**Name**`, `@**Name|id**`, `@**|id**`, silent `@_**Name**`, wildcards), user group mentions
+(`@*group*`, silent `@_*group*`), stream and topic links (`#**stream>topic**`) and global times
+(`<time:...>`).
 
-Mentions decide the `mentioned` flags, so rendering also says whom a message mentions.
+Mentions decide the `mentioned` flags and who is notified, so rendering also says whom a message
+mentions, as Zulip's `mention.py` and Markdown processor do: a mention needs the start, a space
+or one of `'"({[/<` before it; wildcards are spelled exactly `all`, `everyone`, `stream`,
+`channel` or `topic`; mentions in code are text and mentions in a quote are silent.
+Where Zulip differs: a mention right after the `>` of a quote (`>@**all**`) stays live there,
+and ```` ```spoiler ```` blocks are Markdown there (code here).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from urllib.parse import quote
 from dateutil import parser as dateparser
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
@@ -26,8 +33,9 @@ from markdown_it.utils import OptionsDict
 STREAM_WILDCARDS: Final = frozenset({"all", "everyone", "stream", "channel"})
 TOPIC_WILDCARD: Final = "topic"
 _MENTION = re.compile(r"@(?P<silent>_?)\*\*(?P<text>[^*]+)\*\*")
-#: Zulip only sees a mention after a space, the start, or one of these characters.
-_BEFORE_MENTION: Final = " \t\n'\"(,:<"
+_GROUP_MENTION = re.compile(r"@(?P<silent>_?)\*(?P<text>[^*]+)\*")
+#: Besides whitespace, Zulip only sees a mention after one of these (or at the start).
+_BEFORE_MENTION: Final = "'\"({[/<"
 _TIME = re.compile(r"<time:(?P<time>[^>]*?)>")
 _STREAM_LINK = re.compile(r"#\*\*(?P<stream>[^*>]+)(?:>(?P<topic>[^*]+))?\*\*")
 
@@ -38,18 +46,34 @@ class Person:
     full_name: str
 
 
+@dataclass(frozen=True)
+class Group:
+    group_id: int
+    name: str
+
+
 @dataclass
 class Rendering:
     html: str
+    #: Live (not silent) mentions only: these notify.
     mentioned_user_ids: set[int] = field(default_factory=set)
+    mentioned_group_ids: set[int] = field(default_factory=set)
     stream_wildcard: bool = False
     topic_wildcard: bool = False
+
+    @property
+    def wildcard(self) -> bool:
+        return self.stream_wildcard or self.topic_wildcard
 
 
 #: Finds a user by id, or by full name (case-insensitively); None when there is no such user.
 Lookup = Callable[[int | None, str], Person | None]
 #: Finds a stream's (id, name) by name; None when there is no such stream.
 StreamLookup = Callable[[str], tuple[int, str] | None]
+#: Finds a user group by its exact name; None when there is no such group.
+GroupLookup = Callable[[str], Group | None]
+#: Whom a mention names: a person, a group, or a wildcard by its name.
+Target = Person | Group | str
 
 
 def hash_encode(text: str) -> str:
@@ -66,11 +90,10 @@ def topic_narrow(stream_id: int, stream: str, topic: str) -> str:
 
 
 def _mention_target(text: str, lookup: Lookup) -> Person | str | None:
-    """A person, a wildcard name, or None when Zulip would leave the text as it is."""
-    name, bar, given_id = text.partition("|")
-    if bar:
-        if not given_id.isdigit():
-            return None
+    """A person, a wildcard name, or None when Zulip would leave the text as it is. The id is
+    after the last `|` and all decimal digits (Zulip's `(.+)?\\|(\\d+)$`)."""
+    name, bar, given_id = text.rpartition("|")
+    if bar and given_id.isdecimal():
         person = lookup(int(given_id), "")
         if person is None or (name and name != person.full_name):
             return None
@@ -80,29 +103,64 @@ def _mention_target(text: str, lookup: Lookup) -> Person | str | None:
     return lookup(None, text)
 
 
-def _mention_rule(state: StateInline, silent: bool) -> bool:
+def _may_start_mention(state: StateInline) -> bool:
     pos = state.pos
-    if state.src[pos] != "@" or (pos > 0 and state.src[pos - 1] not in _BEFORE_MENTION):
+    if state.src[pos] != "@":
         return False
-    found = _MENTION.match(state.src, pos, state.posMax)
-    if found is None:
+    return pos == 0 or state.src[pos - 1].isspace() or state.src[pos - 1] in _BEFORE_MENTION
+
+
+def _mention_at(state: StateInline) -> tuple[re.Match[str], Target] | None:
+    """The mention starting here and whom it names: `@**...**` (a person or a wildcard) is
+    tried before `@*...*` (a group), as Zulip's inline patterns are ordered."""
+    if not _may_start_mention(state):
+        return None
+    env = state.env
+    found = _MENTION.match(state.src, state.pos, state.posMax)
+    if found is not None:
+        target: Target | None = _mention_target(found["text"], env["lookup"])
+    else:
+        found = _GROUP_MENTION.match(state.src, state.pos, state.posMax)
+        target = env["groups"](found["text"]) if found else None
+    return (found, target) if found and target else None
+
+
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    mention = _mention_at(state)
+    if mention is None:
         return False
-    target = _mention_target(found["text"], state.env["lookup"])
-    if target is None:
-        return False
+    found, target = mention
     if not silent:
+        quiet = bool(found["silent"]) or state.env["quoted"]
         token = state.push("zulip_mention", "span", 0)
-        token.meta = {"target": target, "silent": bool(found["silent"])}
-        rendering: Rendering = state.env["rendering"]
-        if not found["silent"]:
-            if isinstance(target, Person):
-                rendering.mentioned_user_ids.add(target.user_id)
-            elif target == TOPIC_WILDCARD:
-                rendering.topic_wildcard = True
-            else:
-                rendering.stream_wildcard = True
+        token.meta = {"target": target, "silent": quiet}
+        if not quiet:
+            _count(state.env["rendering"], target)
     state.pos = found.end()
     return True
+
+
+def _count(rendering: Rendering, target: Target) -> None:
+    if isinstance(target, Person):
+        rendering.mentioned_user_ids.add(target.user_id)
+    elif isinstance(target, Group):
+        rendering.mentioned_group_ids.add(target.group_id)
+    elif target == TOPIC_WILDCARD:
+        rendering.topic_wildcard = True
+    else:
+        rendering.stream_wildcard = True
+
+
+def _inline_marking_quotes(state: StateCore) -> None:
+    """markdown-it's core `inline` step, telling the inline rules whether the text is quoted:
+    Zulip silences every mention in a quote, so that quoting someone does not ping again."""
+    depth = 0
+    for token in state.tokens:
+        depth += {"blockquote_open": 1, "blockquote_close": -1}.get(token.type, 0)
+        if token.type == "inline":
+            state.env["quoted"] = depth > 0
+            token.children = token.children or []
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
 
 
 def _time_rule(state: StateInline, silent: bool) -> bool:
@@ -144,15 +202,24 @@ def global_time(text: str) -> dt.datetime | None:
 def _render_mention(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any
 ) -> str:
-    target = tokens[idx].meta["target"]
+    target: Target = tokens[idx].meta["target"]
     silent = tokens[idx].meta["silent"]
-    classes = "user-mention silent" if silent else "user-mention"
     if isinstance(target, Person):
-        user_id, name = str(target.user_id), target.full_name
-    else:
-        user_id, name = "*", target
+        data = f'data-user-id="{target.user_id}"'
+        return _mention_span("user-mention", data, target.full_name, silent)
+    if isinstance(target, Group):
+        data = f'data-user-group-id="{target.group_id}"'
+        return _mention_span("user-group-mention", data, target.name, silent)
+    if target == TOPIC_WILDCARD:
+        return _mention_span("topic-mention", "", target, silent)
+    return _mention_span("user-mention", 'data-user-id="*"', target, silent)
+
+
+def _mention_span(classes: str, data: str, name: str, silent: bool) -> str:
+    """A silent mention shows the name without its `@`."""
     shown = html.escape(name if silent else "@" + name, quote=False)
-    return f'<span class="{classes}" data-user-id="{user_id}">{shown}</span>'
+    classes = f"{classes} silent" if silent else classes
+    return f'<span class="{classes}"{" " + data if data else ""}>{shown}</span>'
 
 
 def _render_time(
@@ -182,6 +249,7 @@ def _render_stream_link(
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"breaks": True, "html": False, "xhtmlOut": False})
     md.enable("table")
+    md.core.ruler.at("inline", _inline_marking_quotes)
     md.inline.ruler.before("emphasis", "zulip_mention", _mention_rule)
     md.inline.ruler.before("emphasis", "zulip_stream_link", _stream_link_rule)
     md.inline.ruler.before("autolink", "zulip_time", _time_rule)
@@ -194,8 +262,21 @@ def _parser() -> MarkdownIt:
 _MD: Final = _parser()
 
 
-def render(content: str, lookup: Lookup, streams: StreamLookup = lambda name: None) -> Rendering:
+def render(
+    content: str,
+    lookup: Lookup,
+    streams: StreamLookup = lambda name: None,
+    groups: GroupLookup = lambda name: None,
+) -> Rendering:
     rendering = Rendering("")
-    env = {"lookup": lookup, "streams": streams, "rendering": rendering}
-    rendering.html = _MD.render(content, env).rstrip("\n")
+    env = {
+        "lookup": lookup,
+        "streams": streams,
+        "groups": groups,
+        "rendering": rendering,
+        "quoted": False,
+    }
+    # Python-Markdown's NormalizeWhitespace deletes STX and ETX (its placeholder marks) first
+    markdown = content.replace("\x02", "").replace("\x03", "")
+    rendering.html = _MD.render(markdown, env).rstrip("\n")
     return rendering

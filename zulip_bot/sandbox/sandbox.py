@@ -15,7 +15,7 @@ import zulip
 from zulip_bot.sandbox.clock import Clock, SystemClock
 from zulip_bot.sandbox.events import QueueSettings
 from zulip_bot.sandbox.faults import Faults
-from zulip_bot.sandbox.model import Stream, User
+from zulip_bot.sandbox.model import Stream, User, UserGroup
 from zulip_bot.sandbox.ratelimit import RateLimit, SlidingWindowLimiter
 from zulip_bot.sandbox.server import App, SandboxHTTPServer, serve
 from zulip_bot.sandbox.state import Realm, RealmSettings
@@ -93,6 +93,12 @@ class Sandbox:
 
     def add_stream(self, name: str, *, subscribers: Iterable[User] = (), **options: Any) -> Stream:
         return self.realm.add_stream(name, subscribers=subscribers, **options)
+
+    def add_user_group(
+        self, name: str, members: Iterable[User] = (), *, description: str = ""
+    ) -> UserGroup:
+        """A group people mention as `@*name*` (mentioning notifies its active members)."""
+        return self.realm.add_user_group(name, members, description=description)
 
     def subscribe(self, user: User, stream_name: str) -> None:
         stream = self.realm.stream_by_name(stream_name)

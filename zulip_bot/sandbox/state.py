@@ -16,6 +16,7 @@ from zulip_bot.sandbox import emoji, widgets
 from zulip_bot.sandbox.clock import Clock
 from zulip_bot.sandbox.errors import ApiError, invalid_message
 from zulip_bot.sandbox.events import EventBuilder, EventQueue, Queues, QueueSettings
+from zulip_bot.sandbox.mentions import Mentions, flags_after_edit, flags_at_send, is_mentioned
 from zulip_bot.sandbox.model import (
     GENERIC_BOT,
     GITHUB_FIELD_TYPE,
@@ -26,10 +27,11 @@ from zulip_bot.sandbox.model import (
     Stream,
     Submessage,
     User,
+    UserGroup,
 )
 from zulip_bot.sandbox.narrow import Narrow
 from zulip_bot.sandbox.notices import TopicMove, missing_stream_notice, move_notices
-from zulip_bot.sandbox.render import Person, render
+from zulip_bot.sandbox.render import Group, Person, Rendering, render
 
 MAX_MESSAGE_LENGTH: Final = 10_000
 MAX_TOPIC_LENGTH: Final = 60
@@ -135,6 +137,7 @@ class Realm:
         self.users: dict[int, User] = {}
         self.streams: dict[int, Stream] = {}
         self.messages: dict[int, Message] = {}
+        self.user_groups: dict[int, UserGroup] = {}
         self.profile_fields: list[ProfileField] = [
             ProfileField(1, "GitHub username", GITHUB_FIELD_TYPE, '{"subtype":"github"}')
         ]
@@ -144,6 +147,7 @@ class Realm:
             "recipient": 20,
             "message": 100,
             "submessage": 0,
+            "user_group": 32,
         }
         self._dm_recipients: dict[tuple[int, ...], int] = {}
         self.notification_bot = self.add_user("Notification Bot", NOTIFICATION_BOT, is_bot=True)
@@ -223,6 +227,18 @@ class Realm:
                 "person": {"user_id": user.user_id, "is_active": active},
             }
             self.queues.publish(lambda q: dict(event) if q.wants("realm_user") else None)
+
+    def add_user_group(
+        self, name: str, members: Iterable[User] = (), *, description: str = ""
+    ) -> UserGroup:
+        with self.condition:
+            if self._group_lookup(name) is not None:
+                raise ValueError(f"a user group named {name!r} exists already")
+            group = UserGroup(
+                self._next("user_group"), name, description, [m.user_id for m in members]
+            )
+            self.user_groups[group.group_id] = group
+            return group
 
     def set_message_limits(
         self, changes: Mapping[str, int | None], *, by: User | None = None
@@ -396,19 +412,42 @@ class Realm:
         return self._dm_recipients.setdefault((user_id,), self._next("recipient"))
 
     def _lookup(self, user_id: int | None, name: str) -> Person | None:
+        """By id, or by name ignoring case: where two people share a name, Zulip keeps the
+        last one its database returns (`MentionData.full_name_info`), the newest here."""
         if user_id is not None:
             user = self.users.get(user_id)
         else:
             named = [u for u in self.users.values() if u.full_name.casefold() == name.casefold()]
-            user = named[0] if len(named) == 1 else None
+            user = max(named, key=lambda u: u.user_id, default=None)
         if user is None or not user.is_active:
             return None
         return Person(user.user_id, user.full_name)
 
+    def _group_lookup(self, name: str) -> Group | None:
+        group = next((g for g in self.user_groups.values() if g.name == name), None)
+        return Group(group.group_id, group.name) if group else None
+
+    def _render(self, content: str) -> Rendering:
+        return render(content, self._lookup, self._stream_lookup, self._group_lookup)
+
     def render(self, content: str) -> str:
         """HTML as this realm's people and streams make it (POST /messages/render)."""
         with self.condition:
-            return render(content, self._lookup, self._stream_lookup).html
+            return self._render(content).html
+
+    def _mentions(self, rendering: Rendering, message: Message) -> Mentions:
+        """Group mentions reach the group's active members; `@**topic**` its participants."""
+        user_ids = set(rendering.mentioned_user_ids)
+        for group_id in rendering.mentioned_group_ids:
+            members = self.user_groups[group_id].member_ids
+            user_ids.update(u for u in members if self.users[u].is_active)
+        participants = self._topic_participants(message) if rendering.topic_wildcard else set()
+        return Mentions(
+            frozenset(user_ids),
+            rendering.stream_wildcard,
+            rendering.topic_wildcard,
+            frozenset(participants),
+        )
 
     def _stream_lookup(self, name: str) -> tuple[int, str] | None:
         stream = self.stream_by_name(name)
@@ -481,7 +520,7 @@ class Realm:
     ) -> Message:
         content = _content_or_error(content)
         with self.condition:
-            rendering = render(content, self._lookup, self._stream_lookup)
+            rendering = self._render(content)
             if target.stream is not None:
                 stream = target.stream
                 recipient_id = stream.recipient_id
@@ -504,22 +543,12 @@ class Realm:
                 is_me_message=content.startswith("/me "),
                 local_echo=local_echo,
             )
-            topic_people = self._topic_participants(message) if rendering.topic_wildcard else set()
+            mentions = self._mentions(rendering, message)
             for user_id in dict.fromkeys(receivers):
-                flags = []
-                if user_id == sender.user_id and read_by_sender:
-                    flags.append("read")
-                if user_id in rendering.mentioned_user_ids:
-                    flags.append("mentioned")
-                if rendering.stream_wildcard:
-                    flags.append("stream_wildcard_mentioned")
-                if rendering.topic_wildcard and user_id in topic_people:
-                    flags.append("topic_wildcard_mentioned")
-                if rendering.stream_wildcard or (
-                    rendering.topic_wildcard and user_id in topic_people
-                ):
-                    flags.append("wildcard_mentioned")
-                message.user_flags[user_id] = flags
+                read = ["read"] if user_id == sender.user_id and read_by_sender else []
+                message.user_flags[user_id] = read + flags_at_send(user_id, mentions)
+            message.notified = mentions.notified(message.user_flags, sender.user_id)
+            message.wildcard = rendering.wildcard
             widget = widgets.widget_content(content)
             if widget is not None:
                 message.submessages.append(
@@ -770,7 +799,7 @@ class Realm:
     ) -> dict[str, Any]:
         """Changes the content; returns the update event's fields for it."""
         content = truncate_content(content)
-        rendering = render(content, self._lookup, self._stream_lookup)
+        rendering = self._render(content)
         event = {
             "orig_content": message.content,
             "orig_rendered_content": message.rendered,
@@ -785,12 +814,12 @@ class Realm:
             prev_rendered_content_version=1,
         )
         message.content, message.rendered = content, rendering.html
+        mentions = self._mentions(rendering, message)
+        before = {u for u, flags in message.user_flags.items() if is_mentioned(flags)}
         for user_id, flags in message.user_flags.items():
-            mentioned = user_id in rendering.mentioned_user_ids
-            if mentioned and "mentioned" not in flags:
-                flags.append("mentioned")
-            if not mentioned and "mentioned" in flags:
-                flags.remove("mentioned")
+            message.user_flags[user_id] = flags_after_edit(flags, user_id, mentions)
+        message.notified |= mentions.notified(message.user_flags, message.sender_id) - before
+        message.wildcard |= rendering.wildcard
         return event
 
     def _moved(self, message: Message, mode: str) -> list[Message]:
