@@ -34,6 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
+from zulip_bot.chat import access
 from zulip_bot.chat.client import (
     ApiError,
     StartupError,
@@ -127,7 +128,9 @@ class Runner:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config, self.api, self.store = config, api, store
-        self.service = MeetingService(config, store)
+        self.directory = Directory({}, [])
+        self.readers = access.StreamReaders(api, self._role_of)
+        self.service = MeetingService(config, store, self.readers)
         self.bot_id = int(me["user_id"])
         self.names = {config.bot_name.casefold(), str(me.get("full_name", "")).casefold()}
         self.linger, self.now, self.clock, self.sleep = linger, now, clock, sleep
@@ -136,7 +139,6 @@ class Runner:
         #: `clock()` when a tick last finished (its effects are in the outbox), for demos.
         self.ticked_at = float("-inf")
         self.health = Health(health)
-        self.directory = Directory({}, [])
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
         self.queue_id: str | None = None
         self.last_event_id = -1
@@ -163,6 +165,10 @@ class Runner:
                 if found.user_id is not None and found.wanted.email:
                     self.service.people.resolved(found.wanted.email, found.user_id)
         return matches
+
+    def _role_of(self, user_id: int) -> int | None:
+        user = self.directory.users.get(user_id)
+        return user.role if user else None
 
     def _organizer_ids(self) -> list[int]:
         emails = {e for m in self.config.meetings for e in m.organizers}
@@ -214,7 +220,9 @@ class Runner:
         self.backfill()
 
     def _register(self) -> None:
-        body = self.api.register(EVENT_TYPES, fetch_event_types=[*EVENT_TYPES, "realm"])
+        body = self.api.register(
+            [*EVENT_TYPES, *access.EVENTS], fetch_event_types=[*EVENT_TYPES, "realm"]
+        )
         if "realm_message_content_edit_limit_seconds" in body:  # null: no limit (#128)
             limit = body["realm_message_content_edit_limit_seconds"]
             self.service.edit_limit = None if limit is None else dt.timedelta(seconds=limit)
@@ -358,6 +366,8 @@ class Runner:
             self._guarded("update_message", event, self._edited, event)
         elif kind == "delete_message":
             self._guarded("delete_message", event, self._deleted, event)
+        elif kind in access.EVENTS:
+            self._guarded(str(kind), event, self.readers.apply, event)
         else:
             log.info("ignored an event of type %r", kind)
 
@@ -390,6 +400,7 @@ class Runner:
         message_id = int(message["id"])
         if message_id <= int(self.store.runner_value(CURSOR) or 0):
             return  # read already, by the backfill
+        self.readers.fresh()
         sender = self._sender(
             int(message["sender_id"]),
             str(message.get("sender_full_name", "")),
@@ -434,6 +445,7 @@ class Runner:
             return
         if self.store.item_by_message(message_id) is None:
             return
+        self.readers.fresh()
         sender = self._sender(user_id)
         with self.store.transaction():
             if not self.store.reaction_applied(message_id, user_id, emoji, on):
@@ -456,6 +468,7 @@ class Runner:
     ) -> None:
         if sender_id == self.bot_id:
             return  # the poll's own definition
+        self.readers.fresh()
         sender = self._sender(sender_id)
         self.service.handle_submessage(f"submessage:{submessage_id}", sender, message_id, content)
 

@@ -63,6 +63,7 @@ ROUTES: Final = (
     _route("GET", "/streams", api.streams),
     _route("GET", r"/streams/(\d+)", api.stream),
     _route("GET", r"/streams/(\d+)/members", api.stream_members),
+    _route("PATCH", r"/streams/(\d+)", api.update_stream),
     _route("GET", "/get_stream_id", api.stream_id),
     _route("GET", "/users/me/subscriptions", api.subscriptions),
     _route("GET", r"/users/([^/]+)/subscriptions/(\d+)", api.subscription_status),
