@@ -82,6 +82,14 @@ class People:
         user = self.meeting.users[who].user_id
         self.ok(self.client("ADMIN").add_subscriptions([{"name": "community"}], principals=[user]))
 
+    def role(self, who: str, role: int) -> None:
+        user = self.meeting.users[who].user_id
+        self.ok(
+            self.client("ADMIN").call_endpoint(
+                f"users/{user}", method="PATCH", request={"role": role}
+            )
+        )
+
     def unsubscribe(self, who: str) -> None:
         user = self.meeting.users[who].user_id
         self.ok(self.client("ADMIN").remove_subscriptions(["community"], principals=[user]))
@@ -130,6 +138,8 @@ def test_only_who_reads_the_stream_reads_the_meeting(meeting: Meeting) -> None:
 
     people.private(False)  # public: every member reads it, a guest only once subscribed
     assert people.dm("DG", "community agenda") == agenda
+    people.role("DG", 600)  # made a guest: outside the stream, shut out again
+    assert people.dm("DG", "community agenda") == shut
     assert people.dm("GUEST", "community agenda") == shut
     people.subscribe("GUEST")
     assert people.dm("GUEST", "community agenda") == agenda

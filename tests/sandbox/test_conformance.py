@@ -71,6 +71,7 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     bot.delete_message(note_id)
     alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
     alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    alice.call_endpoint(f"users/{world.bob.user_id}", method="PATCH", request={"role": 400})
     bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
     bot.deregister(queue["queue_id"])
     checked = world.checker.check()
@@ -184,6 +185,8 @@ def test_membership_and_privacy_changes_reach_who_may_see_them(world: World) -> 
     assert guest.add_subscriptions([{"name": "community"}])["msg"] == (
         "Unable to access channel (community)."
     )
+    outside = {"type": "stream", "to": "community", "topic": "t", "content": "hello"}
+    assert guest.send_message(outside)["msg"] == "Not authorized to send to channel 'community'"
     world.sandbox.subscribe(world.guest, "community")
     mine = guest.get_events(queue_id=guests_queue["queue_id"], last_event_id=-1, dont_block=True)
     (added,) = mine["events"]
@@ -569,11 +572,17 @@ def test_only_admins_deactivate_and_queues_hear_of_it(world: World) -> None:
     again = alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
     assert again["msg"] == "User is already deactivated"
     alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    demote = {"role": 600}
+    refused = bot.call_endpoint(f"users/{world.bob.user_id}", method="PATCH", request=demote)
+    assert refused["msg"] == "Insufficient permission"
+    alice.call_endpoint(f"users/{world.bob.user_id}", method="PATCH", request=demote)
     events = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)["events"]
     assert [e["person"] for e in events] == [
         {"user_id": world.bob.user_id, "is_active": False},
         {"user_id": world.bob.user_id, "is_active": True},
+        {"user_id": world.bob.user_id, "role": 600},
     ]
+    assert world.client(world.alice).get_user_by_id(world.bob.user_id)["user"]["is_guest"]
     assert world.client(world.bob).get_profile()["result"] == "success"
 
 

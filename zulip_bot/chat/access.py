@@ -6,8 +6,8 @@ bot's streams come from one `GET /users/me/subscriptions?include_subscribers=tru
 again once the answer is `ttl` seconds old; between two answers the event queue keeps it
 current (`subscription` `peer_add`/`peer_remove`, `add`/`remove` for the bot itself, `stream`
 `update` of `invite_only` or `name`), so a change is seen at once without asking again.
-Roles come from the runner's directory of users. A stream the bot is not in cannot be looked
-into, so nobody reads a meeting there until it is.
+Roles come from the runner's directory of users, and `realm_user` updates of a role. A
+stream the bot is not in cannot be looked into, so nobody reads a meeting there until it is.
 
 The runner calls `fresh()` before it hands an event to the service, so the service's question
 is answered from memory, never by a request made inside its store transaction.
@@ -25,7 +25,7 @@ from zulip_bot.config import MeetingConfig
 from zulip_bot.meeting.effects import Sender
 
 #: The event types that change who reads a stream.
-EVENTS: Final = ["subscription", "stream"]
+EVENTS: Final = ["subscription", "stream", "realm_user"]
 #: Zulip's role code for guests (recordings #008, zulip.yaml `role`).
 GUEST: Final = 600
 #: How long an answer from Zulip is trusted without events to keep it current.
@@ -55,6 +55,7 @@ class StreamReaders:
     ) -> None:
         self.api, self.role_of, self.ttl, self.clock = api, role_of, ttl, clock
         self.streams: dict[int, _Stream] = {}
+        self.roles: dict[int, int] = {}  # changed since the directory was read
         self._asked: float | None = None
 
     def __call__(self, meeting: MeetingConfig, sender: Sender) -> bool:
@@ -64,7 +65,8 @@ class StreamReaders:
             return False
         if sender.user_id in stream.subscribers:
             return True
-        return not stream.invite_only and self.role_of(sender.user_id) not in (GUEST, None)
+        role = self.roles.get(sender.user_id) or self.role_of(sender.user_id)
+        return not stream.invite_only and role not in (GUEST, None)
 
     def fresh(self) -> None:
         """Asks Zulip again when the last answer is older than `ttl`."""
@@ -75,10 +77,15 @@ class StreamReaders:
         self._asked = self.clock()
 
     def apply(self, event: Mapping[str, Any]) -> None:
-        """A `subscription` or `stream` event; the ones about other matters change nothing."""
+        """A `subscription`, `stream` or `realm_user` event; the ones about other matters
+        (notification settings, names, avatars) change nothing."""
         op = event.get("op")
         if event.get("type") == "stream" and op == "update":
             self._updated(event)
+        elif event.get("type") == "realm_user":
+            person = event.get("person", {})
+            if op == "update" and "role" in person:  # a member made a guest, or back
+                self.roles[int(person["user_id"])] = int(person["role"])
         elif op in ("peer_add", "peer_remove"):
             for stream_id in event.get("stream_ids", []):
                 stream = self.streams.get(int(stream_id))

@@ -134,6 +134,15 @@ def deactivate_user(call: Call) -> Payload:
     return {}
 
 
+def update_user(call: Call) -> Payload:
+    """Only `role` is kept; other changes are refused, not lost."""
+    role = call.params.json("role", None)
+    if not isinstance(role, int) or isinstance(role, bool):
+        raise ApiError("The sandbox changes only the role of a user, an integer")
+    call.realm.set_role(int(call.path_args[0]), role, by=call.me)
+    return {}
+
+
 def reactivate_user(call: Call) -> Payload:
     call.realm.set_active(int(call.path_args[0]), True, by=call.me)
     return {}

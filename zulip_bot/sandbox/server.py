@@ -58,6 +58,7 @@ ROUTES: Final = (
     _route("GET", "/users", api.users),
     _route("GET", r"/users/([^/]+)", api.user),
     _route("DELETE", r"/users/(\d+)", api.deactivate_user),
+    _route("PATCH", r"/users/(\d+)", api.update_user),
     _route("POST", r"/users/(\d+)/reactivate", api.reactivate_user),
     _route("GET", "/realm/profile_fields", api.profile_fields),
     _route("GET", "/streams", api.streams),

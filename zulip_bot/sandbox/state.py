@@ -216,6 +216,24 @@ class Realm:
             }
             self.queues.publish(lambda q: dict(event) if q.wants("realm_user") else None)
 
+    def set_role(self, user_id: int, role: int, *, by: User) -> None:
+        """PATCH /users/{id} `role`, by an administrator; everyone hears of it."""
+        with self.condition:
+            if not by.is_admin:
+                raise ApiError("Insufficient permission")
+            user = self.users.get(user_id)
+            if user is None or user.system:
+                raise ApiError("No such user")
+            if role not in ROLES.values():
+                raise ApiError("Invalid role")
+            user.role = role
+            event = {
+                "type": "realm_user",
+                "op": "update",
+                "person": {"user_id": user_id, "role": role},
+            }
+            self.queues.publish(lambda q: dict(event) if q.wants("realm_user") else None)
+
     def github_field(self) -> ProfileField:
         return next(f for f in self.profile_fields if f.type == GITHUB_FIELD_TYPE)
 
@@ -460,6 +478,8 @@ class Realm:
                     f"Channel '{to}' does not exist", "STREAM_DOES_NOT_EXIST", extra={"stream": to}
                 )
         if stream.invite_only and not self._may_post_privately(sender, stream):
+            raise ApiError(f"Not authorized to send to channel '{stream.name}'")
+        if sender.is_guest and not self.reads(sender, stream):  # a stream they cannot see
             raise ApiError(f"Not authorized to send to channel '{stream.name}'")
         return stream
 
