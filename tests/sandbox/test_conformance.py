@@ -45,6 +45,7 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     bot.get_stream_topics(stream_id)
     bot.add_subscriptions([{"name": "community"}])
     bot.remove_subscriptions(["community"])
+    alice.call_endpoint(f"streams/{stream_id}", method="PATCH", request={"is_private": False})
     queue = bot.register(
         event_types=["message", "reaction", "submessage", "update_message", "delete_message"]
     )
@@ -70,6 +71,7 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     bot.delete_message(note_id)
     alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
     alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    alice.call_endpoint(f"users/{world.bob.user_id}", method="PATCH", request={"role": 400})
     alice.call_endpoint(
         "realm", method="PATCH", request={"message_content_edit_limit_seconds": 300}
     )
@@ -144,6 +146,56 @@ def test_topics_subscription_status_and_previews(world: World) -> None:
     )
     assert preview == f"<p>{mention}</p>"
     assert len(world.sandbox.realm.messages) == 3  # a preview posts nothing
+
+
+def test_membership_and_privacy_changes_reach_who_may_see_them(world: World) -> None:
+    """Who reads a stream, as Zulip has it (#226-#228, zulip.yaml's `stream` `update`): peers
+    hear `peer_add`/`peer_remove`, the person `add`/`remove`; a guest reads only the streams
+    they are in; only an administrator makes a stream private."""
+    bot, alice, bob, guest = (
+        world.client(u) for u in (world.bot, world.alice, world.bob, world.guest)
+    )
+    stream_id = bot.get_stream_id("community")["stream_id"]
+    queue = bot.register(event_types=["subscription", "stream"])
+    guests_queue = guest.register(event_types=["subscription", "stream"])
+    bob.remove_subscriptions(["community"])
+    bob.add_subscriptions([{"name": "community"}])
+    refused = bob.call_endpoint(
+        f"streams/{stream_id}", method="PATCH", request={"is_private": True}
+    )
+    assert refused["result"] == "error"
+    made = alice.call_endpoint(f"streams/{stream_id}", method="PATCH", request={"is_private": True})
+    assert made["result"] == "success", made
+    removed = alice.remove_subscriptions(["community"], principals=[world.bob.user_id])
+    assert removed["removed"] == ["community"]
+    heard = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
+    assert [
+        (e["type"], e["op"], e.get("user_ids"), e.get("stream_ids"), e.get("value"))
+        for e in heard["events"]
+    ] == [
+        ("subscription", "peer_remove", [world.bob.user_id], [stream_id], None),
+        ("subscription", "peer_add", [world.bob.user_id], [stream_id], None),
+        ("stream", "update", None, None, True),
+        ("subscription", "peer_remove", [world.bob.user_id], [stream_id], None),
+    ]
+    assert (
+        guest.get_events(queue_id=guests_queue["queue_id"], last_event_id=-1, dont_block=True)[
+            "events"
+        ]
+        == []
+    )  # a guest outside the stream sees none of its members
+    assert bob.call_endpoint(f"streams/{stream_id}/members", method="GET")["result"] == "error"
+    alice.call_endpoint(f"streams/{stream_id}", method="PATCH", request={"is_private": False})
+    assert guest.add_subscriptions([{"name": "community"}])["msg"] == (
+        "Unable to access channel (community)."
+    )
+    outside = {"type": "stream", "to": "community", "topic": "t", "content": "hello"}
+    assert guest.send_message(outside)["msg"] == "Not authorized to send to channel 'community'"
+    world.sandbox.subscribe(world.guest, "community")
+    mine = guest.get_events(queue_id=guests_queue["queue_id"], last_event_id=-1, dont_block=True)
+    (added,) = mine["events"]
+    assert (added["op"], added["subscriptions"][0]["name"]) == ("add", "community")
+    assert world.guest.user_id in added["subscriptions"][0]["subscribers"]
 
 
 def test_streams_and_subscriptions(world: World) -> None:
@@ -595,6 +647,10 @@ def test_only_admins_deactivate_and_queues_hear_of_it(world: World) -> None:
     again = alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
     assert again["msg"] == "User is already deactivated"
     alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    demote = {"role": 600}
+    refused = bot.call_endpoint(f"users/{world.bob.user_id}", method="PATCH", request=demote)
+    assert refused["msg"] == "Insufficient permission"
+    alice.call_endpoint(f"users/{world.bob.user_id}", method="PATCH", request=demote)
     alice.call_endpoint(
         "realm", method="PATCH", request={"message_content_edit_limit_seconds": 300}
     )
@@ -602,7 +658,9 @@ def test_only_admins_deactivate_and_queues_hear_of_it(world: World) -> None:
     assert [e["person"] for e in events] == [
         {"user_id": world.bob.user_id, "is_active": False},
         {"user_id": world.bob.user_id, "is_active": True},
+        {"user_id": world.bob.user_id, "role": 600},
     ]
+    assert world.client(world.alice).get_user_by_id(world.bob.user_id)["user"]["is_guest"]
     assert world.client(world.bob).get_profile()["result"] == "success"
 
 

@@ -53,6 +53,7 @@ from types import FrameType
 from typing import Any, Final
 
 from zulip_bot import schedule
+from zulip_bot.chat import access
 from zulip_bot.chat.client import (
     LONGPOLL_WAIT,
     ApiError,
@@ -165,7 +166,9 @@ class Runner:
         """`seconds_until(moment)` is how many real seconds remain until a moment of `now`'s
         time (None: it never comes by waiting); by default `now` runs at real speed."""
         self.config, self.api, self.store = config, api, store
-        self.service = MeetingService(config, store)
+        self.directory = Directory({}, [])
+        self.readers = access.StreamReaders(api, self._role_of)
+        self.service = MeetingService(config, store, self.readers)
         self.bot_id = int(me["user_id"])
         self.names = {config.bot_name.casefold(), str(me.get("full_name", "")).casefold()}
         self.linger, self.now, self.clock, self.sleep = linger, now, clock, sleep
@@ -177,7 +180,6 @@ class Runner:
         #: `clock()` when a tick last finished (its effects are in the outbox), for demos.
         self.ticked_at = float("-inf")
         self.health = Health(health)
-        self.directory = Directory({}, [])
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
         self.queue_id: str | None = None
         self.last_event_id = -1
@@ -204,6 +206,10 @@ class Runner:
                 if found.user_id is not None and found.wanted.email:
                     self.service.people.resolved(found.wanted.email, found.user_id)
         return matches
+
+    def _role_of(self, user_id: int) -> int | None:
+        user = self.directory.users.get(user_id)
+        return user.role if user else None
 
     def _organizer_ids(self) -> list[int]:
         emails = {e for m in self.config.meetings for e in m.organizers}
@@ -261,7 +267,7 @@ class Runner:
         self.backfill()
 
     def _register(self) -> None:
-        body = self.api.register(EVENT_TYPES, fetch_event_types=EVENT_TYPES)
+        body = self.api.register([*EVENT_TYPES, *access.EVENTS], fetch_event_types=EVENT_TYPES)
         if f"realm_{EDIT_LIMIT_SETTING}" in body:  # null: no limit (#128)
             self._follow_edit_limit(body[f"realm_{EDIT_LIMIT_SETTING}"], "at registration")
         self.queue_id, self.last_event_id = str(body["queue_id"]), int(body["last_event_id"])
@@ -424,6 +430,8 @@ class Runner:
             self._guarded("delete_message", event, self._deleted, event)
         elif kind == "realm":
             self._guarded("realm", event, self._realm_event, event)
+        elif kind in access.EVENTS:
+            self._guarded(str(kind), event, self.readers.apply, event)
         else:
             log.info("ignored an event of type %r", kind)
 
@@ -456,6 +464,7 @@ class Runner:
         message_id = int(message["id"])
         if message_id <= int(self.store.runner_value(CURSOR) or 0):
             return  # read already, by the backfill
+        self.readers.fresh()
         sender = self._sender(
             int(message["sender_id"]),
             str(message.get("sender_full_name", "")),
@@ -500,6 +509,7 @@ class Runner:
             return
         if self.store.item_by_message(message_id) is None:
             return
+        self.readers.fresh()
         sender = self._sender(user_id)
         with self.store.transaction():
             if not self.store.reaction_applied(message_id, user_id, emoji, on):
@@ -522,6 +532,7 @@ class Runner:
     ) -> None:
         if sender_id == self.bot_id:
             return  # the poll's own definition
+        self.readers.fresh()
         sender = self._sender(sender_id)
         self.service.handle_submessage(f"submessage:{submessage_id}", sender, message_id, content)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from zulip_bot.meeting import messages, wrapup
 from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.people import People, is_named
+from zulip_bot.meeting.readers import Readers, everyone
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, ItemRow, Store
 from zulip_bot.notes import AgendaItem, NotesDocument, NotesError
@@ -45,6 +47,7 @@ class Shared:
     people: People
     bot: Sender
     bot_person: Person
+    readers: Readers = everyone
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def draft_context(
         kept = [r for r in shared.store.items(meeting.key, day.isoformat()) if not r.withdrawn]
         if kept:  # deleted by hand, or being restored: never start over on top of it
             raise Refused(
-                f"The notes draft `{path}` is missing, but it held "
+                f"The notes draft {where_notes(meeting, day, path)} is missing, but it held "
                 f"{messages.noun(len(kept), 'item')} {_numbers(r.number for r in kept)}. "
                 "Put it back, then send the command again; nothing was changed. (To start "
                 "afresh instead, make a new draft with `meetbot notes new` and `withdraw` "
@@ -181,7 +184,8 @@ def draft_context(
         raise Refused(f"I cannot read the notes draft: {error}. {UNTOUCHED}") from None
     for problem in doc.blocking_warnings():
         raise Refused(
-            f"The notes draft `{path}` has a problem on line {problem.line}: "
+            f"The notes draft {where_notes(meeting, day, path)} has a problem on line "
+            f"{problem.line}: "
             f"{problem.message}. {UNTOUCHED}"
         )
     return Context(shared, meeting, day, start, sender, person, doc, path)
@@ -436,9 +440,24 @@ def reply(message: Incoming, content: str, ref: str | None = None) -> Send:
 
 def where_notes(meeting: MeetingConfig, day: dt.date, path: Path) -> str:
     """Where people read the notes: the meeting's `notes_url` when it has one (they cannot
-    open a file on the bot's machine), else the path."""
+    open a file on the bot's machine), else the file's name; never its place on that machine,
+    which says nothing a member can use and more than they should know of the server."""
     url = meeting.notes_url_for(day)
-    return f"[{path.name}]({url})" if url else f"`{path}`"
+    return f"[{path.name}]({url})" if url else f"`{path.name}`"
+
+
+# An absolute path's folders: from a `/` that starts a word, up to its last `/`. URLs are
+# left alone, since their slashes follow `:` or another `/`.
+_FOLDERS = re.compile(r"(?<![\w/:.~-])/(?:[^\s/`'\"<>()\[\]]+/)+(?=[^\s/`'\"<>()\[\]])")
+
+
+_QUOTED = re.compile(r"`/[^`]*/([^`/]+)`")
+
+
+def without_paths(text: str) -> str:
+    """An error for chat: the files it names (the notes library names them by path, for the
+    command line) by their names only."""
+    return _FOLDERS.sub("", _QUOTED.sub(r"`\1`", text))
 
 
 def open_action(people: People, row: ActionRow) -> messages.OpenAction:

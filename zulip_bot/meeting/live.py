@@ -31,6 +31,7 @@ from zulip_bot.meeting.context import (
     save,
     unknown_note,
     where_notes,
+    without_paths,
     written,
 )
 from zulip_bot.meeting.effects import Incoming, Send
@@ -66,7 +67,7 @@ def begin(ctx: Context) -> list[str]:
             if _order_by_votes(ctx):
                 order = " The agenda is now ordered by votes."
         except NotesError as error:
-            order = f" I kept the agenda in its written order: {error}."
+            order = f" I kept the agenda in its written order: {without_paths(str(error))}."
     save(ctx)  # the draft exists from now on, for the note-takers
     votes = ctx.store.vote_counts(*ctx.key)
     pending = sorted((e for e in entries(ctx) if not e.item.checked), key=lambda e: e.item.line)
@@ -336,7 +337,7 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
             where_notes(ctx.meeting, following.date(), draft) if draft and following else None
         )
     except NotesError as error:  # the meeting still ends; the summary says what failed
-        next_draft = f"not written, because {error}"
+        next_draft = f"not written, because {without_paths(str(error))}"
     agenda = wrapup.agenda_lines(ctx.meeting, ctx.doc)
     decisions = [d for d in ctx.doc.decisions() if d.line not in agenda]
     discussed = tuple(

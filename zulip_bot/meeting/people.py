@@ -127,9 +127,19 @@ class People:
     def register(self, sender: Sender, initials: str, affiliation: str, github: str) -> str:
         """`iam`: the sender's own initials, affiliation and GitHub handle."""
         email = sender.email.casefold()
-        holder = self.config.roster.by_initials(initials) or self.store.person_by_initials(initials)
-        if holder is not None and holder.email.casefold() != email:
-            raise Refused(f"`{initials}` already belongs to {holder.name}; pick other initials.")
+        if self._taken(email, "initials", initials):
+            raise Refused(f"The initials `{initials}` are taken by someone else; pick others.")
+        if github and self._taken(email, "github", github):
+            raise Refused(
+                f"The GitHub handle @{github} is taken by someone else here. If it is yours, "
+                "ask an organizer to set it right; nothing was changed."
+            )
+        if self._taken(email, "name", sender.full_name):
+            raise Refused(
+                f"The name {sender.full_name} is taken by someone else here, so I cannot note "
+                "you under it: change your name in Zulip (Settings > Profile), or ask an "
+                "organizer to add you to the roster; nothing was changed."
+            )
         row = PersonRow(
             email, sender.user_id, sender.full_name, initials, affiliation, github, registered=True
         )
@@ -140,6 +150,16 @@ class People:
             + (f", @{github}" if github else "")
             + "."
         )
+
+    def _taken(self, email: str, field: str, value: str) -> bool:
+        """Whether someone other than `email` goes by `value`: a roster person, or someone
+        who registered it with `iam` (initials the bot gave someone count too, since the
+        notes already name them so). Whose it is stays unsaid."""
+        wanted = value.strip().casefold()
+        others = [p for p in self.config.roster.people if p.email.casefold() != email]
+        if any(str(getattr(p, field)).casefold() == wanted for p in others):
+            return True
+        return self.store.claimed(field, value, email, any_row=field == "initials")
 
     def is_organizer(self, meeting: MeetingConfig, sender: Sender) -> bool:
         """The configured organizers, the meeting's co-chairs, and Zulip admins and owners."""

@@ -11,9 +11,11 @@ from zulip_bot.config import MeetingConfig, Person
 from zulip_bot.meeting import adhoc, messages
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.context import Shared, context, entries, open_action, reply, save
-from zulip_bot.meeting.effects import Incoming, Send
+from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.mentions import silenced
+from zulip_bot.meeting.readers import members_only
 from zulip_bot.meeting.refusal import Refused
+from zulip_bot.meeting.store import ActionRow
 
 
 def usage(
@@ -61,32 +63,44 @@ def actions(
 ) -> list[Send]:
     """In a meeting's stream, `actions` lists that meeting's; elsewhere, every meeting's."""
     person = shared.people.identify(msg.sender)
-    return [reply(msg, text) for text in _actions(cmd, shared, person, meeting)]
+    return [reply(msg, text) for text in _actions(cmd, shared, msg.sender, person, meeting)]
 
 
 def _actions(
-    cmd: c.Actions, shared: Shared, person: Person, meeting: MeetingConfig | None
+    cmd: c.Actions, shared: Shared, sender: Sender, person: Person, meeting: MeetingConfig | None
 ) -> list[str]:
     """Everyone's open items of the meeting whose stream this is (of every meeting in a DM);
-    one person's items from every meeting, since that is their to-do list."""
+    one person's items from every meeting, since that is their to-do list. Either way only
+    of the meetings whose stream the asker can read."""
     store, people = shared.store, shared.people
+
+    def readable(rows: list[ActionRow]) -> list[ActionRow]:
+        return [r for r in rows if _may_read(shared, r.meeting, sender)]
+
     if cmd.who == "all":
         key = meeting.key if meeting else None
         title = f"Open action items of {meeting.title}" if meeting else "Open action items"
-        rows = store.open_actions(meeting=key)
+        rows = readable(store.open_actions(meeting=key))
     else:
         if cmd.who == "mine":
             owner = person.initials
         else:
             named = people.find(cmd.who) or people.by_initials(cmd.who.name)
             owner = named.initials if named else cmd.who.name
-            if named is None and not store.open_actions(owner):
+            if named is None and not readable(store.open_actions(owner)):
                 raise Refused(
                     f"I don't know anyone called {silenced(owner)}: mention them as `@**Name**`, "
                     "or use their initials; `actions` lists everyone's open items."
                 )
-        rows, title = store.open_actions(owner), f"Open action items of {silenced(owner)}"
+        rows, title = readable(store.open_actions(owner)), f"Open action items of {silenced(owner)}"
     return messages.action_list(title, [open_action(people, r) for r in rows])
+
+
+def _may_read(shared: Shared, key: str, sender: Sender) -> bool:
+    """An action of a meeting no longer configured has no stream to ask about: the store's
+    registry is all that is left of it, and it is anyone's to see as before."""
+    meeting = shared.config.meeting(key)
+    return meeting is None or shared.readers(meeting, sender)
 
 
 def done(
@@ -98,9 +112,11 @@ def done(
     row = store.action(cmd.action_id)
     if row is None:
         raise Refused(f"There is no action item A{cmd.action_id}; `actions` lists the open ones.")
+    of = shared.config.meeting(row.meeting) or adhoc.meeting_by_key(shared, row.meeting)
+    if of is not None and not shared.readers(of, sender):
+        raise Refused(members_only(of))
     if row.done:
         raise Refused(f"A{cmd.action_id} is already done.")
-    of = shared.config.meeting(row.meeting) or adhoc.meeting_by_key(shared, row.meeting)
     allowed = row.owner in ("", person.initials) or (
         of is not None and shared.people.is_organizer(of, sender)
     )

@@ -42,9 +42,11 @@ from zulip_bot.meeting.context import (
     occurrence,
     reply,
     start_of,
+    without_paths,
 )
 from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
 from zulip_bot.meeting.people import People
+from zulip_bot.meeting.readers import Readers, everyone, members_only
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import Busy, Store
 from zulip_bot.notes import NotesConflict, NotesError
@@ -72,7 +74,9 @@ OnCalendar: TypeAlias = Callable[[C, calendar.Asked], list[Effect]]
 
 
 class MeetingService:
-    def __init__(self, config: BotConfig, store: Store) -> None:
+    def __init__(self, config: BotConfig, store: Store, readers: Readers = everyone) -> None:
+        """`readers` says who can read a meeting's stream (the edge asks Zulip); only they
+        read or change the meeting."""
         #: The config as loaded; `config` is it with chat's calendar changes on top.
         self.base = config
         self.store = store
@@ -84,7 +88,7 @@ class MeetingService:
         bot_person = Person(config.bot_name, "", email=bot.email)
         self.calendars = Calendars(config)
         self._calendar_rows: list[CalendarRow] = []
-        self.shared = Shared(config, store, self.people, bot, bot_person)
+        self.shared = Shared(config, store, self.people, bot, bot_person, readers)
         self._calendar_changed()
 
     @property
@@ -127,10 +131,12 @@ class MeetingService:
             if not message.addressed:
                 self._observe(meeting, message, [], now)
                 return []
+            if meeting is not None and not self.shared.readers(meeting, message.sender):
+                return [reply(message, members_only(meeting))]
             try:
                 return self._dispatch(c.parse(message.content), meeting, message, now)
             except (c.CommandError, Refused) as error:
-                effects = [reply(message, str(error))]
+                effects = [reply(message, without_paths(str(error)))]
             self._observe(meeting, message, effects, now)
             return effects
 
@@ -266,7 +272,7 @@ class MeetingService:
             except NotesConflict:
                 continue  # someone saved the draft meanwhile: do it again on their version
             except (Refused, NotesError) as error:
-                effects = [reply(msg, str(error))]
+                effects = [reply(msg, without_paths(str(error)))]
                 break
         else:
             effects = [reply(msg, "The notes draft kept changing while I was saving "
@@ -357,9 +363,11 @@ class MeetingService:
             if found is None:
                 return []
             key, day, number = found
+            meeting = self.config.meeting(key)
+            if meeting is not None and not self.shared.readers(meeting, sender):
+                return []  # a 👍 on a reply its sender could see once, but not the meeting now
             if not self.store.vote(key, day, number, sender.email.casefold(), added):
                 return []
-            meeting = self.config.meeting(key)
             if meeting is None or self.store.agenda_post(key, day) is None:
                 return []
             start = start_of(meeting, dt.date.fromisoformat(day))
@@ -389,6 +397,9 @@ class MeetingService:
             except ValueError:
                 return
             if poll is None or poll.closed or not isinstance(data, dict):
+                return
+            meeting = self.config.meeting(poll.meeting)
+            if meeting is not None and not self.shared.readers(meeting, sender):
                 return
             self.people.identify(sender)  # ballots carry only the user id: remember whose it is
             if data.get("type") == "vote" and data.get("vote") in (1, -1):

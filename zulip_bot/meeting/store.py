@@ -138,6 +138,7 @@ class PollRow:
     item: int | None
     message_id: int | None
     closed: bool
+    meeting: str  # its key
 
 
 @dataclass(frozen=True)
@@ -422,14 +423,17 @@ class Store:
 
     def _poll(self, where: str, args: tuple[object, ...]) -> PollRow | None:
         row = self.db.execute(
-            "SELECT id, question, options, quorum, voters, item, message_id, closed FROM poll "
+            "SELECT id, question, options, quorum, voters, item, message_id, closed, meeting "
+            "FROM poll "
             f"WHERE {where} ORDER BY id DESC LIMIT 1",
             args,
         ).fetchone()
         if row is None:
             return None
+        poll_id, question, options, quorum, voters, item, message_id, closed, meeting = row
+        options = tuple(json.loads(options))
         return PollRow(
-            row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5], row[6], bool(row[7])
+            poll_id, question, options, quorum, voters, item, message_id, bool(closed), meeting
         )
 
     def open_poll(self, meeting: str, day: str) -> PollRow | None:
@@ -550,6 +554,18 @@ class Store:
             return None
         email, user_id, name, initials, affiliation, github, registered = row
         return PersonRow(email, user_id, name, initials, affiliation, github, bool(registered))
+
+    def claimed(self, field: str, value: str, email: str, *, any_row: bool) -> bool:
+        """Whether a person other than `email` holds `value` in `field` (initials, github or
+        name): registered with `iam`, or, with `any_row`, as the bot met them."""
+        if field not in ("initials", "github", "name"):
+            raise ValueError(f"people are not claimed by {field!r}")
+        registered = "" if any_row else " AND registered=1"
+        found = self.db.execute(
+            f"SELECT 1 FROM person WHERE {field}=? COLLATE NOCASE AND email!=?{registered}",
+            (value.strip(), email.casefold()),
+        ).fetchone()
+        return found is not None
 
     def people_initials(self) -> set[str]:
         return {str(r[0]).upper() for r in self.db.execute("SELECT initials FROM person")}

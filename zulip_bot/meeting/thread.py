@@ -38,6 +38,7 @@ from zulip_bot.meeting.context import (
     occurrence,
     open_action,
     start_of,
+    without_paths,
 )
 from zulip_bot.meeting.effects import Edit, Effect, Send
 from zulip_bot.meeting.refusal import Refused
@@ -80,7 +81,7 @@ def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> l
             except NotesConflict:
                 continue  # saved by hand just now: the next tick does it on their version
             except (Refused, NotesError) as error:
-                effects += _job_failed(shared, job, str(error), now)
+                effects += _job_failed(shared, job, without_paths(str(error)), now)
                 continue
             shared.store.job_done(str(job.key), now.isoformat())
     with shared.store.transaction():

@@ -135,6 +135,15 @@ def deactivate_user(call: Call) -> Payload:
     return {}
 
 
+def update_user(call: Call) -> Payload:
+    """Only `role` is kept; other changes are refused, not lost."""
+    role = call.params.json("role", None)
+    if not isinstance(role, int) or isinstance(role, bool):
+        raise ApiError("The sandbox changes only the role of a user, an integer")
+    call.realm.set_role(int(call.path_args[0]), role, by=call.me)
+    return {}
+
+
 def reactivate_user(call: Call) -> Payload:
     call.realm.set_active(int(call.path_args[0]), True, by=call.me)
     return {}
@@ -263,17 +272,37 @@ def _principal(realm: Realm, principal: Any) -> User:
 
 
 def unsubscribe(call: Call) -> Payload:
+    """`principals` removes others, which only an administrator may (#227)."""
     realm, me = call.realm, call.me
     names = call.params.json("subscriptions")
+    principals = call.params.json("principals", None)
     removed: list[str] = []
     not_removed: list[str] = []
     with realm.condition:
+        people = [me] if principals is None else [_principal(realm, p) for p in principals]
+        if any(p.user_id != me.user_id for p in people) and not me.is_admin:
+            raise ApiError("Insufficient permission")
         for name in names:
             found = realm.stream_by_name(str(name))
             if found is None:
                 raise ApiError(f"Channel(s) ({name}) do not exist")
-            (removed if realm.unsubscribe(me, found) else not_removed).append(found.name)
+            for person in people:
+                gone = realm.unsubscribe(person, found)
+                (removed if gone else not_removed).append(found.name)
     return {"removed": removed, "not_removed": not_removed}
+
+
+def update_stream(call: Call) -> Payload:
+    """PATCH /streams/{id}: only `is_private` is kept; other changes are refused, not lost."""
+    private = call.params.json("is_private", None)
+    if not isinstance(private, bool):
+        raise ApiError("The sandbox changes only is_private of a stream, a boolean")
+    with call.realm.condition:
+        found = call.realm.streams.get(int(call.path_args[0]))
+        if found is None or not call.realm.can_see_stream(call.me, found):
+            raise ApiError("Invalid channel ID")
+        call.realm.set_private(call.me, found, private)
+    return {}
 
 
 # --- messages -----------------------------------------------------------------------------

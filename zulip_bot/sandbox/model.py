@@ -40,6 +40,10 @@ class User:
     def is_admin(self) -> bool:
         return self.role <= ROLES["admin"]
 
+    @property
+    def is_guest(self) -> bool:
+        return self.role == ROLES["guest"]
+
     def email(self, fake_domain: str) -> str:
         """The API-visible email: the real one for bots and where the user lets everyone see it."""
         if self.is_bot or self.email_visible:

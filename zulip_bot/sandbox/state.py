@@ -240,6 +240,24 @@ class Realm:
             self.user_groups[group.group_id] = group
             return group
 
+    def set_role(self, user_id: int, role: int, *, by: User) -> None:
+        """PATCH /users/{id} `role`, by an administrator; everyone hears of it."""
+        with self.condition:
+            if not by.is_admin:
+                raise ApiError("Insufficient permission")
+            user = self.users.get(user_id)
+            if user is None or user.system:
+                raise ApiError("No such user")
+            if role not in ROLES.values():
+                raise ApiError("Invalid role")
+            user.role = role
+            event = {
+                "type": "realm_user",
+                "op": "update",
+                "person": {"user_id": user_id, "role": role},
+            }
+            self.queues.publish(lambda q: dict(event) if q.wants("realm_user") else None)
+
     def set_message_limits(
         self, changes: Mapping[str, int | None], *, by: User | None = None
     ) -> dict[str, int | None]:
@@ -369,11 +387,14 @@ class Realm:
         return self.stream_by_name(operand) if isinstance(operand, str) else None
 
     def subscribe(self, user: User, stream: Stream) -> bool:
-        """False when the user was subscribed already."""
+        """False when the user was subscribed already. The user hears `add` with the whole
+        subscription, everyone who may see the stream's members `peer_add` (#226, #228)."""
         with self.condition:
             if user.user_id in stream.subscribers:
                 return False
             stream.subscribers.append(user.user_id)
+            mine = stream.subscription_dict(subscribers=True, notifications=None)
+            self._subscription_events(user, stream, {"op": "add", "subscriptions": [mine]})
             return True
 
     def unsubscribe(self, user: User, stream: Stream) -> bool:
@@ -381,15 +402,68 @@ class Realm:
             if user.user_id not in stream.subscribers:
                 return False
             stream.subscribers.remove(user.user_id)
+            gone = {"name": stream.name, "stream_id": stream.stream_id}
+            self._subscription_events(user, stream, {"op": "remove", "subscriptions": [gone]})
             return True
 
+    def _subscription_events(self, user: User, stream: Stream, own: dict[str, Any]) -> None:
+        op = "peer_add" if own["op"] == "add" else "peer_remove"
+        peer = {"op": op, "stream_ids": [stream.stream_id], "user_ids": [user.user_id]}
+        peers = self.members_visible_to(stream) - {user.user_id}
+
+        def build(queue: EventQueue) -> dict[str, Any] | None:
+            if not queue.wants("subscription"):
+                return None
+            if queue.user_id == user.user_id:
+                return {"type": "subscription", **own}
+            return {"type": "subscription", **peer} if queue.user_id in peers else None
+
+        self.queues.publish(build)
+
+    def members_visible_to(self, stream: Stream) -> set[int]:
+        """Who may see a stream's subscribers, and so hears of changes to them: its own
+        subscribers and administrators; for a public stream, every member but guests."""
+        active = [u for u in self.users.values() if u.is_active]
+        if stream.invite_only:
+            return set(stream.subscribers) | {u.user_id for u in active if u.is_admin}
+        return set(stream.subscribers) | {u.user_id for u in active if not u.is_guest}
+
+    def set_private(self, user: User, stream: Stream, private: bool) -> None:
+        """PATCH /streams/{id} `is_private`: administrators only. Everyone who could see the
+        stream before or after hears a `stream` `update` of `invite_only`, as Zulip sends."""
+        with self.condition:
+            if not user.is_admin:
+                raise ApiError("Must be an organization or channel administrator")
+            before = self.members_visible_to(stream)
+            stream.invite_only = private
+            audience = before | self.members_visible_to(stream)
+            event = {
+                "type": "stream",
+                "op": "update",
+                "property": "invite_only",
+                "value": private,
+                "history_public_to_subscribers": stream.history_public_to_subscribers,
+                "is_web_public": False,
+                "stream_id": stream.stream_id,
+                "name": stream.name,
+            }
+            self.queues.publish(
+                lambda q: event if q.wants("stream") and q.user_id in audience else None
+            )
+
+    @staticmethod
+    def reads(user: User, stream: Stream) -> bool:
+        """Zulip's rule: a private stream's subscribers read it; a public stream every member
+        but a guest, who reads only the streams they are subscribed to."""
+        if user.user_id in stream.subscribers:
+            return True
+        return not stream.invite_only and not user.is_guest
+
     def can_see_stream(self, user: User, stream: Stream) -> bool:
-        return not stream.invite_only or user.user_id in stream.subscribers or user.is_admin
+        return self.reads(user, stream) or (stream.invite_only and user.is_admin)
 
     def streams_for(self, user: User) -> list[Stream]:
-        visible = (
-            s for s in self.streams.values() if not s.invite_only or user.user_id in s.subscribers
-        )
+        visible = (s for s in self.streams.values() if self.reads(user, s))
         return sorted(visible, key=lambda s: s.name)
 
     def subscriptions_of(self, user: User) -> list[Stream]:
@@ -402,7 +476,7 @@ class Realm:
             if user.role == ROLES["guest"]:
                 raise ApiError("Not allowed for guest users")
             return self.add_stream(name, creator=user), True
-        if stream.invite_only and user.user_id not in stream.subscribers:
+        if not self.reads(user, stream):
             raise ApiError(f"Unable to access channel ({stream.name}).")
         return stream, False
 
@@ -472,6 +546,8 @@ class Realm:
                     f"Channel '{to}' does not exist", "STREAM_DOES_NOT_EXIST", extra={"stream": to}
                 )
         if stream.invite_only and not self._may_post_privately(sender, stream):
+            raise ApiError(f"Not authorized to send to channel '{stream.name}'")
+        if sender.is_guest and not self.reads(sender, stream):  # a stream they cannot see
             raise ApiError(f"Not authorized to send to channel '{stream.name}'")
         return stream
 
@@ -675,7 +751,7 @@ class Realm:
             return False
         stream = self.streams[message.stream_id]
         if not stream.invite_only:
-            return True
+            return self.reads(user, stream)
         return stream.history_public_to_subscribers and user.user_id in stream.subscribers
 
     def accessible(self, user: User, message_id: int) -> Message:
