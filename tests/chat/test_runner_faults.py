@@ -4,9 +4,15 @@ once, and the runner never stops."""
 
 from __future__ import annotations
 
+import errno
+import os
 import random
+import stat
+import threading
 import time
 from collections import Counter
+
+import pytest
 
 from tests.chat.test_runner import DURING, Meeting, wait_for
 from tests.chat.test_runner import meeting as meeting  # the fixture
@@ -172,3 +178,54 @@ def test_500_commands_through_faults_are_each_applied_and_answered_once(meeting:
     for (who, k), _ in deleted:
         number = number_of[who, k]
         assert sum(f"added item {number} was deleted" in x for x in said) == 1
+
+
+def test_a_full_disk_is_said_to_the_person_and_once_to_the_organizers(
+    meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up under a running bot: the runner is in-process, so `os.fsync` of the
+    draft's new copy is made to fail as a full disk does (root writes through `chmod`)."""
+    full = threading.Event()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if full.is_set() and stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    meeting.start()
+    meeting.say("DG", "add item before")
+    meeting.settle()
+    draft = meeting.config.meetings[0].notes_path_for(DURING.date())
+    before = draft.read_bytes()
+    organizers = {meeting.users[k].user_id for k in ("JRG", "JL")}
+
+    def told() -> list[Message]:
+        return [m for m in meeting.bot_dms() if "disk is full" in m.content]
+
+    full.set()
+    meeting.say("DG", "add item lost?")
+    meeting.say("BZ", "add item also lost")
+    meeting.settle()
+    refused = [x for x in lines(meeting) if "Not saved" in x]
+    assert len(refused) == 2
+    assert "the server's disk is full" in refused[0] and "send `add item lost?` again" in refused[0]
+    assert all(str(draft.parent) not in x for x in refused)  # no path on the server
+    assert draft.read_bytes() == before  # nothing half-written, no copy left beside it
+    assert sorted(p.name for p in draft.parent.iterdir()) == [draft.name]
+    assert {u for m in told() for u in m.dm_user_ids} - {meeting.bot.user_id} == organizers
+    assert len(told()) == len(organizers)  # once each for the episode, not once per command
+
+    full.clear()
+    meeting.say("DG", "add item lost?")  # sent again once it is fixed: applied once
+    meeting.settle()
+    assert [t for (t,) in meeting.db("SELECT text FROM item ORDER BY number")] == [
+        "before",
+        "lost?",
+    ]
+    assert draft.read_text(encoding="utf-8").count("lost?") == 1
+    full.set()  # a new episode after a save worked: told again
+    meeting.say("BZ", "add item also lost")
+    meeting.settle()
+    assert len(told()) == 2 * len(organizers)

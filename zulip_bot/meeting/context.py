@@ -18,7 +18,7 @@ from pathlib import Path
 
 from zulip_bot import schedule
 from zulip_bot.config import BotConfig, MeetingConfig, Person
-from zulip_bot.meeting import messages, wrapup
+from zulip_bot.meeting import messages, unsaved, wrapup
 from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.mentions import silenced
 from zulip_bot.meeting.people import People, is_named
@@ -430,6 +430,7 @@ def written(ctx: Context, line: int) -> str:
 
 def save(ctx: Context) -> None:
     ctx.doc.save(ctx.path)
+    unsaved.recovered(ctx.shared.store, ctx.meeting)
 
 
 def reply(message: Incoming, content: str, ref: str | None = None) -> Send:

@@ -30,6 +30,7 @@ from zulip_bot.meeting import (
     polls,
     thread,
     transcript,
+    unsaved,
 )
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.context import (
@@ -49,7 +50,7 @@ from zulip_bot.meeting.people import People
 from zulip_bot.meeting.readers import Readers, everyone, members_only
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import Busy, Store
-from zulip_bot.notes import NotesConflict, NotesError
+from zulip_bot.notes import NotesConflict, NotesError, NotesUnsaved
 from zulip_bot.overrides import CalendarRow, Calendars
 
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
@@ -271,6 +272,9 @@ class MeetingService:
                 break
             except NotesConflict:
                 continue  # someone saved the draft meanwhile: do it again on their version
+            except NotesUnsaved as error:
+                effects = unsaved.answer(self.store, meeting, msg, error)
+                break
             except (Refused, NotesError) as error:
                 effects = [reply(msg, without_paths(str(error)))]
                 break

@@ -713,6 +713,10 @@ class Store:
             (key, value),
         )
 
+    def forget_runner_value(self, key: str) -> bool:
+        """False when there was nothing to forget."""
+        return self.db.execute("DELETE FROM runner_state WHERE key=?", (key,)).rowcount == 1
+
     def reaction_applied(self, message_id: int, user_id: int, emoji: str, on: bool) -> bool:
         """Record a reaction as applied (or taken back); False when that was already so."""
         if on:

@@ -127,7 +127,7 @@ class NotesDocument:
         except replace.Linked:
             raise NotesError(_linked(target)) from None
         except OSError as error:  # the file is as it was: `replace` writes a copy, then swaps
-            raise NotesUnsaved(f"{target}: {_unsaved(error)}") from None
+            raise NotesUnsaved(str(target), _unsaved(error)) from None
         except replace.Changed:
             why = "changed on disk since it was loaded" if expected else "exists and was not loaded"
             raise NotesConflict(f"{target}: the file {why}; reload and redo the edit") from None

@@ -21,7 +21,12 @@ class NotesConflict(NotesError):
 
 class NotesUnsaved(NotesError):
     """The system refused the write (disk full, no permission): the file is as it was, and the
-    same edit will work once the fault is gone, so whoever asked for it must be told."""
+    same edit will work once the fault is gone, so whoever asked for it must be told. `reason`
+    says why without the file's place on the server, for chat."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
