@@ -22,6 +22,19 @@ class AgendaLine:
     text: str
     votes: int
     checked: bool | None
+    #: The minutes it is planned for; None for one that does not count (an introduction).
+    minutes: int | None = None
+    #: Whether the minutes are the item's own, not the meeting's default.
+    timed: bool = True
+
+
+@dataclass(frozen=True)
+class ItemTime:
+    """A discussed item's planned and actual minutes, for the summary."""
+
+    text: str
+    planned: int
+    spent: int
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,7 @@ class Summary:
     notes_path: str  # markdown: a link to the notes, or the file's path as code
     next_draft: str | None  # where it is (as markdown), or why it could not be written
     to_confirm: tuple[int, ...] = ()  # actions read from prose in the notes: a person confirms
+    times: tuple[ItemTime, ...] = ()
 
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -71,18 +85,23 @@ def time_tag(when: dt.datetime) -> str:
     return f"<time:{when.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
 
 
-def agenda(title: str, lines: Sequence[AgendaLine]) -> list[str]:
+def agenda(title: str, lines: Sequence[AgendaLine], length: int | None = None) -> list[str]:
     """The agenda as a table; a long one continues in further messages, each with the
-    table's header so that it still renders as a table."""
+    table's header so that it still renders as a table. With the meeting's `length` in
+    minutes, the planned time is added up against it."""
     if not lines:
         return [f"**{title}**: the agenda is empty. Add to it with `add item <text>`."]
-    header = ["| # | item | owner | votes |", "| ---: | --- | --- | ---: |"]
+    header = ["| # | item | owner | votes | min |", "| ---: | --- | --- | ---: | ---: |"]
     rows = []
     for line in lines:
         done = " ✔" if line.checked else ""
         text = _UNESCAPED_PIPE.sub(r"\\|", line.text)  # notes text escapes pipes already
-        rows.append(f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} |")
-    footer = ["", "Vote with `vote <n>` or a 👍 on the item's message."]
+        rows.append(
+            f"| {line.number} | {text}{done} | {'/'.join(line.owners)} | {line.votes} | "
+            f"{_minutes_cell(line)} |"
+        )
+    fit = [planned_total(lines, length)] if length is not None else []
+    footer = ["", *fit, "Vote with `vote <n>` or a 👍 on the item's message."]
     budget = MAX_MESSAGE - len("\n".join(header)) - len("\n".join(footer)) - len(title) - 12
     chunks = split(rows, budget)
     return [
@@ -92,8 +111,34 @@ def agenda(title: str, lines: Sequence[AgendaLine]) -> list[str]:
     ]
 
 
+def _minutes_cell(line: AgendaLine) -> str:
+    if line.minutes is None:
+        return ""
+    return str(line.minutes) if line.timed else f"({line.minutes})"
+
+
+def planned_total(lines: Sequence[AgendaLine], length: int) -> str:
+    """The agenda's planned minutes against the meeting's, said plainly when they do not fit."""
+    total = sum(line.minutes or 0 for line in lines)
+    defaults = " (in brackets: no time given, so the meeting's default)" if any(
+        line.minutes is not None and not line.timed for line in lines
+    ) else ""  # fmt: skip
+    if total <= length:
+        return f"Planned: {total} of the meeting's {length} min{defaults}."
+    return (
+        f"⚠️ Planned: {total} min for a {length}-minute meeting{defaults}: the agenda will not "
+        f"fit, by {total - length} min. Shorten items (`edit <n> (5 min)`) or leave some for "
+        "the next meeting."
+    )
+
+
 def agenda_thread(
-    title: str, start: dt.datetime, video: str, lines: Sequence[AgendaLine], bot: str
+    title: str,
+    start: dt.datetime,
+    video: str,
+    lines: Sequence[AgendaLine],
+    bot: str,
+    length: int | None = None,
 ) -> str:
     """The message that opens a meeting's topic and is kept current: when, where, the agenda,
     and how to add to it. One message, so that it can be edited in place; a very long agenda
@@ -104,7 +149,7 @@ def agenda_thread(
         f"Add an item: `@**{bot}** add item <text>` in this topic; `@**{bot}** help` lists "
         "the rest."
     )
-    parts = agenda(title, lines) if lines else [f"**{title}**: the agenda is empty so far."]
+    parts = agenda(title, lines, length) if lines else [f"**{title}**: the agenda is empty so far."]
     more = "\n\n…and more: `agenda` lists them all." if len(parts) > 1 else ""
     return f"{head}\n\n{parts[0]}{more}\n\n{how}"
 
@@ -170,9 +215,52 @@ def summary(data: Summary) -> list[str]:
     if data.carried:
         lines += ["", f"**Carried over** to the next meeting ({len(data.carried)}):"]
         lines += [f"- {text}" for text in data.carried]
+    lines += _time_block(data.times)
     if data.next_draft:
         lines += ["", f"Next draft: {data.next_draft}."]
     return split(lines)
+
+
+def _time_block(times: Sequence[ItemTime]) -> list[str]:
+    """Planned against actual minutes of the discussed items, and the overrun."""
+    if not times:
+        return []
+    lines = ["", "**Time** (actual of planned minutes)"]
+    lines += [f"- {t.text}: {t.spent} of {t.planned}{_over(t.spent - t.planned)}" for t in times]
+    spent, planned = sum(t.spent for t in times), sum(t.planned for t in times)
+    lines.append(f"- in all: {spent} of {planned}{_over(spent - planned)}")
+    return lines
+
+
+def _over(minutes: int) -> str:
+    if minutes > 0:
+        return f", {minutes} over"
+    return f", {-minutes} under" if minutes < 0 else ", on time"
+
+
+def took(number: int, spent: int, planned: int) -> str:
+    """What `next` says of the item it closes."""
+    return f"Item {number} took {spent} min (planned {planned}{_over(spent - planned)})."
+
+
+def time_warning(
+    number: int, text: str, planned: int, percent: int, left: int, items: int, items_minutes: int
+) -> str:
+    """One line in the topic when the open item reaches a share of its planned time: how much
+    of the meeting and of the agenda is left."""
+    item = f"⏱️ Item {number} ({text})"
+    if percent < 100:
+        head = f"{item} has {planned - planned * percent // 100} of its {planned} min left"
+    else:
+        more = f" and {percent - 100}% more" if percent > 100 else ""
+        head = f"{item} has had its {planned} min{more}"
+    meeting = f"{left} min of the meeting left" if left >= 0 else f"the meeting is {-left} min over"
+    to_go = (
+        f"{counted(items, 'item')} to go ({items_minutes} min planned)"
+        if items
+        else "no items to go"
+    )
+    return f"{head}: {meeting}, {to_go}."
 
 
 def split(lines: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:
