@@ -182,7 +182,7 @@ def _warning(
     now: dt.datetime,
 ) -> str:
     start = start_of(meeting, day)
-    left = (start + dt.timedelta(minutes=meeting.duration_minutes) - now) // dt.timedelta(minutes=1)
+    left = _minutes((start + dt.timedelta(minutes=meeting.duration_minutes) - now).total_seconds())
     try:
         ctx = draft_context(shared, meeting, start, shared.bot, shared.bot_person)
         live = entries(ctx)
