@@ -59,6 +59,19 @@ def test_new_writes_a_draft_and_never_overwrites(
     assert out.read_text(encoding="utf-8") == "hand edits\n"
 
 
+def test_new_for_a_meeting_is_headed_with_its_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "packaging.md"
+    assert main(["notes", "new", "--date", "2024-11-12", "--meeting", "packaging", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[3] == "# 2024-11-12 Packaging Sync"
+    assert "t=3pm" in lines[5]  # 16:00 in Berlin, winter time
+    other = tmp_path / "other.md"
+    assert main(["notes", "new", "--date", "2024-11-12", "--meeting", "nope", str(other)]) != 0
+    assert "has no meeting 'nope'" in capsys.readouterr().err and not other.exists()
+
+
 def test_new_rejects_a_bad_date(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["notes", "new", "--date", "6 Nov", str(tmp_path / "x.md")])

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -15,6 +16,8 @@ from tests.conftest import REPO
 from zulip_bot.cli import main
 from zulip_bot.config import BotConfig, MeetingConfig, load_config
 from zulip_bot.ics import calendar
+from zulip_bot.meeting.store import Store
+from zulip_bot.overrides import Calendars
 from zulip_bot.schedule import occurrences
 
 STAMP = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -166,3 +169,47 @@ def test_the_written_feed_is_readable_by_others(config: BotConfig, tmp_path: Pat
     out = tmp_path / "meetings.ics"
     assert main(["ics", "--config", str(config.path), str(out)]) == 0
     assert out.stat().st_mode & 0o444 == 0o444
+
+
+def test_the_feed_shows_chat_changes_from_the_store(config: BotConfig, tmp_path: Path) -> None:
+    """`meetbot ics` reads the changes the bot keeps: a skip is an EXDATE, a move an override
+    with RECURRENCE-ID, an extra meeting an event of its own; expanded, the feed has the
+    starts the bot schedules by."""
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    calendars = Calendars(config)
+    for change in (
+        lambda c: c.skip("community", dt.date(2026, 12, 16), "conference", "a@example.org", now),
+        lambda c: c.move("packaging", dt.date(2026, 12, 8), dt.date(2026, 12, 9), dt.time(9),
+                         "UTC", "a@example.org", now),
+        lambda c: c.extra("community", dt.date(2026, 12, 20), dt.time(17), None, "CEP vote",
+                          "a@example.org", now),
+    ):  # fmt: skip
+        calendars = calendars.with_change(change(calendars)[0])
+    store = Store(config.state_path)
+    with store.transaction():
+        for made in calendars.changes:
+            store.add_calendar_change(made.row())
+    store.close()
+    out = tmp_path / "meetings.ics"
+    assert main(["ics", "--config", str(config.path), str(out)]) == 0
+    feed = icalendar.Calendar.from_ical(out.read_bytes())
+    until = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+    for meeting in calendars.config.meetings:
+        uid = f"{meeting.key}-{meeting.first:%Y%m%d}@meetbot.meetbot"
+        shown = expand(feed, uid, until) + [
+            e.decoded("DTSTART").astimezone(dt.UTC)
+            for e in feed.walk("VEVENT")
+            if str(e["UID"]).startswith(f"{meeting.key}-extra-")
+        ]
+        assert sorted(shown) == schedule_starts(meeting, until), meeting.key
+    community = expand(feed, "community-20241106@meetbot.meetbot", until)
+    assert dt.datetime(2026, 12, 16, 17, tzinfo=dt.UTC) not in community
+    (extra,) = [e for e in feed.walk("VEVENT") if "-extra-" in str(e["UID"])]
+    assert str(extra["SUMMARY"]) == "CEP vote"
+    assert "Zulip: #community > 2026-12-20 Conda Community Meeting" in extra["DESCRIPTION"]
+    (moved,) = [e for e in feed.walk("VEVENT") if "RECURRENCE-ID" in e
+                and str(e["UID"]).startswith("packaging-")
+                and e.decoded("RECURRENCE-ID").date() == dt.date(2026, 12, 8)]  # fmt: skip
+    assert moved.decoded("DTSTART") == dt.datetime(
+        2026, 12, 9, 10, tzinfo=ZoneInfo("Europe/Berlin")
+    )

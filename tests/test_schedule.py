@@ -17,9 +17,11 @@ from zulip_bot.schedule import (
     Job,
     JobKey,
     JobKind,
+    StoredKeys,
     current_occurrence,
     due_jobs,
     jobs_for,
+    next_due,
     next_occurrence,
     occurrence_on,
     occurrences,
@@ -505,14 +507,19 @@ def test_check_config_lists_occurrences_in_both_zones_and_due_jobs(
     assert main(["check-config", str(default_config_path()), "--now", "2026-12-14T16:00Z"]) == 0
     out = capsys.readouterr().out
     packaging = out[out.index("- packaging:") : out.index("Jobs due")].splitlines()
-    # The moved occurrence on Monday the 21st; the 29th skipped.
+    # The next three held, the moved occurrence on Monday the 21st, the 29th shown skipped.
+    line = "    {0} 15:00 UTC = {0} 16:00 Europe/Berlin  > {1} packaging sync"
     assert packaging[1:] == [
-        f"    {day} 15:00 UTC = {day} 16:00 Europe/Berlin  > {day[4:]} packaging sync"
-        for day in ("Tue 2026-12-15", "Mon 2026-12-21", "Tue 2027-01-05")
+        line.format("Tue 2026-12-15", "2026-12-15"),
+        line.format("Mon 2026-12-21", "2026-12-21")
+        + "  (moved from Tue 2026-12-22 16:00 Europe/Berlin by the config)",
+        line.format("Tue 2026-12-29", "2026-12-29") + "  (skipped by the config)",
+        line.format("Tue 2027-01-05", "2027-01-05"),
     ]
     community = out[out.index("- community:") : out.index("- packaging:")].splitlines()
     assert community[1].startswith("    Wed 2026-12-16 17:00 UTC = Wed 2026-12-16 17:00 UTC  > ")
-    assert community[2].startswith("    Wed 2027-01-13 17:00 UTC")  # 2026-12-30 skipped
+    assert community[2].endswith("2026-12-30 Conda Community Meeting  (skipped by the config)")
+    assert community[3].startswith("    Wed 2027-01-13 17:00 UTC")
     berlin = "= Tue 2026-12-08 16:35 Europe/Berlin"
     assert out[out.index("Jobs due") :].splitlines() == [
         "Jobs due at 2026-12-14T16:00:00+00:00 unless the runner has done them:",
@@ -527,43 +534,82 @@ def test_check_config_lists_occurrences_in_both_zones_and_due_jobs(
 # --- property: whatever the rule, zone and leads, each job is done once and none is missed ----
 
 
-@settings(max_examples=15, deadline=None)
-@given(
-    zone=st.sampled_from(["UTC", "America/New_York", "Europe/Madrid", "Australia/Lord_Howe"]),
-    rule=st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU", "FREQ=WEEKLY;BYDAY=MO,TH",
-                          "FREQ=MONTHLY;BYDAY=-1SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA"]),
-    start=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
-    leads=st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 120), st.integers(0, 90)),
-    duration=st.integers(15, 120),
-    step=st.integers(15, 120),
+#: A meeting's zone, rule, start, leads (agenda, reminder, summary delay) and duration.
+Shape = tuple[str, str, dt.time, tuple[int, int, int], int]
+SHAPES = st.tuples(
+    st.sampled_from(["UTC", "America/New_York", "Europe/Madrid", "Australia/Lord_Howe"]),
+    st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU", "FREQ=WEEKLY;BYDAY=MO,TH",
+                     "FREQ=MONTHLY;BYDAY=-1SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA"]),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    st.tuples(st.integers(0, 3 * 24 * 60), st.integers(0, 120), st.integers(0, 90)),
+    st.integers(15, 120),
 )  # fmt: skip
-def test_every_job_once_whatever_the_schedule(
-    community: MeetingConfig,
-    zone: str,
-    rule: str,
-    start: dt.time,
-    leads: tuple[int, int, int],
-    duration: int,
-    step: int,
-) -> None:
+#: Around Madrid's and Lord Howe's DST changes.
+BEGIN, END = at("2026-03-27T00:00"), at("2026-04-07T00:00")
+
+
+def _varied(community: MeetingConfig, shape: Shape) -> MeetingConfig:
+    zone, rule, start, leads, duration = shape
     agenda, reminder, delay = (dt.timedelta(minutes=m) for m in leads)
-    meeting = replace(
+    return replace(
         community, schedule=rule, first=dt.date(2026, 3, 1), start=start,
         timezone=ZoneInfo(zone), agenda_lead=agenda, reminder_lead=reminder,
         summary_delay=delay, duration_minutes=duration, remind_owners=True, skip=(), moved=(),
     )  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=SHAPES, step=st.integers(15, 120))
+def test_every_job_once_whatever_the_schedule(
+    community: MeetingConfig, shape: Shape, step: int
+) -> None:
+    meeting = _varied(community, shape)
     tick = dt.timedelta(minutes=step)
-    begin, end = at("2026-03-27T00:00"), at("2026-04-07T00:00")  # Madrid's and Lord Howe's DST
-    now, done, seen = begin, set[JobKey](), dict[JobKey, dt.datetime]()
-    while now < end:
+    now, done, seen = BEGIN, set[JobKey](), dict[JobKey, dt.datetime]()
+    while now < END:
         for job in due_jobs([meeting], now, done):
             assert job.key not in done and job.due <= now < job.until
             seen[job.key] = now
             done.add(job.key)
         now += tick
     # Every job whose span lies inside the walk and is longer than a tick was seen.
-    for first_start in meeting.recurrence().between(begin, end):
+    for first_start in meeting.recurrence().between(BEGIN, END):
         for job in jobs_for(meeting, first_start):
-            if begin <= job.due and job.until <= end and job.until - job.due > tick:
+            if job.due >= BEGIN and job.until <= END and job.until - job.due > tick:
                 assert job.key in seen, job.key
                 assert seen[job.key] - job.due < tick
+
+
+@settings(max_examples=15, deadline=None)
+@given(shape=SHAPES)
+def test_waking_only_when_the_next_job_falls_due_does_each_at_its_moment(
+    community: MeetingConfig, shape: Shape
+) -> None:
+    """The runner waits for events no longer than `next_due`: a walk that wakes only then
+    meets every job exactly when it falls due, none passed over, none early."""
+    meeting = _varied(community, shape)
+    done = {job.key for job in due_jobs([meeting], BEGIN, set())}
+    seen: dict[JobKey, dt.datetime] = {}
+    now = BEGIN
+    while (wake := next_due([meeting], now, done)) is not None and wake < END:
+        assert wake > now
+        jobs = due_jobs([meeting], wake, done)
+        assert jobs and all(job.due == wake for job in jobs), (wake, jobs)
+        seen |= {job.key: wake for job in jobs}
+        done |= {job.key for job in jobs}
+        now = wake
+    for first_start in meeting.recurrence().between(BEGIN - dt.timedelta(days=4), END):
+        for job in jobs_for(meeting, first_start):
+            if BEGIN < job.due < END and job.until > job.due:
+                assert seen.get(job.key) == job.due, job.key
+
+
+def test_the_next_job_due_skips_what_is_done_and_what_failed(community: MeetingConfig) -> None:
+    before = at("2024-11-06T16:40")
+    assert next_due([community], before, set()) == at("2024-11-06T16:45")  # the reminder
+    remind = JobKey("community", dt.datetime(2024, 11, 6, 17, 0), JobKind.REMIND)
+    assert next_due([community], before, {remind}) == at("2024-11-06T17:00")
+    # due now but not done (it failed): the next regular tick retries it, not a tight loop
+    assert next_due([community], at("2024-11-06T16:45"), set()) == at("2024-11-06T17:00")
+    stored = StoredKeys({str(remind), f"{remind}!reported"})
+    assert remind in stored and JobKey("community", remind.occurrence, JobKind.END) not in stored

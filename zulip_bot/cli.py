@@ -12,7 +12,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from zulip_bot import ics, schedule
+from zulip_bot import ics, overrides, schedule
+from zulip_bot.archive import importer
+from zulip_bot.archive.read import read_archive
 from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.process import sole_writer
@@ -57,21 +59,35 @@ def _notes_check(args: argparse.Namespace) -> int:
 
 
 def _notes_new(args: argparse.Namespace) -> int:
-    template = Path(args.template) if args.template else bundled("notes-template.md")
-    draft = new_draft(template.read_text(encoding="utf-8"), args.date)
+    """With `--meeting`, the draft is that meeting's: its template and its values (title,
+    video link, start), as the bot makes it; without, the bundled template's own."""
+    template = bundled("notes-template.md")
+    values: dict[str, str] = {}
+    if args.meeting is not None:
+        meeting = _meeting_named(load_config(args.config), args.meeting)
+        template, values = meeting.template, meeting.template_values(args.date)
+    if args.template:
+        template = Path(args.template)
+    draft = new_draft(template.read_text(encoding="utf-8"), args.date, None, **values)
     draft.save(args.out)
     print(f"wrote {args.out}")
     return 0
 
 
-def _shell(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    meeting = config.meeting(args.meeting) if args.meeting else config.meetings[0]
+def _meeting_named(config: BotConfig, key: str | None) -> MeetingConfig:
+    """The meeting `key` (the first when None), or an error naming the ones there are."""
+    meeting = config.meeting(key) if key else config.meetings[0]
     if meeting is None:
         known = ", ".join(m.key for m in config.meetings)
         raise ConfigError(
-            config.path, "meetings", f"has no meeting {args.meeting!r}", f"pick one of: {known}"
+            config.path, "meetings", f"has no meeting {key!r}", f"pick one of: {known}"
         )
+    return meeting
+
+
+def _shell(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    meeting = _meeting_named(config, args.meeting)
     if args.sandbox:
         with network_shell(config, meeting, args.as_email, args.now) as through:
             return _converse(through, config, meeting, sys.stdin, args.echo)
@@ -106,8 +122,21 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(folder)
 
 
+def _calendars(config: BotConfig) -> overrides.Calendars:
+    """The config with chat's changes from the store on top, as the bot schedules by it. A
+    store that does not exist yet holds none, and is not made here."""
+    if not config.state_path.exists():
+        return overrides.Calendars(config)
+    store = Store(config.state_path)
+    try:
+        return overrides.Calendars.from_rows(config, store.calendar_changes())
+    finally:
+        store.close()
+
+
 def _check_config(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    calendars = _calendars(load_config(args.config))
+    config = calendars.config
     now = args.now or dt.datetime.now(dt.UTC)
     print(f"{config.path}: ok, {len(config.roster.people)} people in the roster")
     for meeting in config.meetings:
@@ -117,8 +146,15 @@ def _check_config(args: argparse.Namespace) -> int:
             f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
             f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}"
         )
-        for start in schedule.occurrences(meeting, now, count=3):
-            print(f"    {_both_zones(start)}  > {meeting.topic_for(start.date())}")
+        calendar = calendars.of(meeting.key)
+        for found in calendar.upcoming(now, 3):
+            changed = overrides.describe(found, str, _local_time)
+            print(
+                f"    {_both_zones(found.start)}  > {meeting.topic_for(found.day)}"
+                + (f"  ({changed})" if changed else "")
+            )
+        for change in calendar.stale:
+            print(f"    ignored: chat's {change.kind} of {change.day} names no meeting any more")
     due = schedule.due_jobs(config.meetings, now, ())
     print(f"Jobs due at {now.isoformat()} unless the runner has done them:{'' if due else ' none'}")
     for job in due:
@@ -130,7 +166,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _ics(args: argparse.Namespace) -> int:
-    config = load_config(bot_runner.config_path(args.config))
+    config = _calendars(load_config(bot_runner.config_path(args.config))).config
     feed = ics.calendar(config, dt.datetime.now(dt.UTC)).to_ical()
     if args.out is None or str(args.out) == "-":
         sys.stdout.buffer.write(feed)
@@ -144,9 +180,52 @@ def _ics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    config = load_config(bot_runner.config_path(args.config))
+    if not args.dir.is_dir():
+        print(f"meetbot import: {args.dir} is not a folder; give a notes checkout", file=sys.stderr)
+        return 2
+    if args.meeting is not None and config.meeting(args.meeting) is None:
+        known = ", ".join(m.key for m in config.meetings)
+        raise ConfigError(config.path, "meetings", f"has no meeting {args.meeting!r}",
+                          f"pick one of: {known}")  # fmt: skip
+    bar = _progress if sys.stderr.isatty() else None
+    archive = read_archive(args.dir, config.meetings, args.meeting, progress=bar)
+    now = args.now or dt.datetime.now(dt.UTC)
+    done: importer.Done | None = None
+    if args.dry_run:
+        with importer.snapshot(config.state_path) as scratch:
+            plan = importer.plan(config, archive, scratch, now, args.since)
+    else:
+        store = Store(config.state_path)
+        try:
+            plan = importer.plan(config, archive, store, now, args.since)
+            done = importer.apply(plan, store) if plan.changes else None
+        finally:
+            store.close()
+    print("\n".join(importer.report(plan, dry_run=args.dry_run)))
+    if done is not None:
+        print(done)
+    return 0
+
+
+def _progress(done: int, total: int, path: Path) -> None:
+    """A one-line bar on the terminal while a large archive is read."""
+    filled = 30 * done // max(total, 1)
+    end = "\n" if done == total else ""
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {path.name[:40]:<40}{end}"
+    )
+    sys.stderr.flush()
+
+
+def _local_time(moment: dt.datetime) -> str:
+    return f"{moment:%a %Y-%m-%d %H:%M} {moment.tzinfo}"
+
+
 def _both_zones(moment: dt.datetime) -> str:
     utc = moment.astimezone(dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
-    return f"{utc} = {moment.strftime('%a %Y-%m-%d %H:%M')} {moment.tzinfo}"
+    return f"{utc} = {_local_time(moment)}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -173,6 +252,7 @@ def _run(args: argparse.Namespace) -> int:
         health=args.health,
         linger=args.linger,
         now=clock.utc,
+        seconds_until=clock.seconds_until,
         tick_every=args.tick_every,
         store_wait=args.store_wait,
         new_store=args.new_store,
@@ -232,7 +312,17 @@ def parser() -> argparse.ArgumentParser:
 
     new = notes_commands.add_parser("new", help="write a new draft from a template")
     new.add_argument("--date", required=True, type=_date, help="the meeting date, 2024-11-06")
-    new.add_argument("--template", help="a Jinja template (default: config/notes-template.md)")
+    new.add_argument(
+        "--template",
+        help="a Jinja template (default: the meeting's, else config/notes-template.md)",
+    )
+    new.add_argument("--meeting", help="whose draft: its template, title, video link and start")
+    new.add_argument(
+        "--config",
+        type=Path,
+        default=default_config_path(),
+        help="the config --meeting is in (default: config/meetbot.example.toml)",
+    )
     new.add_argument("out", type=Path, help="where to write the draft (must not exist)")
     new.set_defaults(run=_notes_new)
 
@@ -319,6 +409,29 @@ def parser() -> argparse.ArgumentParser:
         help="look at the schedule every S real seconds (default 30; less with --clock)",
     )
     run_bot.set_defaults(run=_run)
+
+    archive = commands.add_parser(
+        "import",
+        help="bring the roster, open action items and next draft up to date with past notes",
+    )
+    archive.add_argument("dir", type=Path, help="a notes checkout, or a meeting's notes folder")
+    archive.add_argument(
+        "--config", type=Path, help="the TOML config (default: $MEETBOT_CONFIG, ./meetbot.toml)"
+    )
+    archive.add_argument(
+        "--since",
+        type=_date,
+        help="import the open action items of meetings from this date on (default: the three "
+        "months before the archive's newest meeting)",
+    )
+    archive.add_argument(
+        "--dry-run", action="store_true", help="print what it would do and write nothing"
+    )
+    archive.add_argument(
+        "--meeting", help="put every file in this meeting (default: by the meetings' notes_path)"
+    )
+    archive.add_argument("--now", type=_moment, help="pretend it is, e.g. 2024-11-06T17:05Z")
+    archive.set_defaults(run=_import)
 
     sandbox = commands.add_parser("sandbox", help="a Zulip-like server on 127.0.0.1 to try it")
     sandbox.add_argument(

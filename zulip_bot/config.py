@@ -66,6 +66,12 @@ _DURATION_UNITS: Final = {
 _DURATION_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*,?", re.I)
 
 
+def _twelve_hour(moment: dt.time) -> str:
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
+
+
 def parse_duration(text: str) -> dt.timedelta:
     """`2 days`, `1 hour 30 minutes`, `15m`: one or more `<whole number> <unit>` parts.
 
@@ -177,6 +183,17 @@ class Move:
 
 
 @dataclass(frozen=True)
+class Extra:
+    """A one-off occurrence besides the rule's, added from chat (`zulip_bot/overrides.py`)."""
+
+    #: Aware, in the meeting's zone.
+    at: dt.datetime
+    title: str = ""
+    #: When it was added (UTC): what names it in the iCalendar feed while its time may change.
+    added: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class MeetingConfig:
     key: str
     title: str
@@ -205,6 +222,8 @@ class MeetingConfig:
     #: Local dates of occurrences that do not take place.
     skip: tuple[dt.date, ...] = ()
     moved: tuple[Move, ...] = ()
+    #: Never from the TOML: chat adds them on top of the config (`overrides.effective`).
+    extra: tuple[Extra, ...] = ()
     #: A `str.format` pattern over NOTES_URL_FIELDS; empty: chat shows the file path.
     notes_url: str = ""
     publish: str = "none"
@@ -234,6 +253,18 @@ class MeetingConfig:
         path = Path(date.strftime(self.notes_path))
         fields = {"path": path.as_posix(), "name": path.name, "date": date, "meeting": self.key}
         return self.notes_url.format(**fields)
+
+    def template_values(self, day: dt.date) -> dict[str, str]:
+        """What a notes template names of this meeting besides `date`: `title`, `video_link` and
+        `utc_start`, the start on `day` in UTC as a time-zone converter link takes it ("5pm",
+        "3:30pm"). The default template falls back to the conda community meeting's own values
+        where a draft is made without a meeting (`meetbot notes new`)."""
+        local = dt.datetime.combine(day, self.start, tzinfo=self.timezone)
+        return {
+            "title": self.title,
+            "video_link": self.video_link,
+            "utc_start": _twelve_hour(local.astimezone(dt.UTC).time()),
+        }
 
     def recurrence(self) -> rruleset:
         """Every start, as aware datetimes in the meeting's zone, skips and moves applied."""
@@ -279,6 +310,8 @@ def _recurrence(meeting: MeetingConfig) -> rruleset:
         rules.exdate(dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone))
     for move in meeting.moved:
         rules.rdate(move.to)
+    for extra in meeting.extra:
+        rules.rdate(extra.at)
     return rules
 
 
@@ -729,7 +762,7 @@ def _notes_path_is_dated(table: _Table, meeting: MeetingConfig, rule: rrulebase)
         )
 
 
-def _near(rule: rrulebase, moment: dt.datetime) -> str:
+def near_dates(rule: rrulebase, moment: dt.datetime) -> str:
     """The occurrences either side of a date that is not one, so the fix can be picked."""
     around = [rule.before(moment), rule.after(moment)]
     days = [found.date().isoformat() for found in around if found is not None]
@@ -744,8 +777,9 @@ def _exceptions_are_occurrences(table: _Table, meeting: MeetingConfig, rule: rru
     for name, day in named:
         moment = dt.datetime.combine(day, meeting.start, tzinfo=meeting.timezone)
         if rule.after(moment, inc=True) != moment:
+            near = near_dates(rule, moment)
             raise table.error(name, f"{day} is not a day the meeting meets",
-                              f"use the date of an occurrence: {_near(rule, moment)}")  # fmt: skip
+                              f"use the date of an occurrence: {near}")  # fmt: skip
         if day in seen:
             raise table.error(name, f"{day} is also given as {table.at(seen[day])}",
                               "keep only one of them")  # fmt: skip
@@ -783,6 +817,7 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
     first, start, zone = _first(table), _start(table), _timezone(table)
     schedule, rule = _rule(table, first, start, zone)
     publish, remote, branch = _publish(table)
+    duration = table.integer("duration_minutes", 60, 60)
     meeting = MeetingConfig(
         key=key,
         title=table.text("title", "Conda Community Meeting"),
@@ -795,7 +830,7 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
         start=start,
         first=first,
         timezone=zone,
-        duration_minutes=table.integer("duration_minutes", 60, 60),
+        duration_minutes=duration,
         video_link=table.text("video_link", "https://zoom.us/j/9138593505", ""),
         order_by_votes=table.boolean("order_by_votes", True),
         auto_attendance=table.boolean("auto_attendance", False),
@@ -811,7 +846,8 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
         publish_remote=remote,
         publish_branch=branch,
         remind_owners=table.boolean("remind_owners", False),
-        item_minutes=table.integer("item_minutes", 10, 10),
+        # a meeting shorter than the usual default item is its own default
+        item_minutes=table.integer("item_minutes", 10, max(1, min(10, duration))),
         item_warn_at=_warn_at(table),
     )
     _validate(table, meeting)
@@ -820,31 +856,56 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
     return meeting
 
 
-def _slots(meeting: MeetingConfig, since: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+def _slots(
+    meeting: MeetingConfig, since: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
     length = dt.timedelta(minutes=meeting.duration_minutes)
-    starts = meeting.recurrence().between(since, since + OVERLAP_HORIZON, inc=True)
+    starts = meeting.recurrence().between(since, until, inc=True)
     return [(start, start + length) for start in starts]
 
 
-def _no_shared_topic_at_one_time(file: Path, meetings: tuple[MeetingConfig, ...]) -> None:
-    """Two meetings in one thread at one time would mix their items, votes and summaries."""
+@dataclass(frozen=True)
+class Clash:
+    """Two meetings in one thread at one time, which would mix their items, votes and
+    summaries."""
+
+    earlier: MeetingConfig
+    later: MeetingConfig
+    topic: str
+    day: dt.date
+
+
+def topic_clash(
+    meetings: Sequence[MeetingConfig], span: dt.timedelta, since: dt.datetime | None = None
+) -> Clash | None:
+    """The first two meetings of one stream that meet in the same topic at overlapping times,
+    looking `span` ahead from `since` (or from when both have begun), if any: the config
+    checks years ahead, a change from chat around the time it makes."""
     for earlier, later in itertools.combinations(meetings, 2):
         if earlier.stream.casefold() != later.stream.casefold():
             continue
-        since = max(dt.datetime.combine(m.first, dt.time.min, m.timezone) for m in (earlier, later))
+        begun = max(dt.datetime.combine(m.first, dt.time.min, m.timezone) for m in (earlier, later))
+        start_at = begun if since is None else max(since, begun)
         taken: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
-        for start, end in _slots(earlier, since):
+        for start, end in _slots(earlier, start_at, start_at + span):
             taken.setdefault(earlier.topic_for(start.date()), []).append((start, end))
-        for start, end in _slots(later, since):
+        for start, end in _slots(later, start_at, start_at + span):
             topic = later.topic_for(start.date())
             if any(s < end and start < e for s, e in taken.get(topic, ())):
-                raise ConfigError(
-                    file,
-                    f"meetings.{later.key}.topic",
-                    f"meetings.{earlier.key} and meetings.{later.key} both meet in "
-                    f"#{later.stream} > {topic} on {start.date()}",
-                    "give one of them its own topic (or stream), or move one of them",
-                )
+                return Clash(earlier, later, topic, start.date())
+    return None
+
+
+def _no_shared_topic_at_one_time(file: Path, meetings: tuple[MeetingConfig, ...]) -> None:
+    clash = topic_clash(meetings, OVERLAP_HORIZON)
+    if clash is not None:
+        raise ConfigError(
+            file,
+            f"meetings.{clash.later.key}.topic",
+            f"meetings.{clash.earlier.key} and meetings.{clash.later.key} both meet in "
+            f"#{clash.later.stream} > {clash.topic} on {clash.day}",
+            "give one of them its own topic (or stream), or move one of them",
+        )
 
 
 def load_config(path: Path) -> BotConfig:

@@ -2,8 +2,10 @@
 
 One VEVENT series per meeting carries the rule as it is configured (RRULE, DTSTART in the
 meeting's zone, with its VTIMEZONE), skips as EXDATE and each moved occurrence as an override
-with RECURRENCE-ID: calendar apps then show the same starts `schedule.py` computes, DST included,
-and a later change to the config updates the subscribed series in place.
+with RECURRENCE-ID; a one-off meeting added from chat is an event of its own. Calendar apps
+then show the same starts `schedule.py` computes, DST included, and a later change updates the
+subscribed series in place. Pass the config with chat's changes applied
+(`overrides.Calendars.config`), as the bot schedules by it.
 """
 
 from __future__ import annotations
@@ -41,12 +43,17 @@ def _description(meeting: MeetingConfig, day: dt.date | None) -> str:
 
 
 def _event(
-    meeting: MeetingConfig, uid: str, start: dt.datetime, stamp: dt.datetime, day: dt.date | None
+    meeting: MeetingConfig,
+    uid: str,
+    start: dt.datetime,
+    stamp: dt.datetime,
+    day: dt.date | None,
+    title: str = "",
 ) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
-    event.add("summary", meeting.title)
+    event.add("summary", title or meeting.title)
     event.add("dtstart", start)
     event.add("duration", dt.timedelta(minutes=meeting.duration_minutes))
     event.add("description", _description(meeting, day))
@@ -63,7 +70,7 @@ def _local(meeting: MeetingConfig, day: dt.date) -> dt.datetime:
 def meeting_events(
     meeting: MeetingConfig, config: BotConfig, stamp: dt.datetime
 ) -> list[icalendar.Event]:
-    """The series, then one override per moved occurrence."""
+    """The series, one override per moved occurrence, then one event per extra meeting."""
     uid = _uid(meeting, config)
     series = _event(meeting, uid, _local(meeting, meeting.first), stamp, None)
     series.add("rrule", icalendar.vRecur.from_ical(meeting.schedule.removeprefix("RRULE:")))
@@ -74,6 +81,12 @@ def meeting_events(
         override = _event(meeting, uid, move.to, stamp, move.to.date())
         override.add("recurrence-id", _local(meeting, move.original))
         events.append(override)
+    for extra in meeting.extra:
+        # Named by when it was added, which stays while its time may change.
+        added = extra.added or extra.at
+        stamped = f"{added.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}"
+        extra_uid = f"{meeting.key}-extra-{stamped}@{config.bot_name}.meetbot"
+        events.append(_event(meeting, extra_uid, extra.at, stamp, extra.at.date(), extra.title))
     return events
 
 

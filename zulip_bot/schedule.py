@@ -20,7 +20,7 @@ import datetime as dt
 import enum
 import functools
 import threading
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Collection, Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -256,6 +256,55 @@ def jobs_for(meeting: MeetingConfig, start: dt.datetime) -> list[Job]:
     if not found:
         raise ValueError(f"{start.isoformat()} is not a start of meetings.{meeting.key}")
     return _jobs(meeting, *found[0])
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """The keys of jobs done as the store keeps them (text), as a `Container[JobKey]`."""
+
+    keys: Collection[str]
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self.keys
+
+
+def next_due(
+    meetings: Iterable[MeetingConfig], now: dt.datetime, done: Container[JobKey]
+) -> dt.datetime | None:
+    """When the next job not in `done` falls due, strictly after `now` (in UTC), or None: the
+    runner waits for events no longer than that. A job due already but not done (it failed)
+    is not counted: it is tried again at the runner's next regular tick, not in a tight loop.
+
+    Occurrences are walked forward from those around `now` until one starts too late for any
+    of its jobs to come first."""
+    _require_aware(now)
+    found: list[dt.datetime] = []
+    for meeting in meetings:
+        before, after = _reach(meeting)
+        timeline = _timeline(meeting)
+        near = timeline.around(now - before, now + after)
+        found += _pending(meeting, near, now, done)
+        moment = now + after
+        while following := timeline.after(moment, 1):
+            moment = following[0]
+            if found and _utc(moment) - after >= min(found):
+                break
+            found += _pending(meeting, timeline.around(moment, moment), now, done)
+    return min(found, default=None)
+
+
+def _pending(
+    meeting: MeetingConfig,
+    near: list[tuple[_Near, dt.datetime, _Near]],
+    now: dt.datetime,
+    done: Container[JobKey],
+) -> list[dt.datetime]:
+    return [
+        job.due
+        for occurrence in near
+        for job in _jobs(meeting, *occurrence)
+        if job.due > now and job.key not in done
+    ]
 
 
 def due_jobs(

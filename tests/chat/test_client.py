@@ -185,6 +185,23 @@ def test_a_send_that_may_have_reached_the_server_is_not_repeated(
     assert api.stats.requests == 2  # one try each: the caller must look before sending again
 
 
+def test_a_long_poll_given_up_at_its_wait_loses_no_event() -> None:
+    """Zulip would hold this poll for its heartbeat; the caller that has a job due gives up
+    at `wait`, not a failure, and the next poll gets what came meanwhile."""
+    with Sandbox.start(heartbeat_seconds=30.0) as quiet:
+        owner = quiet.add_user("Olive Owner", "olive@example.org")
+        quiet.add_stream("community", subscribers=[owner])
+        api = ZulipApi(quiet.client(owner.delivery_email), policy=FAST)
+        queue_id = api.register(["message"])["queue_id"]
+        assert api.events(queue_id, -1, wait=0.3) == []
+        assert (api.stats.retries, api.stats.by_endpoint["events"]) == (0, 1)
+        quiet.client(owner.delivery_email).send_message(
+            {"type": "stream", "to": "community", "topic": "t", "content": "meanwhile"}
+        )
+        (event,) = api.events(queue_id, -1, wait=0.3)
+        assert event["message"]["content"] == "meanwhile"
+
+
 def test_a_refusal_is_reported_at_once_and_not_retried(sandbox: Sandbox, bot: User) -> None:
     sleeps = Sleeps()
     api = api_for(sandbox, bot, sleeps, policy=FAST)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,31 +143,51 @@ class Scene:
         return dt.datetime.fromtimestamp(message.timestamp, dt.UTC)
 
 
-@pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
+@contextmanager
+def staged(
+    folder: Path,
+    now: dt.datetime = START - dt.timedelta(days=2, minutes=10),
+    heartbeat: float = 0.25,
+    changes: dict[str, str] | None = None,
+) -> Iterator[Scene]:
+    """The example config in `folder` (each of `changes` replaces a line of it), a sandbox
+    seeded from it with Zulip's heartbeat after `heartbeat` real seconds, its people's clients,
+    and the shared clock at `now`; the bot is started by the test."""
     for name in ("meetbot.example.toml", "people.example.toml", "notes-template.md"):
-        shutil.copy(REPO / "config" / name, tmp_path / name)
-    clock = FileClock(tmp_path / "clock.json")
-    clock.set(START - dt.timedelta(days=2, minutes=10), speed=1.0)
+        shutil.copy(REPO / "config" / name, folder / name)
+    example = folder / "meetbot.example.toml"
+    text = example.read_text(encoding="utf-8")
+    for old, new in (changes or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
+    example.write_text(text, encoding="utf-8")
+    clock = FileClock(folder / "clock.json")
+    clock.set(now, speed=1.0)
     unlimited = RateLimit(1_000_000, 60)
     sandbox = Sandbox.start(
         clock=clock,
-        heartbeat_seconds=0.25,
+        heartbeat_seconds=heartbeat,
         queue_timeout_seconds=10**9,
         rate_limit=unlimited,
         events_rate_limit=unlimited,
     )
-    config = load_config(tmp_path / "meetbot.example.toml")
+    config = load_config(example)
     seeded = seed(sandbox, config)
-    write_zuliprcs(sandbox, seeded, tmp_path)
+    write_zuliprcs(sandbox, seeded, folder)
     people = {p.delivery_email: sandbox.client(p.delivery_email) for p in seeded.people}
-    scene = Scene(tmp_path, sandbox, clock, seeded.bot.user_id, people, tmp_path / "hold")
+    scene = Scene(folder, sandbox, clock, seeded.bot.user_id, people, folder / "hold")
     try:
         yield scene
     finally:
         if scene.process is not None:
             scene.kill_bot()
         sandbox.stop()
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    with staged(tmp_path) as staged_scene:
+        yield staged_scene
 
 
 def _votes(content: str, number: int) -> int:
@@ -321,3 +342,40 @@ def test_past_the_edit_limit_the_agenda_is_posted_afresh_at_most_hourly(scene: S
     assert "Menuinst v2" in scene.agenda_posts()[2].content
     assert scene.log().count(refused) == 1  # never retried
     assert scene.stop_bot() == 0
+
+
+#: A meeting squeezed into three simulated minutes: reminded one minute before, one minute
+#: long, ended and summarized when that minute is over.
+SHORT = {
+    "duration_minutes = 60\n": "duration_minutes = 1\n",
+    'reminder_lead = "15 minutes"': 'reminder_lead = "1 minute"',
+    'summary_delay = "15 minutes"': 'summary_delay = "0 minutes"',
+}
+SPEED = 6.0  # simulated seconds per real second
+ON_TIME = dt.timedelta(seconds=20)  # three real seconds at SPEED
+
+
+def test_on_a_quiet_stream_every_job_is_posted_on_time_not_at_the_heartbeat(
+    tmp_path: Path,
+) -> None:
+    """Zulip holds a long-poll on a quiet stream for its heartbeat (50 s here, as on a real
+    server); nobody types anything. The agenda thread, due at start-up, is posted before the
+    bot first waits for events, and the reminder, the start and the end each within a few
+    seconds of their time, not when a heartbeat happens to end the wait."""
+    with staged(tmp_path, heartbeat=50.0, changes=SHORT) as scene:
+        scene.clock.set(START - dt.timedelta(seconds=110), speed=SPEED)
+        scene.start_bot()  # returns once the bot waits on its queue with nothing to do
+        assert len(scene.agenda_posts()) == 1  # posted before the first long-poll
+        due = {
+            "⏰": START - MIN,  # the reminder
+            "has started": START,
+            "## Summary": START + MIN,  # duration 1 minute, summary delay 0
+        }
+        for text, moment in due.items():
+            scene.wait(
+                lambda text=text: any(text in m.content for m in scene.bot_messages()),
+                f"the message with {text!r}",
+            )
+            posted = next(m for m in scene.bot_messages() if text in m.content)
+            assert moment <= scene.posted_at(posted) <= moment + ON_TIME, (text, posted)
+        assert scene.stop_bot() == 0

@@ -579,6 +579,26 @@ def test_the_schedule_posts_the_agenda_and_edits_to_it_are_coalesced(
     assert runner.api.stats.by_endpoint[f"messages/{agenda_id}"] == 1  # ... one was sent
 
 
+def test_the_realm_edit_limit_is_followed_live_and_kept_for_a_resumed_queue(
+    meeting: Meeting,
+) -> None:
+    """What decides whether the agenda message can still be edited hears every change an
+    admin makes while the bot runs, and a restart that resumes the queue keeps the last one."""
+    runner = meeting.start()
+    assert runner.service.edit_limit == dt.timedelta(seconds=600)  # from /register
+    meeting.sandbox.set_edit_limit(60)
+    wait_for("the lowered limit", lambda: runner.service.edit_limit == dt.timedelta(seconds=60))
+    meeting.sandbox.set_edit_limit(None)
+    wait_for("no limit", lambda: runner.service.edit_limit is None)
+    queue = runner.queue_id
+    meeting.stop()
+    runner = meeting.start()
+    assert runner.queue_id == queue  # resumed, so /register's state was not read again
+    assert runner.service.edit_limit is None
+    meeting.sandbox.set_edit_limit(900)
+    wait_for("the raised limit", lambda: runner.service.edit_limit == dt.timedelta(seconds=900))
+
+
 def test_the_outbox_plans_reactions_batches_and_lone_posts(tmp_path: Path) -> None:
     from zulip_bot.chat.outbox import Outbox
     from zulip_bot.meeting.effects import Edit, Sender

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
+from zoneinfo import available_timezones
 
 import pytest
 from hypothesis import given
@@ -380,7 +382,8 @@ EXPECTED_TYPES: dict[str, type] = {
     "chair": c.Chair, "start": c.Start, "next": c.Next, "item": c.GoTo, "note": c.Note,
     "decided": c.Decided, "action": c.Action, "undo": c.Undo, "end": c.End,
     "actions": c.Actions, "done": c.Done, "notes": c.Notes, "next meeting": c.NextMeeting,
-    "help": c.Help,
+    "schedule": c.Schedule, "skip": c.Skip, "unskip": c.Unskip, "move": c.Move,
+    "extra": c.Extra, "help": c.Help,
 }  # fmt: skip
 SAMPLES = {
     "<text>": "some text",
@@ -394,6 +397,9 @@ SAMPLES = {
     "quorum=N": "quorum=2",
     "<group>": "core",
     "[command]": "[vote]",
+    "<date>": "2026-12-30",
+    "<time>": "15:00",
+    "[zone]": "[Europe/Berlin]",
 }
 
 
@@ -533,3 +539,146 @@ def test_note_hash_number_is_a_detail_under_that_item() -> None:
     assert c.parse("note 3 people agreed") == c.Note("3 people agreed")
     with pytest.raises(c.CommandError, match=r"What should I add under item 3\?"):
         c.parse("note #3")
+
+
+# --- the calendar ------------------------------------------------------------------------------
+
+DEC_16 = dt.date(2026, 12, 16)
+MOVE_USAGE = "Usage: `move <date> to <date> <time> [zone]`"
+EXTRA_USAGE = "Usage: `extra <date> <time> [zone] [title]`"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("schedule", c.Schedule()),
+        ("skip 2026-12-16", c.Skip(DEC_16)),
+        ("skip 2026-12-16 end of year,  see you   in January", c.Skip(DEC_16, "end of year, "
+                                                                     "see you in January")),
+        ("skip next", c.Skip(None, next=True)),
+        ("SKIP Next conference week", c.Skip(None, "conference week", next=True)),
+        ("skip", c.Skip(None)),
+        ("cancel", c.Skip(None)),
+        ("cancel 2026-12-16 holidays", c.Skip(DEC_16, "holidays")),
+        ("cancel next meeting", c.Skip(None, next=True)),
+        ("cancel next meeting, sorry", c.Skip(None, "sorry", next=True)),
+        ("unskip 2026-12-16", c.Unskip(DEC_16)),
+        ("move 2026-12-16 to 2026-12-17 15:00", c.Move(DEC_16, dt.date(2026, 12, 17),
+                                                       dt.time(15))),
+        ("move 2026-12-16 2026-12-17 9:30 utc", c.Move(DEC_16, dt.date(2026, 12, 17),
+                                                       dt.time(9, 30), "UTC")),
+        ("move 2026-12-16 to 15:00 america/new_york", c.Move(DEC_16, None, dt.time(15),
+                                                             "America/New_York")),
+        ("move 2026-12-16 to 2026-12-18", c.Move(DEC_16, dt.date(2026, 12, 18), None)),
+        ("move 2026-12-16 to 2026-12-18 Z", c.Move(DEC_16, dt.date(2026, 12, 18), None, "UTC")),
+        ("extra 2026-12-16 17:00", c.Extra(DEC_16, dt.time(17))),
+        ("extra 2026-12-16 17:00 CEP 42 vote", c.Extra(DEC_16, dt.time(17), None, "CEP 42 vote")),
+        ("extra 2026-12-16 08:05 Asia/Tokyo Hello", c.Extra(DEC_16, dt.time(8, 5), "Asia/Tokyo",
+                                                            "Hello")),
+        ("help calendar", c.Help("calendar")),
+        ("help cancel", c.Help("skip")),
+    ],
+)  # fmt: skip
+def test_calendar_commands(text: str, command: c.Command) -> None:
+    assert c.parse(text) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("skip tomorrow", "`tomorrow` is not a date like `2026-12-30`. Usage: `skip <date> "
+         "[reason]`"),
+        ("skip 16.12.2026", "`16.12.2026` is not a date like `2026-12-30`. Usage: `skip <date> "
+         "[reason]`"),
+        ("skip 2026-02-30", "There is no day `2026-02-30` in the calendar."),
+        ("unskip", "`unskip` takes the date of one skipped meeting. Usage: `unskip <date>`"),
+        ("unskip 2026-12-16 2026-12-30", "`unskip` takes the date of one skipped meeting. "
+         "Usage: `unskip <date>`"),
+        ("move", "`move` needs the meeting's date and where it goes, like "
+         "`move 2026-12-16 to 2026-12-17 15:00`."),
+        ("move 2026-12-16", f"Where to? Give a date, a time or both. {MOVE_USAGE}"),
+        ("move 2026-12-16 to", f"Where to? Give a date, a time or both. {MOVE_USAGE}"),
+        ("move next to 15:00", f"`next` is not a date like `2026-12-30`. {MOVE_USAGE}"),
+        ("move 2026-12-16 to Thursday", "`Thursday` is not a date like `2026-12-17` or a time "
+         f"like `15:00`. {MOVE_USAGE}"),
+        ("move 2026-12-16 to 3pm", f"`3pm` is not a time like `15:00` (24-hour clock). "
+         f"{MOVE_USAGE}"),
+        ("move 2026-12-16 to 2026-12-17 24:00", "`24:00` is not a time like `15:00` (24-hour "
+         f"clock). {MOVE_USAGE}"),
+        ("move 2026-12-16 to 15:00 Europe/Berln", "`Europe/Berln` is not a time zone I know; "
+         f"write one like `UTC` or `Europe/Berlin`. Did you mean `Europe/Berlin`? {MOVE_USAGE}"),
+        ("move 2026-12-16 to 15:00 CET please", "After the time zone I expected nothing, not "
+         f"`please`. {MOVE_USAGE}"),
+        ("extra", "`extra` needs the date and the start time, like `extra 2026-12-20 17:00 CEP "
+         f"vote`. {EXTRA_USAGE}"),
+        ("extra 2026-12-20", "`extra` needs the date and the start time, like `extra 2026-12-20 "
+         f"17:00 CEP vote`. {EXTRA_USAGE}"),
+        ("extra 2026-12-20 CEP vote", f"`CEP` is not a time like `17:00`. {EXTRA_USAGE}"),
+        ("extra 2026-12-20 5pm", f"`5pm` is not a time like `15:00` (24-hour clock). "
+         f"{EXTRA_USAGE}"),
+        ("extra next 17:00", f"`next` is not a date like `2026-12-30`. {EXTRA_USAGE}"),
+        ("schedule next", "`schedule` takes nothing after it; you wrote `next`."),
+        ("help calender", "There is no command `calender`. Send `help` for the list."),
+    ],
+)  # fmt: skip
+def test_mistyped_calendar_commands_say_what_would_work(text: str, reply: str) -> None:
+    assert reply_to(text) == reply
+
+
+ZONES = sorted(available_timezones())
+REASONS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80).filter(
+    lambda t: t.split()[:1] not in (["meeting"], ["one"])
+)
+
+
+@given(day=st.dates(), reason=REASONS)
+def test_skip_keeps_the_date_and_the_reason_on_one_line(day: dt.date, reason: str) -> None:
+    kept = " ".join(reason.split()) if _visible(reason) else ""
+    assert c.parse(f"skip {day.isoformat()} {reason}") == c.Skip(day, kept)
+    assert c.parse(f"cancel next {reason}") == c.Skip(None, kept, next=True)
+
+
+@given(
+    day=st.dates(min_value=dt.date(1000, 1, 1)),
+    to_day=st.none() | st.dates(min_value=dt.date(1000, 1, 1)),
+    to_time=st.none() | st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    zone=st.none() | st.sampled_from(ZONES),
+    to=st.booleans(),
+)
+def test_move_reads_back_what_was_written(
+    day: dt.date, to_day: dt.date | None, to_time: dt.time | None, zone: str | None, to: bool
+) -> None:
+    parts = [f"move {day}", "to" if to else "", f"{to_day or ''}",
+             f"{to_time:%H:%M}" if to_time else "", zone or ""]  # fmt: skip
+    text = " ".join(p for p in parts if p)
+    if to_day is None and to_time is None:
+        with pytest.raises(c.CommandError):
+            c.parse(text)
+    else:
+        assert c.parse(text) == c.Move(day, to_day, to_time, zone)
+
+
+@given(
+    day=st.dates(min_value=dt.date(1000, 1, 1)),
+    time=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    zone=st.none() | st.sampled_from(ZONES),
+    title=st.text(max_size=60).filter(lambda t: not t.split() or t.split()[0].casefold()
+                                      not in {z.casefold() for z in ZONES} | {"z"}),
+)  # fmt: skip
+def test_extra_reads_back_what_was_written(
+    day: dt.date, time: dt.time, zone: str | None, title: str
+) -> None:
+    text = f"extra {day} {time:%H:%M} {zone or ''} {title}"
+    kept = " ".join(title.split()) if _visible(title) else ""
+    assert c.parse(text) == c.Extra(day, time, zone, kept)
+
+
+def test_help_topics_cover_every_command_once_and_fit_a_screen() -> None:
+    listed = [name for _, _, names in c.TOPICS for name in names]
+    assert sorted(listed) == sorted(c.COMMAND_NAMES)
+    assert len(c.overview().splitlines()) <= 10
+    for topic, _, names in c.TOPICS:
+        text = c.help_for(topic)
+        assert text is not None and c.parse(f"help {topic.upper()}") == c.Help(topic)
+        assert len(text.splitlines()) == len(names) + 1 <= 15
+        assert all(f"- {c.help_for(name)}" in text.splitlines() for name in names)

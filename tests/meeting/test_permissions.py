@@ -17,6 +17,10 @@ ORGANIZER, ADMIN, PARTICIPANT, STRANGER, BOT = "JRG", "ADMIN", "DG", "SD", "BOT"
 PEOPLE = (ORGANIZER, ADMIN, PARTICIPANT, STRANGER)
 ORGANIZERS = (ORGANIZER, ADMIN)
 ONLY_ORGANIZERS = "Only organizers and co-chairs of Conda Community Meeting can do that."
+CALENDAR = (
+    "Only its organizers (@_**Jaime Rodríguez-Guerra**, @_**Jannis Leidel**) and co-chairs can "
+    "change when the Conda Community Meeting meets."
+)
 START = [(ORGANIZER, "start")]
 OPEN_ITEM = [*START, (ORGANIZER, "item 1")]
 
@@ -62,7 +66,16 @@ CASES = {
                  setup=(*OPEN_ITEM, (ORGANIZER, "action JK write it up"))),
     "notes": Case("notes", "The notes draft for <time:"),
     "next meeting": Case("next meeting", "The next Conda Community Meeting is"),
-    "help": Case("help", "Mention me with one of these."),
+    "schedule": Case("schedule", "**Conda Community Meeting**, the next meetings:"),
+    "skip": Case("skip 2024-11-20 holidays", "The Conda Community Meeting of <time:2024-11-20",
+                 ORGANIZERS, CALENDAR),
+    "unskip": Case("unskip 2024-11-20", "The Conda Community Meeting of <time:2024-11-20",
+                   ORGANIZERS, CALENDAR, setup=((ORGANIZER, "skip 2024-11-20"),)),
+    "move": Case("move 2024-11-20 to 2024-11-21 9:00", "The Conda Community Meeting of "
+                 "<time:2024-11-20", ORGANIZERS, CALENDAR),
+    "extra": Case("extra 2024-11-13 17:00 Vote", "Added a Vote: <time:2024-11-13", ORGANIZERS,
+                  CALENDAR),
+    "help": Case("help", "Mention me with a command;"),
 }  # fmt: skip
 
 

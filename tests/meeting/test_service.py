@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.meeting.conftest import BEFORE, DAY, Chat, make_chat, unchanged
+from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.effects import Incoming, Sender
 from zulip_bot.notes import NotesDocument
 
@@ -501,8 +502,12 @@ def test_next_meeting_gives_the_time_and_link(chat: Chat) -> None:
     )
 
 
-def test_help_lists_commands_and_explains_one(chat: Chat) -> None:
-    assert chat.text("DG", "help").startswith("Mention me with one of these.")
+def test_help_lists_topics_and_explains_one_topic_or_command(chat: Chat) -> None:
+    assert chat.text("DG", "help") == c.overview()
+    assert (
+        "- **calendar** (when meetings happen): `next meeting`, `schedule`, `skip`" in c.overview()
+    )
+    assert chat.text("DG", "help calendar").splitlines()[3].startswith("- `skip <date> [reason]`")
     assert chat.text("DG", "help vote") == (
         "`vote <n>`: vote for item n (a 👍 on its message works too)"
     )
@@ -685,3 +690,14 @@ def test_each_meeting_keeps_its_own_action_items(live: Chat) -> None:
     assert "A1: check the mirrors" in mine and "A2: cut the release" in mine
     summary = live.text("JRG", "end")
     assert "check the mirrors" in summary and "cut the release" not in summary
+
+
+def test_a_new_draft_is_headed_with_its_own_meetings_title_and_link(tmp_path: Path) -> None:
+    chat = make_chat(
+        tmp_path, ('title = "Conda Community Meeting"', 'title = "Real Cycle Meeting"')
+    )
+    chat.say("JRG", "add item Zulip CEP", BEFORE)
+    draft = chat.draft()
+    assert draft.title == "2024-11-06 Real Cycle Meeting"
+    assert "Conda Community Meeting" not in draft.render()
+    assert chat.config.meetings[0].video_link in draft.render()

@@ -60,9 +60,7 @@ def test_a_planned_time_is_kept_as_typed_and_shown_in_its_column(chat: Chat) -> 
 def test_an_agenda_that_fits_says_so_and_the_default_comes_from_the_config(
     tmp_path: Path,
 ) -> None:
-    chat = make_chat(
-        tmp_path, ("duration_minutes = 60", "duration_minutes = 60\nitem_minutes = 15")
-    )
+    chat = make_chat(tmp_path, ("item_minutes = 10", "item_minutes = 15"))
     chat.say("DG", "add item Zulip CEP (20 min)", BEFORE)
     chat.say("JK", "add item Sharded repodata", BEFORE)
     agenda = chat.text("DG", "agenda", BEFORE)
@@ -103,9 +101,7 @@ def test_the_open_item_is_warned_once_at_its_time_across_a_restart(chat: Chat) -
 
 
 def test_warnings_ahead_and_past_the_end_of_the_meeting(tmp_path: Path) -> None:
-    chat = make_chat(
-        tmp_path, ("duration_minutes = 60", "duration_minutes = 60\nitem_warn_at = [80, 100]")
-    )
+    chat = make_chat(tmp_path, ("item_warn_at = [100]", "item_warn_at = [80, 100]"))
     _running(chat)
     (ahead,) = _warnings(chat.service.tick(START + 8 * MIN))
     assert ahead.startswith("⏱️ Item 1 (Zulip CEP) has 2 of its 10 min left: 52 min of")
@@ -165,8 +161,11 @@ def test_an_item_passed_over_in_a_moment_is_not_timed(chat: Chat) -> None:
 def test_the_time_settings_and_their_defaults(tmp_path: Path) -> None:
     (default,) = [m for m in make_chat(tmp_path).config.meetings if m.key == "community"]
     assert (default.item_minutes, default.item_warn_at) == (10, (100,))
-    chosen = make_chat(
-        tmp_path, ("duration_minutes = 60", "duration_minutes = 60\nitem_warn_at = [100, 80, 100]")
-    )
+    chosen = make_chat(tmp_path, ("item_warn_at = [100]", "item_warn_at = [100, 80, 100]"))
     meeting = chosen.config.meeting("community")
     assert meeting is not None and meeting.item_warn_at == (80, 100)
+    (tmp_path / "short").mkdir()
+    edit = ("duration_minutes = 60\nitem_minutes = 10", "duration_minutes = 5\n")
+    short = make_chat(tmp_path / "short", edit)
+    five = short.config.meeting("community")
+    assert five is not None and five.item_minutes == 5  # no key, and shorter than 10 minutes

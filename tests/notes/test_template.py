@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.conftest import CORPUS, REPO
+from zulip_bot.config import load_config
 from zulip_bot.notes import NotesDocument, NotesError, new_draft
 
 DEFAULT = REPO / "config" / "notes-template.md"
@@ -27,6 +30,28 @@ def test_default_template_reproduces_the_2024_11_06_layout(example_text: str) ->
     # the header block up to the attendee table is the real file's, byte for byte
     header = example_text.split("| Ruben")[0]
     assert draft.render().startswith(header)
+
+
+def test_the_default_template_heads_a_draft_with_the_meetings_own_title_and_times() -> None:
+    """A meeting that uses the bundled template gets its own title, video link and start,
+    not the conda community meeting's."""
+    community = load_config(REPO / "config" / "meetbot.example.toml").meeting("community")
+    assert community is not None
+    meeting = replace(
+        community,
+        title="Real Cycle Meeting",
+        video_link="https://meet.example.org/cycle",
+        start=dt.time(16, 30),
+        timezone=ZoneInfo("Europe/Berlin"),
+    )
+    day = dt.date(2026, 12, 5)
+    draft = new_draft(DEFAULT.read_text(encoding="utf-8"), day, **meeting.template_values(day))
+    assert draft.title == "2026-12-05 Real Cycle Meeting"
+    header = draft.render().split("## Attendees")[0]
+    assert "(https://meet.example.org/cycle)" in header and "t=3:30pm" in header  # CET
+    assert "Conda Community Meeting" not in draft.render()
+    summer = meeting.template_values(dt.date(2026, 7, 4))
+    assert summer["utc_start"] == "2:30pm"  # CEST
 
 
 @pytest.mark.parametrize(

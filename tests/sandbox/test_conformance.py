@@ -70,11 +70,15 @@ def test_every_route_is_exercised_and_matches_the_spec(world: World) -> None:
     bot.delete_message(note_id)
     alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
     alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    alice.call_endpoint(
+        "realm", method="PATCH", request={"message_content_edit_limit_seconds": 300}
+    )
     bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
     bot.deregister(queue["queue_id"])
     checked = world.checker.check()
     exercised = {_route_of(c.method, c.path) for c in checked}
     exercised.add(_route_of("POST", "/submessage"))  # not in the spec: see test_recordings
+    exercised.add(_route_of("PATCH", "/realm"))  # not in this spec: see test_recordings
     assert exercised == set(ROUTES)
 
 
@@ -351,6 +355,77 @@ def test_edits_respect_the_time_limit_and_deletes_their_permissions(world: World
     )
 
 
+def test_an_admin_changes_the_edit_limit_and_realm_queues_hear_of_it(world: World) -> None:
+    """PATCH /realm as recordings #147 and #150, the refusal as #148 (limit + 20 s grace), and
+    the events as Zulip's `do_set_realm_property` sends them."""
+    bot, alice, bob = world.client(world.bot), world.client(world.alice), world.client(world.bob)
+    realm_queue = bot.register(event_types=["message", "realm"])
+    messages_only = bot.register(event_types=["message"])
+    mine = _send(bot, "Agenda: 1. intro")
+
+    def patch(client: zulip.Client, **settings: object) -> dict[str, object]:
+        return client.call_endpoint("realm", method="PATCH", request=settings)
+
+    refused = patch(bob, message_content_edit_limit_seconds=60)
+    assert (refused["code"], refused["msg"]) == (
+        "UNAUTHORIZED_PRINCIPAL",
+        "Must be an organization administrator",
+    )
+    assert patch(alice, message_content_edit_limit_seconds=0)["code"] == "REQUEST_VARIABLE_INVALID"
+    assert patch(alice, message_content_edit_limit_seconds=60) == {
+        "result": "success",
+        "msg": "",
+        "message_content_edit_limit_seconds": 60,
+    }
+    assert patch(alice, message_content_edit_limit_seconds=60) == {"result": "success", "msg": ""}
+    assert (
+        patch(alice, message_content_delete_limit_seconds=120)[
+            "message_content_delete_limit_seconds"
+        ]
+        == 120
+    )
+
+    world.clock.advance(60 + 19)  # timestamps are whole seconds: stay clear of the edge
+    in_grace = bot.update_message({"message_id": mine, "content": "in the grace"})
+    assert in_grace["result"] == "success"
+    world.clock.advance(2)
+    assert bot.update_message({"message_id": mine, "content": "too late"}) == {
+        "result": "error",
+        "msg": "The time limit for editing this message has passed",
+        "code": "BAD_REQUEST",
+    }
+    patch(alice, message_content_edit_limit_seconds='"unlimited"')
+
+    events = bot.get_events(queue_id=realm_queue["queue_id"], last_event_id=-1)["events"]
+    assert [{k: v for k, v in e.items() if k != "id"} for e in events] == [
+        {"type": "message", **{k: events[0][k] for k in ("message", "flags")}},
+        {
+            "type": "realm",
+            "op": "update_dict",
+            "property": "default",
+            "data": {"message_content_edit_limit_seconds": 60},
+        },
+        {
+            "type": "realm",
+            "op": "update",
+            "property": "message_content_delete_limit_seconds",
+            "value": 120,
+        },
+        {
+            "type": "realm",
+            "op": "update_dict",
+            "property": "default",
+            "data": {"message_content_edit_limit_seconds": None},
+        },
+    ]
+    quiet = bot.get_events(queue_id=messages_only["queue_id"], last_event_id=-1)["events"]
+    assert [e["type"] for e in quiet] == ["message"]
+    world.clock.advance(10**6)
+    assert bot.update_message({"message_id": mine, "content": "no limit"})["result"] == "success"
+    state = bot.register(event_types=["realm"], fetch_event_types=["realm"])
+    assert state["realm_message_content_edit_limit_seconds"] is None
+
+
 def test_reactions_use_zulip_names_and_codes(world: World) -> None:
     bot, bob = world.client(world.bot), world.client(world.bob)
     item = _send(bot, "add item: budget")
@@ -520,6 +595,9 @@ def test_only_admins_deactivate_and_queues_hear_of_it(world: World) -> None:
     again = alice.call_endpoint(f"users/{world.bob.user_id}", method="DELETE")
     assert again["msg"] == "User is already deactivated"
     alice.call_endpoint(f"users/{world.bob.user_id}/reactivate", method="POST")
+    alice.call_endpoint(
+        "realm", method="PATCH", request={"message_content_edit_limit_seconds": 300}
+    )
     events = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)["events"]
     assert [e["person"] for e in events] == [
         {"user_id": world.bob.user_id, "is_active": False},

@@ -149,10 +149,10 @@ def test_an_expire_fault_loses_the_users_queues(small: tuple[Sandbox, ManualCloc
     assert kept.json()["result"] == "success"
 
 
-def test_a_queue_deleted_under_a_long_poll_ends_it_empty_then_is_gone(
-    small: tuple[Sandbox, ManualClock, User],
-) -> None:
-    sandbox, _, user = small
+def _long_poll(
+    sandbox: Sandbox, user: User
+) -> tuple[zulip.Client, str, threading.Thread, list[dict[str, Any]]]:
+    """A new queue and a long-poll waiting on it in a thread, which appends its answer."""
     client = sandbox.client(user.delivery_email)
     queue_id = client.register(event_types=["message"])["queue_id"]
     answers: list[dict[str, Any]] = []
@@ -161,10 +161,47 @@ def test_a_queue_deleted_under_a_long_poll_ends_it_empty_then_is_gone(
     )
     waiting.start()
     _wait_until(lambda: any(q.waiters for q in sandbox.realm.queues.all_queues()))
+    return client, queue_id, waiting, answers
+
+
+def test_a_queue_deleted_under_a_long_poll_ends_it_empty_then_is_gone(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    sandbox, _, user = small
+    client, queue_id, waiting, answers = _long_poll(sandbox, user)
     assert sandbox.client(user.delivery_email).deregister(queue_id)["result"] == "success"
     waiting.join(timeout=5)
     assert answers == [{"result": "success", "msg": "", "events": [], "queue_id": queue_id}]
     assert client.get_events(queue_id=queue_id, last_event_id=-1)["code"] == "BAD_EVENT_QUEUE_ID"
+
+
+def test_a_quiet_queue_holds_a_poll_until_its_heartbeat_which_must_be_acknowledged() -> None:
+    with Sandbox.start(heartbeat_seconds=1.0) as sandbox:
+        user = sandbox.add_user("Cordelia", "cordelia@example.org")
+        client = sandbox.client(user.delivery_email)
+        queue_id = client.register(event_types=["message"])["queue_id"]
+        started = time.monotonic()
+        first = client.get_events(queue_id=queue_id, last_event_id=-1)
+        held = time.monotonic() - started
+        assert first["events"] == [{"type": "heartbeat", "id": 0}]
+        assert held >= 1.0  # not answered before the quiet time
+        again = client.get_events(queue_id=queue_id, last_event_id=-1, dont_block=True)
+        assert again["events"] == [{"type": "heartbeat", "id": 0}]  # not acknowledged yet
+        acknowledged = client.get_events(queue_id=queue_id, last_event_id=0, dont_block=True)
+        assert acknowledged["events"] == []
+
+
+def test_a_new_poll_ends_the_one_waiting_on_the_queue_with_nothing(
+    small: tuple[Sandbox, ManualClock, User],
+) -> None:
+    """As Tornado's finish_current_handler: a client that gave up on a poll and asks again is
+    answered by the new poll; the old one ends empty, without a heartbeat of its own."""
+    sandbox, _, user = small
+    _, queue_id, waiting, answers = _long_poll(sandbox, user)
+    again = sandbox.client(user.delivery_email).get_events(queue_id=queue_id, last_event_id=-1)
+    waiting.join(timeout=5)
+    assert answers == [{"result": "success", "msg": "", "events": [], "queue_id": queue_id}]
+    assert again["events"] == [{"type": "heartbeat", "id": 0}]  # one heartbeat, the new poll's
 
 
 def test_an_idle_queue_expires_on_the_clock_but_not_while_polled(

@@ -9,8 +9,24 @@ events), the 👍 reactions it applied, and the outbox (`chat/outbox.py`).
 
 It is single-threaded on purpose: an event's state change, its replies and the id Zulip gives
 a reply are all recorded before the next event is read, so a 👍 on a reply always finds the
-item it votes for. Under load at most one flush per `linger` seconds is made, and whatever
-arrived meanwhile is answered in the same flush (one message per topic).
+item it votes for; only this thread touches the store and the service. Under load at most one
+flush per `linger` seconds is made, and whatever arrived meanwhile is answered in the same
+flush (one message per topic).
+
+The schedule does not wait for Zulip. On a quiet stream Zulip holds `GET /events` until its
+heartbeat, 45-55 s later (recordings README #43: a loop that ticked only between long-polls
+posted the agenda, reminder, start and end up to a minute late). A timer thread beside the loop
+would have to hand its work to this thread anyway, or break the single-writer rule; so instead
+the loop never waits longer than until the next job falls due (`schedule.next_due`): a long-poll
+is given up at that moment (nothing is lost: events are acknowledged only by the next poll, and
+Zulip ends a poll that a newer one replaces), the tick runs, and polling goes on. What is due at
+start-up is done before the first long-poll. On a quiet stream that costs one long-poll per
+heartbeat plus one per job, not a poll every few seconds; the tick every `tick_every` seconds
+(at most once a round) still catches the rest (agenda re-posts, jobs that failed).
+
+The realm's message edit limit, which decides whether the agenda message can still be edited,
+is read at registration, followed through `realm` events while the bot runs and kept in the
+store, so a resumed queue starts with the limit it last heard.
 
 Test-only hook: with `MEETBOT_TEST_HOLD_FILE=<path>` set, nothing is posted while that file
 exists, so a test can kill the process between an event's commit and its reply.
@@ -21,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -34,7 +51,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
+from zulip_bot import schedule
 from zulip_bot.chat.client import (
+    LONGPOLL_WAIT,
     ApiError,
     StartupError,
     Unavailable,
@@ -61,9 +80,22 @@ from zulip_bot.meeting.store import Busy, Store
 
 log = logging.getLogger("meetbot.runner")
 
-EVENT_TYPES: Final = ["message", "reaction", "submessage", "update_message", "delete_message"]
+EVENT_TYPES: Final = [
+    "message",
+    "reaction",
+    "submessage",
+    "update_message",
+    "delete_message",
+    "realm",
+]
 CURSOR: Final = "cursor"  # the last message id processed
 QUEUE: Final = "queue"  # {"queue_id": ..., "last_event_id": ...}, to resume after a restart
+EDIT_LIMIT: Final = "edit_limit"  # the realm's message edit limit last heard, JSON (null: none)
+#: Zulip's name for it, in /register's state and in realm events.
+EDIT_LIMIT_SETTING: Final = "message_content_edit_limit_seconds"
+#: A job due sooner than this is waited for with a sleep and a look at the queue, not a
+#: long-poll that would have to be given up before it has even connected.
+MIN_POLL: Final = 1.0
 BACKFILL_BATCH: Final = 1000
 HOLD_ENV: Final = "MEETBOT_TEST_HOLD_FILE"
 _MENTION: Final = re.compile(r"\s*@\*\*(?P<name>[^*|]*)(?:\|(?P<id>\d+))?\*\*")
@@ -89,7 +121,9 @@ def _utc_now() -> dt.datetime:
 
 @dataclass
 class Health:
-    """`--health FILE`: when the last event was handled, rewritten atomically."""
+    """`--health FILE`: when the last event was handled, rewritten atomically. The count of
+    events is of this process only (`events_handled_since_start`): a restart starts it at 0,
+    which says how long the new process has been busy, not how much the bot ever did."""
 
     path: Path | None
     started: float = field(default_factory=time.time)
@@ -101,7 +135,7 @@ class Health:
             return
         state = {
             "started": self.started,
-            "events_handled": self.events,
+            "events_handled_since_start": self.events,
             "last_event_handled": self.last_event,
             "last_loop": wall,
             "outbox_pending": pending,
@@ -125,14 +159,20 @@ class Runner:
         now: Callable[[], dt.datetime] = _utc_now,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        seconds_until: Callable[[dt.datetime], float | None] | None = None,
     ) -> None:
+        """`seconds_until(moment)` is how many real seconds remain until a moment of `now`'s
+        time (None: it never comes by waiting); by default `now` runs at real speed."""
         self.config, self.api, self.store = config, api, store
         self.service = MeetingService(config, store)
         self.bot_id = int(me["user_id"])
         self.names = {config.bot_name.casefold(), str(me.get("full_name", "")).casefold()}
         self.linger, self.now, self.clock, self.sleep = linger, now, clock, sleep
         self.tick_every = tick_every
+        self.seconds_until = seconds_until or self._real_seconds_until
         self._last_tick = float("-inf")
+        #: When the next scheduled job falls due, as of the last tick.
+        self.next_job: dt.datetime | None = None
         #: `clock()` when a tick last finished (its effects are in the outbox), for demos.
         self.ticked_at = float("-inf")
         self.health = Health(health)
@@ -195,6 +235,9 @@ class Runner:
         self.outbox.uncertain = {r.id for r in self.store.outbox() if r.id is not None}
         self._flush()
         self._resume_or_register()
+        if self._tick_due():  # what is due at start-up does not wait for the first long-poll
+            self._tick()
+            self._flush()
         self.ready = True
 
     def _resume_or_register(self) -> None:
@@ -209,15 +252,17 @@ class Runner:
                 self.queue_id = None
             else:
                 log.info("resumed event queue %s after event %s", self.queue_id, self.last_event_id)
+                known = self.store.runner_value(EDIT_LIMIT)
+                if known is not None:
+                    self._follow_edit_limit(json.loads(known), "as last heard")
         if self.queue_id is None:
             self._register()
         self.backfill()
 
     def _register(self) -> None:
-        body = self.api.register(EVENT_TYPES, fetch_event_types=[*EVENT_TYPES, "realm"])
-        if "realm_message_content_edit_limit_seconds" in body:  # null: no limit (#128)
-            limit = body["realm_message_content_edit_limit_seconds"]
-            self.service.edit_limit = None if limit is None else dt.timedelta(seconds=limit)
+        body = self.api.register(EVENT_TYPES, fetch_event_types=EVENT_TYPES)
+        if f"realm_{EDIT_LIMIT_SETTING}" in body:  # null: no limit (#128)
+            self._follow_edit_limit(body[f"realm_{EDIT_LIMIT_SETTING}"], "at registration")
         self.queue_id, self.last_event_id = str(body["queue_id"]), int(body["last_event_id"])
         newest = max(0, int(body.get("max_message_id", 0)))  # -1 in an empty realm
         self.outbox.set_watermark(newest)
@@ -226,6 +271,24 @@ class Runner:
                 self.store.set_runner_value(CURSOR, str(newest))
             self._save_queue()
         log.info("registered event queue %s", self.queue_id)
+
+    def _follow_edit_limit(self, seconds: int | None, how: str) -> None:
+        """The service decides whether the agenda message can still be edited by this."""
+        limit = None if seconds is None else dt.timedelta(seconds=int(seconds))
+        if limit != self.service.edit_limit:
+            said = "none" if seconds is None else f"{seconds} s"
+            log.info("the realm's message edit limit: %s (%s)", said, how)
+        self.service.edit_limit = limit
+        with self.store.transaction():
+            self.store.set_runner_value(EDIT_LIMIT, json.dumps(seconds))
+
+    def _realm_event(self, event: Mapping[str, Any]) -> None:
+        """Zulip announces a new edit limit as `update_dict` with the value in `data`; the
+        plain `update` form is read too, for servers that send it so."""
+        if event.get("op") == "update_dict" and EDIT_LIMIT_SETTING in event.get("data", {}):
+            self._follow_edit_limit(event["data"][EDIT_LIMIT_SETTING], "changed")
+        elif event.get("op") == "update" and event.get("property") == EDIT_LIMIT_SETTING:
+            self._follow_edit_limit(event["value"], "changed")
 
     def _save_queue(self) -> None:
         state = {"queue_id": self.queue_id, "last_event_id": self.last_event_id}
@@ -358,6 +421,8 @@ class Runner:
             self._guarded("update_message", event, self._edited, event)
         elif kind == "delete_message":
             self._guarded("delete_message", event, self._deleted, event)
+        elif kind == "realm":
+            self._guarded("realm", event, self._realm_event, event)
         else:
             log.info("ignored an event of type %r", kind)
 
@@ -574,7 +639,30 @@ class Runner:
                 if not events:
                     self._flush(quiet=True)
                 return events
+            return self._wait_for_events()
+
+    def _wait_for_events(self) -> list[Any]:
+        """A long-poll, given up when the next job falls due (see the module's docstring)."""
+        assert self.queue_id is not None
+        wait = None if self.next_job is None else self.seconds_until(self.next_job)
+        if wait is None or wait > LONGPOLL_WAIT:
             return self.api.events(self.queue_id, self.last_event_id)
+        if wait < MIN_POLL:
+            self.sleep(max(wait, 0.0))
+            return self.api.events(self.queue_id, self.last_event_id, dont_block=True)
+        return self.api.events(self.queue_id, self.last_event_id, wait=wait)
+
+    def _real_seconds_until(self, moment: dt.datetime) -> float:
+        return (moment - self.now()).total_seconds()
+
+    def _tick_due(self) -> bool:
+        """A job falls due, or `tick_every` passed; `tick_every=inf` keeps the schedule off
+        (tests of what people type, at a pinned time)."""
+        if math.isinf(self.tick_every):
+            return False
+        if self.next_job is not None and self.now() >= self.next_job:
+            return True
+        return self.clock() >= self._last_tick + self.tick_every
 
     def step(self) -> None:
         """One round: read events, handle each, post what is due."""
@@ -596,7 +684,7 @@ class Runner:
         if events:
             with self.store.transaction():
                 self._save_queue()
-        if self.clock() >= self._last_tick + self.tick_every:
+        if self._tick_due():
             self._tick()
         if self.clock() >= self._last_flush + self.linger and self.outbox.due():
             self._flush()
@@ -618,6 +706,8 @@ class Runner:
         except Exception:
             log.exception("the schedule failed; trying again at the next tick")
             return
+        done = schedule.StoredKeys(self.store.jobs_done())
+        self.next_job = schedule.next_due(self.config.meetings, now, done)
         self.ticked_at = self.clock()
         if effects:
             log.info("schedule: %s effect(s) due", len(effects))
@@ -783,20 +873,29 @@ def serve(
     health: Path | None = None,
     linger: float = 2.0,
     now: Callable[[], dt.datetime] = _utc_now,
+    seconds_until: Callable[[dt.datetime], float | None] | None = None,
     tick_every: float = 30.0,
     store_wait: float = 30.0,
     new_store: bool = False,
 ) -> int:
-    """`now` and `tick_every` are for `meetbot run --clock` (demos and tests of the schedule).
-    The store is held before Zulip is asked for anything: a second bot must not even register
-    an event queue (Zulip would hand it the first one's events)."""
+    """`now`, `seconds_until` and `tick_every` are for `meetbot run --clock` (demos and tests
+    of the schedule). The store is held before Zulip is asked for anything: a second bot must
+    not even register an event queue (Zulip would hand it the first one's events)."""
     with sole_writer(config.state_path, store_wait):
         api, me = connect(zuliprc)
         if not new_store:
             refuse_to_forget(config, api, int(me["user_id"]))
         store = Store(config.state_path)
         runner = Runner(
-            config, api, me, store, linger=linger, health=health, now=now, tick_every=tick_every
+            config,
+            api,
+            me,
+            store,
+            linger=linger,
+            health=health,
+            now=now,
+            seconds_until=seconds_until,
+            tick_every=tick_every,
         )
         settle_heap()
         log.info(

@@ -68,6 +68,14 @@ class FileClock:
     def utc(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.now(), dt.UTC)
 
+    def seconds_until(self, moment: dt.datetime) -> float | None:
+        """Real seconds until the simulated `moment` at the current speed; None while the
+        clock stands still (only a rewrite of the file moves it)."""
+        setting = self._read()
+        if setting.speed == 0:
+            return None
+        return (moment.timestamp() - setting.now(time.time())) / setting.speed
+
     def set(self, at: dt.datetime | float, speed: float = 0.0) -> None:
         """From now on the simulated time runs from `at` at `speed`. Time never goes back:
         an `at` earlier than the current time keeps the current time."""

@@ -8,13 +8,16 @@ the person typed.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import functools
 import re
 import shlex
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
+from zoneinfo import available_timezones
 
 __all__ = [
     "COMMAND_NAMES",
@@ -22,6 +25,7 @@ __all__ = [
     "MAX_NUMBER",
     "MAX_TEXT",
     "SPECS",
+    "TOPICS",
     "Action",
     "Actions",
     "Add",
@@ -34,25 +38,31 @@ __all__ = [
     "Done",
     "Edit",
     "End",
+    "Extra",
     "GoTo",
     "Help",
     "Here",
     "Iam",
     "Mention",
+    "Move",
     "Next",
     "NextMeeting",
     "Note",
     "Notes",
     "Owner",
     "Poll",
+    "Schedule",
+    "Skip",
     "Spec",
     "Start",
     "Undo",
+    "Unskip",
     "Unvote",
     "Vote",
     "Withdraw",
     "help_for",
     "name_of",
+    "overview",
     "parse",
     "parse_mention",
     "usage",
@@ -244,8 +254,48 @@ class NextMeeting:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    pass
+
+
+@dataclass(frozen=True)
+class Skip:
+    """`day` None is the next meeting with `next` (`skip next`), else (a bare `skip` or
+    `cancel`) the meeting whose topic it is sent in."""
+
+    day: dt.date | None
+    reason: str = ""
+    next: bool = False
+
+
+@dataclass(frozen=True)
+class Unskip:
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class Move:
+    """At least one of `to_day` and `to_time`: without a day the meeting keeps its date,
+    without a time its usual start. `zone` is an IANA name; None is the meeting's own zone."""
+
+    day: dt.date
+    to_day: dt.date | None
+    to_time: dt.time | None
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Extra:
+    day: dt.date
+    time: dt.time
+    zone: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Help:
-    """`topic` is a canonical command name, so the service never sees an alias or a typo."""
+    """`topic` is a canonical command name or one of `TOPICS`, so the service never sees an
+    alias or a typo."""
 
     topic: str | None = None
 
@@ -274,6 +324,11 @@ Command: TypeAlias = (
     | Done
     | Notes
     | NextMeeting
+    | Schedule
+    | Skip
+    | Unskip
+    | Move
+    | Extra
     | Help
 )
 
@@ -326,10 +381,15 @@ def parse_mention(text: str) -> Mention | None:
     return Mention(match["name"].strip(), user_id)
 
 
+def _visible(text: str) -> bool:
+    """Anything but NULs, zero widths and spaces."""
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
+
+
 def _text(rest: str, name: str, usage_line: str) -> str:
     """The free-text argument, kept in the sender's own case and line breaks."""
     text = rest.strip()
-    if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):  # NULs, zero widths
+    if not _visible(text):
         raise CommandError(f"`{name}` needs some text. Usage: `{usage_line}`")
     if len(text) > MAX_TEXT:
         raise CommandError(
@@ -423,6 +483,63 @@ def _leading_owners(text: str) -> tuple[tuple[Owner, ...], int] | None:
     if pos < len(text) and not text[pos].isspace():
         return None
     return tuple(owners), pos
+
+
+_DATE = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
+_CLOCK = re.compile(r"(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2})")
+_TIME_LIKE = re.compile(r"[0-9]{1,2}(:[0-9]*)?\s*([ap]\.?m\.?)?", re.I)
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Every IANA zone by its folded name, so `utc` and `europe/berlin` are found too."""
+    zones = {name.casefold(): name for name in available_timezones()}
+    zones["z"] = "UTC"
+    return zones
+
+
+def _zone(word: str) -> str | None:
+    return _zones().get(word.casefold())
+
+
+def _day(word: str, spec: Spec) -> dt.date:
+    match = _DATE.fullmatch(word)
+    if match is None:
+        raise CommandError(f"{_code(word)} is not a date like `2026-12-30`. {_usage_hint(spec)}")
+    try:
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        raise CommandError(f"There is no day {_code(word)} in the calendar.") from None
+
+
+def _clock(word: str, spec: Spec) -> dt.time | None:
+    """A 24-hour `15:00`; None when `word` is not time-shaped at all (a zone, a title)."""
+    match = _CLOCK.fullmatch(word)
+    if match is not None and int(match["h"]) < 24 and int(match["m"]) < 60:
+        return dt.time(int(match["h"]), int(match["m"]))
+    if match is not None or _TIME_LIKE.fullmatch(word):
+        raise CommandError(
+            f"{_code(word)} is not a time like `15:00` (24-hour clock). {_usage_hint(spec)}"
+        )
+    return None
+
+
+def _known_zone(word: str, spec: Spec) -> str:
+    zone = _zone(word)
+    if zone is None:
+        close = difflib.get_close_matches(word.casefold(), list(_zones()), n=1)
+        hint = f" Did you mean `{_zones()[close[0]]}`?" if close else ""
+        raise CommandError(
+            f"{_code(word)} is not a time zone I know; write one like `UTC` or "
+            f"`Europe/Berlin`.{hint} {_usage_hint(spec)}"
+        )
+    return zone
+
+
+def _line(text: str, spec: Spec) -> str:
+    """An optional reason or title, on one line: it is quoted in replies and the agenda
+    thread."""
+    return " ".join(_spec_text(text, spec).split()) if _visible(text) else ""
 
 
 # --- one parser per command shape --------------------------------------------------------------
@@ -625,11 +742,83 @@ def _done(rest: str, spec: Spec) -> Command:
     return Done(int(match["n"]))
 
 
+def _skip(rest: str, spec: Spec) -> Command:
+    """`skip next meeting` is `skip next`, as people say it."""
+    words = rest.strip().split(None, 1)
+    if not words:
+        return Skip(None)
+    first, reason = words[0], words[1] if len(words) > 1 else ""
+    if first.casefold() != "next":
+        return Skip(_day(first, spec), _line(reason, spec))
+    then = reason.split(None, 1)
+    if then and then[0].casefold().rstrip(",.:;") in ("meeting", "one"):
+        reason = then[1] if len(then) > 1 else ""
+    return Skip(None, _line(reason, spec), next=True)
+
+
+def _unskip(rest: str, spec: Spec) -> Command:
+    words = rest.split()
+    if len(words) != 1:
+        raise CommandError(f"`unskip` takes the date of one skipped meeting. {_usage_hint(spec)}")
+    return Unskip(_day(words[0], spec))
+
+
+def _move(rest: str, spec: Spec) -> Command:
+    words = rest.split()
+    if not words:
+        raise CommandError(
+            "`move` needs the meeting's date and where it goes, like "
+            "`move 2026-12-16 to 2026-12-17 15:00`."
+        )
+    day, words = _day(words[0], spec), words[1:]
+    if words and words[0].casefold() == "to":
+        words = words[1:]
+    if not words:
+        raise CommandError(f"Where to? Give a date, a time or both. {_usage_hint(spec)}")
+    to_day = _day(words.pop(0), spec) if _DATE.fullmatch(words[0]) else None
+    to_time = _clock(words[0], spec) if words else None
+    if to_time is not None:
+        words.pop(0)
+    if to_day is None and to_time is None:
+        raise CommandError(
+            f"{_code(words[0])} is not a date like `2026-12-17` or a time like `15:00`. "
+            + _usage_hint(spec)
+        )
+    zone = _known_zone(words.pop(0), spec) if words else None
+    if words:
+        raise CommandError(
+            f"After the time zone I expected nothing, not {_code(' '.join(words))}. "
+            + _usage_hint(spec)
+        )
+    return Move(day, to_day, to_time, zone)
+
+
+def _extra(rest: str, spec: Spec) -> Command:
+    """The title is whatever follows the time (and the zone, if the next word is one)."""
+    words = rest.strip().split(None, 2)
+    if len(words) < 2:
+        raise CommandError(
+            f"`extra` needs the date and the start time, like `extra 2026-12-20 17:00 CEP vote`."
+            f" {_usage_hint(spec)}"
+        )
+    day, time = _day(words[0], spec), _clock(words[1], spec)
+    if time is None:
+        raise CommandError(f"{_code(words[1])} is not a time like `17:00`. {_usage_hint(spec)}")
+    title = words[2] if len(words) > 2 else ""
+    first = title.split(None, 1)
+    zone = _zone(first[0]) if first else None
+    if zone is not None:
+        title = first[1] if len(first) > 1 else ""
+    return Extra(day, time, zone, _line(title, spec))
+
+
 def _help(rest: str, spec: Spec) -> Command:
     """Resolve the topic here, so `help vot` gets the same suggestion as `vot` itself."""
     topic = rest.replace("`", " ").strip()
     if not topic:
         return Help(None)
+    if topic.casefold() in _TOPIC_NAMES:
+        return Help(topic.casefold())
     found = _lookup(topic)
     if found is None:
         raise CommandError(f"There is no command {_code(topic)}.{_suggestion(topic)}{_SEE_HELP}")
@@ -746,9 +935,51 @@ SPECS: tuple[Spec, ...] = (
     Spec("done", "done A<n>", "mark action item A<n> as done", _done),
     Spec("notes", "notes", "where the notes draft is", _bare(Notes)),
     Spec("next meeting", "next meeting", "when the next meeting is", _bare(NextMeeting)),
+    Spec(
+        "schedule",
+        "schedule",
+        "the next meetings, with those skipped, moved or added and by whom",
+        _bare(Schedule),
+    ),
+    Spec(
+        "skip",
+        "skip <date> [reason]",
+        "skip the meeting on that date, or the next one; its items move to the next meeting. "
+        "`cancel` is the same; bare, in a meeting's topic, they skip that meeting (organizers)",
+        _skip,
+        aliases=("cancel",),
+        forms=("skip next [reason]",),
+    ),
+    Spec("unskip", "unskip <date>", "hold a skipped meeting after all (organizers)", _unskip),
+    Spec(
+        "move",
+        "move <date> to <date> <time> [zone]",
+        "hold that meeting at another time, in the meeting's time zone unless you name one; it "
+        "keeps its items and votes (organizers)",
+        _move,
+        forms=("move <date> to <time> [zone]",),
+    ),
+    Spec(
+        "extra",
+        "extra <date> <time> [zone] [title]",
+        "add a one-off meeting (organizers)",
+        _extra,
+    ),
     Spec("help", "help [command]", "this list, or the details of one command", _help),
 )
 COMMAND_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
+#: What `help` groups the commands by, so that each group fits on one screen.
+TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("items", "the agenda, before and during the meeting",
+     ("add", "edit", "withdraw", "vote", "unvote", "agenda", "notes", "undo")),
+    ("live", "running the meeting",
+     ("start", "here", "next", "item", "note", "decided", "action", "poll", "close poll",
+      "chair", "end")),
+    ("calendar", "when meetings happen",
+     ("next meeting", "schedule", "skip", "unskip", "move", "extra")),
+    ("you", "you and your action items", ("iam", "actions", "done", "help")),
+)  # fmt: skip
+_TOPIC_NAMES: frozenset[str] = frozenset(name for name, _, _ in TOPICS)
 
 _BY_WORDS: dict[str, Spec] = {words: spec for spec in SPECS for words in (spec.name, *spec.aliases)}
 _MAX_WORDS = max(len(words.split()) for words in _BY_WORDS)
@@ -818,7 +1049,23 @@ def usage() -> str:
     return "\n".join([intro, "", *(f"- {_help_line(spec)}" for spec in SPECS)])
 
 
+def overview() -> str:
+    """What a bare `help` shows: the topics and their commands, on one screen."""
+    intro = "Mention me with a command; `help <topic>` or `help <command>` tells more."
+    topics = [
+        f"- **{name}** ({about}): {', '.join(f'`{command}`' for command in names)}"
+        for name, about, names in TOPICS
+    ]
+    return "\n".join([intro, "", *topics])
+
+
 def help_for(name: str) -> str | None:
-    """Help for one command by name or alias (any case, any spacing), or None if unknown."""
-    spec = _BY_WORDS.get(" ".join(name.casefold().split()))
+    """Help for one command by name or alias (any case, any spacing), or for a topic (its
+    commands, one per line), or None if unknown."""
+    wanted = " ".join(name.casefold().split())
+    for topic, about, names in TOPICS:
+        if wanted == topic:
+            lines = [f"- {_help_line(_BY_WORDS[command])}" for command in names]
+            return "\n".join([f"**{topic}**: {about}", *lines])
+    spec = _BY_WORDS.get(wanted)
     return _help_line(spec) if spec else None

@@ -22,7 +22,7 @@ from zulip_bot.meeting.effects import Incoming, Send, Sender
 from zulip_bot.meeting.people import People, is_named
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import ActionRow, ItemRow, Store
-from zulip_bot.notes import AgendaItem, NotesDocument, NotesError, new_draft
+from zulip_bot.notes import AgendaItem, NotesDocument, NotesError
 from zulip_bot.notes.extract import owner_prefix
 from zulip_bot.notes.model import PLACEHOLDER_TEXTS, OwnerStyle, Parsed
 from zulip_bot.notes.parse import normalize_title
@@ -157,7 +157,7 @@ def draft_context(
                 "afresh instead, make a new draft with `meetbot notes new` and `withdraw` "
                 "the items you no longer want.)"
             )
-        doc = new_draft(meeting.template.read_text(encoding="utf-8"), day)
+        doc = wrapup.blank_draft(meeting, day)
         return Context(shared, meeting, day, start, sender, person, doc, path)
     try:
         doc = NotesDocument.load(path)

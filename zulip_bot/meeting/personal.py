@@ -18,8 +18,9 @@ from zulip_bot.meeting.refusal import Refused
 def usage(
     cmd: c.Help, shared: Shared, msg: Incoming, meeting: MeetingConfig | None, now: dt.datetime
 ) -> list[Send]:
-    """The parser has already turned the topic into a known command's name."""
-    return [reply(msg, (c.help_for(cmd.topic) if cmd.topic else None) or c.usage())]
+    """The parser has already turned the topic into a known command's or topic's name; a bare
+    `help` lists the topics, so that every answer fits on one screen."""
+    return [reply(msg, (c.help_for(cmd.topic) if cmd.topic else None) or c.overview())]
 
 
 def iam(

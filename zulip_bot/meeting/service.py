@@ -20,7 +20,16 @@ from dataclasses import replace
 from typing import TypeAlias, TypeVar, assert_never
 
 from zulip_bot.config import BotConfig, MeetingConfig, Person
-from zulip_bot.meeting import agenda, attendance, live, personal, polls, thread, transcript
+from zulip_bot.meeting import (
+    agenda,
+    attendance,
+    calendar,
+    live,
+    personal,
+    polls,
+    thread,
+    transcript,
+)
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.context import (
     Context,
@@ -37,6 +46,7 @@ from zulip_bot.meeting.people import People
 from zulip_bot.meeting.refusal import Refused
 from zulip_bot.meeting.store import Busy, Store
 from zulip_bot.notes import NotesConflict, NotesError
+from zulip_bot.overrides import CalendarRow, Calendars
 
 ORGANIZER_ONLY = (c.Start, c.Next, c.GoTo, c.End, c.Chair, c.ClosePoll)
 LIVE_ONLY = (c.Next, c.GoTo, c.Note, c.Action, c.Decided, c.End)
@@ -55,6 +65,8 @@ C = TypeVar("C", bound=c.Command)
 InMeeting: TypeAlias = Callable[[C, Context, Incoming, dt.datetime], list[Send]]
 # A command about the sender (help, iam, actions, done): it works in direct messages too.
 Personal: TypeAlias = Callable[[C, Shared, Incoming, MeetingConfig | None, dt.datetime], list[Send]]
+# A command about when a meeting meets: no notes draft is read for it.
+OnCalendar: TypeAlias = Callable[[C, calendar.Asked], list[Effect]]
 
 
 def _in_topic(meeting: MeetingConfig, topic: str) -> bool:
@@ -68,7 +80,8 @@ def _in_topic(meeting: MeetingConfig, topic: str) -> bool:
 
 class MeetingService:
     def __init__(self, config: BotConfig, store: Store) -> None:
-        self.config = config
+        #: The config as loaded; `config` is it with chat's calendar changes on top.
+        self.base = config
         self.store = store
         self.people = People(config, store)
         #: How long Zulip lets the bot edit its messages (None: no limit).
@@ -76,7 +89,24 @@ class MeetingService:
         # Who the schedule acts as: the bot itself, never a person in the roster.
         bot = Sender(f"{config.bot_name}@localhost", config.bot_name, 0, is_bot=True)
         bot_person = Person(config.bot_name, "", email=bot.email)
+        self.calendars = Calendars(config)
+        self._calendar_rows: list[CalendarRow] = []
         self.shared = Shared(config, store, self.people, bot, bot_person)
+        self._calendar_changed()
+
+    @property
+    def config(self) -> BotConfig:
+        return self.shared.config
+
+    def _calendar_changed(self) -> None:
+        """Chat's calendar changes, replayed onto the config when the store has others than
+        those last read (another process, or a command just now): every meeting date, job and
+        draft follows them."""
+        rows = self.store.calendar_changes()
+        if rows != self._calendar_rows:
+            self._calendar_rows = rows
+            self.calendars = Calendars.from_rows(self.base, rows)
+            self.shared = replace(self.shared, config=self.calendars.config)
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -87,6 +117,7 @@ class MeetingService:
         the event is not marked processed, so nothing of it is half done."""
         if message.sender.is_bot:
             return []
+        self._calendar_changed()
         try:
             return self._handle_message(message, now)
         except Busy:
@@ -163,6 +194,16 @@ class MeetingService:
                 return self._in_meeting(cmd, attendance.here, meeting, msg, now)
             case c.Chair():
                 return self._in_meeting(cmd, attendance.chair, meeting, msg, now)
+            case c.Schedule():
+                return self._on_calendar(cmd, calendar.schedule_, meeting, msg, now)
+            case c.Skip():
+                return self._on_calendar(cmd, calendar.skip, meeting, msg, now)
+            case c.Unskip():
+                return self._on_calendar(cmd, calendar.unskip, meeting, msg, now)
+            case c.Move():
+                return self._on_calendar(cmd, calendar.move, meeting, msg, now)
+            case c.Extra():
+                return self._on_calendar(cmd, calendar.extra, meeting, msg, now)
             case _:
                 assert_never(cmd)
 
@@ -177,6 +218,24 @@ class MeetingService:
         """Commands about the sender, not a meeting: no notes file is read for them."""
         with self.store.savepoint():
             effects: list[Effect] = [*handler(cmd, self.shared, msg, meeting, now)]
+        self._observe(meeting, msg, effects, now)
+        return effects
+
+    def _on_calendar(
+        self,
+        cmd: C,
+        handler: OnCalendar[C],
+        meeting: MeetingConfig | None,
+        msg: Incoming,
+        now: dt.datetime,
+    ) -> list[Effect]:
+        """Commands about when a meeting meets; what they change applies from this event on."""
+        if meeting is None:
+            raise Refused(self._where(cmd, msg.stream))
+        asked = calendar.Asked(self.calendars, self.shared, meeting, msg, now, self.edit_limit)
+        with self.store.savepoint():
+            effects = handler(cmd, asked)
+        self._calendar_changed()
         self._observe(meeting, msg, effects, now)
         return effects
 
@@ -285,6 +344,7 @@ class MeetingService:
         """A 👍 on the bot's reply to an `add` is a vote for that item; removing it unvotes."""
         if sender.is_bot or emoji not in THUMBS_UP:
             return []
+        self._calendar_changed()
         with self.store.transaction():
             if self.store.seen(event_id):
                 return []
@@ -382,6 +442,7 @@ class MeetingService:
 
     def tick(self, now: dt.datetime) -> list[Effect]:
         """What the clock makes due: the schedule's jobs, each once, and agenda re-posts."""
+        self._calendar_changed()
         return thread.tick(self.shared, now, self.edit_limit)
 
     def edit_refused(self, message_id: int) -> None:

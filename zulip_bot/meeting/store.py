@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from zulip_bot.overrides import CalendarRow
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE occurrence (
@@ -83,7 +85,22 @@ MIGRATIONS: tuple[str, ...] = (
         meeting TEXT NOT NULL, day TEXT NOT NULL, message_id INTEGER, posted_at TEXT NOT NULL,
         content TEXT NOT NULL, stale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (meeting, day));
     """,
-    # 6 (item time): each item's clock in a meeting: the time it had while open, since when it
+    # 6 (import): the notes line an action item was read from, and whether it was read from
+    # prose (inferred) rather than labelled, so that a person confirms it.
+    """
+    ALTER TABLE action ADD COLUMN line INTEGER;
+    ALTER TABLE action ADD COLUMN to_confirm INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 7 (calendar): changes to the schedule made from chat, replayed in order on top of the
+    # config (`zulip_bot/overrides.py`): skip, unskip, move, extra. `moment` is a local time in
+    # `zone`, so that a tzdata update keeps the wall-clock time people asked for.
+    """
+    CREATE TABLE calendar_change (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, meeting TEXT NOT NULL, kind TEXT NOT NULL,
+        day TEXT NOT NULL, moment TEXT, zone TEXT, text TEXT NOT NULL DEFAULT '',
+        by TEXT NOT NULL, made TEXT NOT NULL);
+    """,
+    # 8 (item time): each item's clock in a meeting: the time it had while open, since when it
     # is open, what it was planned for, and the highest share of that the topic was told of.
     """
     CREATE TABLE item_clock (
@@ -132,6 +149,8 @@ class ActionRow:
     owner: str
     text: str
     done: bool
+    line: int | None = None  # in the meeting's notes, when it was read from them
+    to_confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -465,20 +484,30 @@ class Store:
 
     # --- action items -----------------------------------------------------------------------
 
-    def add_action(self, meeting: str, day: str, item: str, owner: str, text: str) -> int:
+    def add_action(
+        self, meeting: str, day: str, item: str, owner: str, text: str,
+        line: int | None = None, to_confirm: bool = False,
+    ) -> int:  # fmt: skip
         cursor = self.db.execute(
-            "INSERT INTO action (meeting, day, item, owner, text) VALUES (?, ?, ?, ?, ?)",
-            (meeting, day, item, owner, text),
+            "INSERT INTO action (meeting, day, item, owner, text, line, to_confirm) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (meeting, day, item, owner, text, line, int(to_confirm)),
         )
         return int(cursor.lastrowid or 0)
 
     def _actions(self, where: str, args: tuple[object, ...]) -> list[ActionRow]:
         rows = self.db.execute(
-            f"SELECT id, meeting, day, item, owner, text, done FROM action WHERE {where} "
-            "ORDER BY id",
+            "SELECT id, meeting, day, item, owner, text, done, line, to_confirm FROM action "
+            f"WHERE {where} ORDER BY id",
             args,
         )
-        return [ActionRow(i, m, d, it, o, t, bool(x)) for i, m, d, it, o, t, x in rows]
+        return [
+            ActionRow(i, m, d, it, o, t, bool(x), n, bool(c)) for i, m, d, it, o, t, x, n, c in rows
+        ]
+
+    def all_actions(self, meeting: str | None = None) -> list[ActionRow]:
+        """Open and done: an import must not bring back an item that was closed since."""
+        return self._actions("meeting=?", (meeting,)) if meeting else self._actions("1", ())
 
     def open_actions(self, owner: str | None = None, meeting: str | None = None) -> list[ActionRow]:
         """Open action items, of one owner and of one recurring meeting when given."""
@@ -569,6 +598,21 @@ class Store:
 
     def job_done(self, key: str, at: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO job_done VALUES (?, ?)", (key, at))
+
+    def calendar_changes(self) -> list[CalendarRow]:
+        """Every change to the schedule made from chat, oldest first: the order they apply in."""
+        rows = self.db.execute(
+            "SELECT meeting, kind, day, moment, zone, text, by, made FROM calendar_change "
+            "ORDER BY id"
+        )
+        return [CalendarRow(*row) for row in rows]
+
+    def add_calendar_change(self, row: CalendarRow) -> None:
+        self.db.execute(
+            "INSERT INTO calendar_change (meeting, kind, day, moment, zone, text, by, made) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.meeting, row.kind, row.day, row.moment, row.zone, row.text, row.by, row.made),
+        )
 
     def agenda_post(self, meeting: str, day: str) -> AgendaPost | None:
         row = self.db.execute(

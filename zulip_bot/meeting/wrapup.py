@@ -17,6 +17,7 @@ from zulip_bot.config import MeetingConfig
 from zulip_bot.meeting.messages import OpenAction
 from zulip_bot.meeting.store import Store
 from zulip_bot.notes import AgendaItem, NotesDocument, NotesError, inline_text, new_draft
+from zulip_bot.notes.model import PLACEHOLDER_TEXTS
 from zulip_bot.notes.parse import normalize_title
 
 ACTION_ID = re.compile(r"A(?P<id>[0-9]+)\b")
@@ -47,7 +48,7 @@ def register_written_actions(
     to_confirm: list[int] = []
     key = (meeting.key, day.isoformat())
     registered = {(a.item, a.text) for a in store.actions_of(*key)}
-    listed = _lines_of(doc, meeting.section("actions"))
+    listed = section_lines(doc, meeting.section("actions"))
     for found in doc.action_items():
         if found.line in listed or (found.item is not None and found.item.line in listed):
             continue  # the list of earlier meetings' open items: registered already
@@ -57,14 +58,16 @@ def register_written_actions(
         task = found.text.split(" to ", 1)[1] if " to " in found.text else found.text
         if {(item_text, task), (item_text, found.text), (item_text, found.task)} & registered:
             continue
+        inferred = found.confidence == "inferred"
         for owner in found.owners or ("",):
-            action = store.add_action(*key, item_text, owner, found.task or found.text)
-            if found.confidence == "inferred":
+            task = found.task or found.text
+            action = store.add_action(*key, item_text, owner, task, found.line, inferred)
+            if inferred:
                 to_confirm.append(action)
     return to_confirm
 
 
-def _lines_of(doc: NotesDocument, section: str) -> set[int]:
+def section_lines(doc: NotesDocument, section: str) -> set[int]:
     """The lines of every item and sub-item of a section (none when it is not there)."""
     try:
         pending = list(doc.items(section))
@@ -90,11 +93,17 @@ def close_ticked_actions(store: Store, meeting: MeetingConfig, doc: NotesDocumen
             store.set_action(int(found["id"]), done=True)
 
 
-def _draft(meeting: MeetingConfig, path: Path, day: dt.date) -> NotesDocument:
+def blank_draft(meeting: MeetingConfig, day: dt.date) -> NotesDocument:
+    """A new draft from the meeting's template, headed with its own title and video link."""
+    template = meeting.template.read_text(encoding="utf-8")
+    return new_draft(template, day, None, **meeting.template_values(day))
+
+
+def load_draft(meeting: MeetingConfig, path: Path, day: dt.date) -> NotesDocument:
     """The draft at `path`, or a new one from the template; one we cannot read safely is
     left alone."""
     if not path.exists():
-        return new_draft(meeting.template.read_text(encoding="utf-8"), day)
+        return blank_draft(meeting, day)
     doc = NotesDocument.load(path)
     for problem in doc.blocking_warnings():
         raise NotesError(f"{path}:{problem.line}: {problem.message}")
@@ -118,31 +127,61 @@ def write_draft(
     """The draft of the occurrence on `day` (from the template if there is none yet) with
     `carried` items and the open action items listed, each once however often it is called."""
     path = meeting.notes_path_for(day)
-    doc = _draft(meeting, path, day)
-    open_items = [
-        (f"A{a.id}: {a.owner + ' to ' if a.owner else ''}{a.text} ({a.day})", ()) for a in actions
-    ]
-    after = meeting.section("announcement")
-    for kind, entries in (("carried", [(i.text, i.owners) for i in carried]),
-                          ("actions", open_items)):  # fmt: skip
-        title = meeting.section(kind)
-        if entries and doc.section(title) is None:
+    doc = load_draft(meeting, path, day)
+    # A section the draft lacks goes after the one before it, where that one is there.
+    before = {
+        meeting.section("carried"): meeting.section("announcement"),
+        meeting.section("actions"): meeting.section("carried"),
+    }
+    for title, text, owners in missing_entries(meeting, doc, carried, actions):
+        if doc.section(title) is None:
+            after = before[title]
             doc.add_section(title, after=after if doc.section(after) else None)
-        written = {i.text for i in doc.items(title)} if entries else set()
-        for text, owners in entries:
-            if inline_text(text) not in written:  # a second `end` adds nothing twice
-                doc.add_item(title, text, owners=owners)
-        after = title
+        doc.add_item(title, text, owners=owners)
     doc.save(path)
     return path
 
 
-def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt.date) -> None:
-    """An occurrence that was never held: its items, with their votes and 👍 messages, go to
-    the same sections of the next one's draft. The skipped draft stays as it was."""
-    rows = [row for row in store.items(meeting.key, skipped.isoformat()) if not row.withdrawn]
+def missing_entries(
+    meeting: MeetingConfig, doc: NotesDocument, carried: list[AgendaItem], actions: list[OpenAction]
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(section, text, owners) of what `write_draft` adds to `doc`: the carried items and
+    open action items it does not list yet, so that a second `end` adds nothing twice and an
+    import can tell beforehand what it would write."""
+    open_items = [
+        (f"A{a.id}: {a.owner + ' to ' if a.owner else ''}{a.text} ({a.day})", ()) for a in actions
+    ]
+    missing: list[tuple[str, str, tuple[str, ...]]] = []
+    for kind, entries in (("carried", [(i.text, i.owners) for i in carried]),
+                          ("actions", open_items)):  # fmt: skip
+        title = meeting.section(kind)
+        written = {i.text for i in doc.items(title)} if doc.section(title) else set()
+        missing += [(title, text, owners) for text, owners in entries
+                    if inline_text(text) not in written]  # fmt: skip
+    return missing
+
+
+def undiscussed(meeting: MeetingConfig, doc: NotesDocument) -> list[AgendaItem]:
+    """The items a held meeting's notes leave for the next one, as `end` carries them: the
+    unticked agenda items and carried ones (introductions and announcements are news of that
+    day only). An item with no box was never on the bot's agenda, so it is not carried."""
+    return [
+        item
+        for item in doc.items()
+        if item.checked is False
+        and item.text not in PLACEHOLDER_TEXTS
+        and not unstruck(item.text)[1]
+        and section_kind(meeting, doc, item) in ("item", "carried")
+    ]
+
+
+def carry_items(store: Store, meeting: MeetingConfig, source: dt.date, to: dt.date) -> int:
+    """The items of the occurrence on `source`, with their votes and 👍 messages, go to the
+    same sections of the draft on `to`; the draft on `source` stays as it was. Returns how
+    many moved."""
+    rows = [row for row in store.items(meeting.key, source.isoformat()) if not row.withdrawn]
     path = meeting.notes_path_for(to)
-    doc = _draft(meeting, path, to)
+    doc = load_draft(meeting, path, to)
     for row in rows:
         if doc.section(row.section) is None:
             doc.add_section(row.section)
@@ -153,7 +192,14 @@ def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt
             meeting.key, to.isoformat(), row.section, row.text, row.owners, row.author,
             row.message_id,
         )  # fmt: skip
-        for voter in store.voters(meeting.key, skipped.isoformat(), row.number):
+        for voter in store.voters(meeting.key, source.isoformat(), row.number):
             store.vote(meeting.key, to.isoformat(), number, voter, True)
-        store.update_item(meeting.key, skipped.isoformat(), row.number, withdrawn=True)
+        store.update_item(meeting.key, source.isoformat(), row.number, withdrawn=True)
+    return len(rows)
+
+
+def carry_skipped(store: Store, meeting: MeetingConfig, skipped: dt.date, to: dt.date) -> int:
+    """An occurrence that was not held: its items go to the next one (`carry_items`)."""
+    carried = carry_items(store, meeting, skipped, to)
     store.set_status(meeting.key, skipped.isoformat(), "skipped", None)
+    return carried

@@ -33,7 +33,8 @@ Use it from tests::
   github=None, email_visible=None, user_id=None) -> User`; `.add_bot(full_name, short_name=None,
   owner=None)` (email `<short_name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
   subscribers=(), description="", creator=None) -> Stream`; `.subscribe(user, stream_name)`;
-  `.user(email)`; `.client(email) -> zulip.Client`; `.expire_queues(email=None)`.
+  `.user(email)`; `.client(email) -> zulip.Client`; `.expire_queues(email=None)`;
+  `.set_edit_limit(seconds)` (None: no limit), as an admin's PATCH /realm would.
   A `User` has `user_id`, `full_name`, `delivery_email` (the login), `api_key`, `role`,
   `is_active` (set it False to deactivate).
 - `.zuliprc(path, email) -> Path` writes an `[api]` file the `zulip` client reads; the email is
@@ -42,14 +43,17 @@ Use it from tests::
   inspect: `realm.messages_in(stream, topic)`; `.faults` scripts failures (see `faults.py`);
   `.clock` is the clock used for timestamps, the edit limit, rate-limit windows and queue expiry.
 - Settings (`SandboxSettings`): `rate_limit` (200 per 60 s), `events_rate_limit` (the events
-  endpoint is counted apart, as Tornado does), `heartbeat_seconds` (a blocked GET /events returns
-  a heartbeat after this many real seconds; 50 on a real server), `queue_timeout_seconds` (a queue
-  with no client connected is garbage-collected after this long on the clock; 600),
-  `edit_limit_seconds` (600, plus Zulip's 20 s grace), `hide_emails` (True, as in the recordings),
-  `port` (0: a free one).
+  endpoint is counted apart, as Tornado does), `heartbeat_seconds` (a blocked GET /events is held
+  this many real seconds, then answers a heartbeat event with an id to acknowledge; 50 by
+  default, as a real server's 45-55; a newer poll on the queue ends a waiting one with no
+  events), `queue_timeout_seconds` (a queue with no client connected is garbage-collected after
+  this long on the clock; 600), `edit_limit_seconds` (600, plus Zulip's 20 s grace; None: no
+  limit), `hide_emails` (True, as in the recordings), `port` (0: a free one).
 
 Endpoints: GET /server_settings, /users/me, /users, /users/{id|email}, DELETE /users/{id} and
-POST /users/{id}/reactivate (admins; a realm_user event), GET /realm/profile_fields,
+POST /users/{id}/reactivate (admins; a realm_user event), GET /realm/profile_fields, PATCH /realm
+(admins; `message_content_edit_limit_seconds` and `..._delete_limit_seconds` only, with the
+realm events Zulip sends), GET
 /streams, /streams/{id}, /streams/{id}/members, /get_stream_id, /users/me/subscriptions (GET, POST,
 DELETE), /users/{id}/subscriptions/{stream_id}, /users/me/{stream_id}/topics; /messages (POST, GET
 with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELETE),

@@ -15,6 +15,7 @@ from zulip_bot.sandbox.narrow import build_narrow, parse_narrow
 from zulip_bot.sandbox.params import Params
 from zulip_bot.sandbox.state import (
     MAX_FETCH,
+    REALM_LIMITS,
     Outgoing,
     Realm,
     truncate_topic,
@@ -137,6 +138,27 @@ def deactivate_user(call: Call) -> Payload:
 def reactivate_user(call: Call) -> Payload:
     call.realm.set_active(int(call.path_args[0]), True, by=call.me)
     return {}
+
+
+def update_realm(call: Call) -> Payload:
+    """PATCH /realm, for the message edit and delete limits only: a number of seconds or
+    "unlimited"; the answer names what changed (recordings #147, #150)."""
+    changes: dict[str, int | None] = {}
+    for name in REALM_LIMITS:
+        raw = call.params.json(name, None, problem=f'Argument "{name}" is not valid JSON.')
+        if raw is None:
+            continue
+        if raw == "unlimited":
+            changes[name] = None
+        elif isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+            changes[name] = raw
+        else:
+            raise ApiError(
+                f"Bad value for '{name}': {raw}",
+                "REQUEST_VARIABLE_INVALID",
+                extra={"var_name": name, "bad_value": raw},
+            )
+    return dict(call.realm.set_message_limits(changes, by=call.me))
 
 
 def profile_fields(call: Call) -> Payload:

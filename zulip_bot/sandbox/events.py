@@ -1,6 +1,13 @@
 """Event queues as Tornado keeps them: per-queue event ids from 0, pruning by `last_event_id`,
 long-polls that a heartbeat ends, garbage collection after an idle spell, and
 BAD_EVENT_QUEUE_ID for a queue that is gone or someone else's.
+
+A long-poll is held until an event comes or the queue has been quiet for `heartbeat_seconds`
+(50 by default, as Zulip's 45-55 s): then a heartbeat event is queued with a real id, which the
+next poll must acknowledge like any other (recording #221). A bot that waits for its long-poll
+to return before doing anything else is late by that much on a quiet stream, as on a real
+server. A new poll on a queue ends the one still waiting on it with no events and no heartbeat,
+as Tornado's `finish_current_handler` does, so a client that gave up on a poll loses nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ class EventQueue:
     next_id: int = 0
     newest_pruned_id: int | None = None
     waiters: int = 0
+    #: Bumped by each poll: an older poll still waiting is over (Tornado keeps one handler).
+    handler: int = 0
     gone: bool = False
 
     def wants(self, event_type: str) -> bool:
@@ -141,18 +150,23 @@ class Queues:
         with self.condition:
             queue.acknowledge(last_event_id)
             queue.last_touched = self.clock.now()
+            queue.handler += 1
+            self.condition.notify_all()  # the poll this one replaces answers []
             if queue.events or dont_block:
                 return list(queue.events), False
+            mine = queue.handler
             queue.waiters += 1
             try:
                 self.condition.wait_for(
-                    lambda: bool(queue.events) or queue.gone or self.closing,
+                    lambda: (
+                        bool(queue.events) or queue.gone or self.closing or queue.handler != mine
+                    ),
                     timeout=self.settings.heartbeat_seconds,
                 )
             finally:
                 queue.waiters -= 1
                 queue.last_touched = self.clock.now()
-            if queue.gone or self.closing:
+            if queue.gone or self.closing or queue.handler != mine:
                 return [], True
             if not queue.events:
                 queue.push({"type": "heartbeat"})

@@ -27,7 +27,7 @@ class SandboxSettings:
     events_rate_limit: RateLimit = field(default_factory=RateLimit)
     heartbeat_seconds: float = 50.0
     queue_timeout_seconds: float = 600.0
-    edit_limit_seconds: int = 600
+    edit_limit_seconds: int | None = 600
     hide_emails: bool = True
     fake_email_domain: str = "zulipdev.com"
     realm_name: str = "Zulip Sandbox"
@@ -110,6 +110,11 @@ class Sandbox:
         """As an admin deactivating someone: they can no longer log in, be messaged or mentioned.
         `active=True` brings them back."""
         self.realm.set_active(self.user(email).user_id, active)
+
+    def set_edit_limit(self, seconds: int | None) -> None:
+        """As an admin changing the realm's message edit limit (None: no limit); queues
+        registered for `realm` events hear of it as Zulip tells them."""
+        self.realm.set_message_limits({"message_content_edit_limit_seconds": seconds})
 
     def rename_stream(self, old: str, new: str) -> None:
         """Messages keep their stream; they show its new name from now on."""

@@ -60,6 +60,7 @@ ROUTES: Final = (
     _route("DELETE", r"/users/(\d+)", api.deactivate_user),
     _route("POST", r"/users/(\d+)/reactivate", api.reactivate_user),
     _route("GET", "/realm/profile_fields", api.profile_fields),
+    _route("PATCH", "/realm", api.update_realm),
     _route("GET", "/streams", api.streams),
     _route("GET", r"/streams/(\d+)", api.stream),
     _route("GET", r"/streams/(\d+)/members", api.stream_members),

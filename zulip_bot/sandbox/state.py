@@ -15,7 +15,7 @@ from typing import Any, Final
 from zulip_bot.sandbox import emoji, widgets
 from zulip_bot.sandbox.clock import Clock
 from zulip_bot.sandbox.errors import ApiError, invalid_message
-from zulip_bot.sandbox.events import EventQueue, Queues, QueueSettings
+from zulip_bot.sandbox.events import EventBuilder, EventQueue, Queues, QueueSettings
 from zulip_bot.sandbox.model import (
     GENERIC_BOT,
     GITHUB_FIELD_TYPE,
@@ -41,6 +41,13 @@ MAX_FETCH: Final = 5000
 EDIT_GRACE_SECONDS: Final = 20
 TOPIC_EDIT_LIMIT_SECONDS: Final = 7 * 24 * 3600
 NOTIFICATION_BOT: Final = "notification-bot@zulip.com"
+#: PATCH /realm's names for the limits, and the `RealmSettings` field each sets.
+REALM_LIMITS: Final = {
+    "message_content_edit_limit_seconds": "edit_limit_seconds",
+    "message_content_delete_limit_seconds": "delete_limit_seconds",
+}
+#: Settings whose change Zulip announces as `update_dict` (`do_set_realm_property`).
+_UPDATE_DICT_SETTINGS: Final = frozenset({"message_content_edit_limit_seconds"})
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,9 @@ class RealmSettings:
     #: Hidden emails read `user<id>@<this>`; Zulip uses this domain when the host is an IP.
     fake_email_domain: str = "zulipdev.com"
     hide_emails: bool = True
-    edit_limit_seconds: int = 600
-    delete_limit_seconds: int = 600
+    #: None: no limit, as "unlimited" in PATCH /realm sets it.
+    edit_limit_seconds: int | None = 600
+    delete_limit_seconds: int | None = 600
     realm_emoji: tuple[tuple[str, str], ...] = (("green_tick", "1"),)
 
 
@@ -215,6 +223,27 @@ class Realm:
                 "person": {"user_id": user.user_id, "is_active": active},
             }
             self.queues.publish(lambda q: dict(event) if q.wants("realm_user") else None)
+
+    def set_message_limits(
+        self, changes: Mapping[str, int | None], *, by: User | None = None
+    ) -> dict[str, int | None]:
+        """PATCH /realm's `message_content_edit_limit_seconds` and
+        `message_content_delete_limit_seconds` (`by` an admin; None is whoever runs the
+        sandbox); returns what changed. Each change reaches the queues registered for `realm`
+        events as Zulip sends it: the edit limit, for historical reasons, as an `update_dict`
+        with property "default", the delete limit as a plain `update`."""
+        with self.condition:
+            if by is not None and not by.is_admin:
+                raise ApiError("Must be an organization administrator", "UNAUTHORIZED_PRINCIPAL")
+            changed: dict[str, int | None] = {}
+            for name, value in changes.items():
+                setting: dict[str, Any] = {REALM_LIMITS[name]: value}
+                if getattr(self.settings, REALM_LIMITS[name]) == value:
+                    continue
+                self.settings = replace(self.settings, **setting)
+                changed[name] = value
+                self.queues.publish(_realm_event(name, value))
+            return changed
 
     def github_field(self) -> ProfileField:
         return next(f for f in self.profile_fields if f.type == GITHUB_FIELD_TYPE)
@@ -675,7 +704,8 @@ class Realm:
                     raise ApiError("You don't have permission to edit this message")
                 if message.submessages:
                     raise ApiError("Widgets cannot be edited.")
-                if age > self.settings.edit_limit_seconds + EDIT_GRACE_SECONDS:
+                limit = self.settings.edit_limit_seconds
+                if limit is not None and age > limit + EDIT_GRACE_SECONDS:
                     raise ApiError("The time limit for editing this message has passed")
             new_topic = None
             if topic is not None:
@@ -797,7 +827,8 @@ class Realm:
             if not user.is_admin:
                 if user.user_id != message.sender_id:
                     raise ApiError("You don't have permission to delete this message")
-                if self.clock.now() - message.timestamp > self.settings.delete_limit_seconds:
+                limit = self.settings.delete_limit_seconds
+                if limit is not None and self.clock.now() - message.timestamp > limit:
                     raise ApiError("The time limit for deleting this message has passed")
             del self.messages[message.id]
             self.queues.publish(lambda q: self._delete_event(message, q))
@@ -936,6 +967,15 @@ class Realm:
                 if m.stream_id == found.stream_id
                 and (topic is None or m.topic.casefold() == topic.casefold())
             ]
+
+
+def _realm_event(name: str, value: object) -> EventBuilder:
+    event: dict[str, Any] = {"type": "realm"}
+    if name in _UPDATE_DICT_SETTINGS:
+        event.update(op="update_dict", property="default", data={name: value})
+    else:
+        event.update(op="update", property=name, value=value)
+    return lambda queue: dict(event) if queue.wants("realm") else None
 
 
 def _iso(timestamp: float) -> str:
