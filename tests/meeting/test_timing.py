@@ -60,7 +60,7 @@ def test_a_planned_time_is_kept_as_typed_and_shown_in_its_column(chat: Chat) -> 
 def test_an_agenda_that_fits_says_so_and_the_default_comes_from_the_config(
     tmp_path: Path,
 ) -> None:
-    chat = make_chat(tmp_path, ("item_minutes = 10", "item_minutes = 15"))
+    chat = make_chat(tmp_path, ("# item_minutes = 10", "item_minutes = 15"))
     chat.say("DG", "add item Zulip CEP (20 min)", BEFORE)
     chat.say("JK", "add item Sharded repodata", BEFORE)
     agenda = chat.text("DG", "agenda", BEFORE)
@@ -165,7 +165,7 @@ def test_the_time_settings_and_their_defaults(tmp_path: Path) -> None:
     meeting = chosen.config.meeting("community")
     assert meeting is not None and meeting.item_warn_at == (80, 100)
     (tmp_path / "short").mkdir()
-    edit = ("duration_minutes = 60\nitem_minutes = 10", "duration_minutes = 5\n")
+    edit = ("duration_minutes = 60", "duration_minutes = 5")
     short = make_chat(tmp_path / "short", edit)
     five = short.config.meeting("community")
     assert five is not None and five.item_minutes == 5  # no key, and shorter than 10 minutes
