@@ -16,6 +16,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -40,7 +41,11 @@ MAX_NAME_LENGTH: Final = 60
 #: on every date.
 _LONGEST_DAY: Final = dt.date(2024, 9, 25)
 
-_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "zuliprc", "meetings")
+_TOP_KEYS: Final = ("bot_name", "roster", "state_path", "zuliprc", "meetings", "adhoc")
+_ADHOC_KEYS: Final = ("allowed", "notes_dir", "template", "limit")
+ADHOC_TEMPLATE: Final = Path(str(resources.files("zulip_bot") / "data" / "adhoc-notes-template.md"))
+#: Who may start an ad hoc meeting when `[adhoc] allowed` is a word rather than a list.
+ANYONE: Final = "anyone"
 _MEETING_KEYS: Final = (
     "title", "stream", "topic", "notes_path", "template", "organizers", "schedule", "start",
     "first", "timezone", "duration_minutes", "video_link", "order_by_votes", "auto_attendance",
@@ -276,6 +281,19 @@ class MeetingConfig:
 
 
 @dataclass(frozen=True)
+class AdhocConfig:
+    """Meetings nobody configured, started with `start meeting <title>` in any topic."""
+
+    #: Where their notes go, one file per meeting.
+    notes_dir: Path
+    template: Path
+    #: Zulip emails (casefolded) of who may start one; None: anyone.
+    allowed: tuple[str, ...] | None = None
+    #: One left open this long is ended and summarized by the schedule.
+    limit: dt.timedelta = dt.timedelta(hours=4)
+
+
+@dataclass(frozen=True)
 class BotConfig:
     path: Path
     state_path: Path
@@ -285,6 +303,7 @@ class BotConfig:
     #: The bot's zuliprc when the config names one (relative to the config file); `--zuliprc`
     #: wins over it. Not checked here: `meetbot shell` and `demo` need none.
     zuliprc: Path | None = None
+    adhoc: AdhocConfig = field(kw_only=True)
 
     def meeting(self, key: str) -> MeetingConfig | None:
         return next((m for m in self.meetings if m.key == key), None)
@@ -908,6 +927,41 @@ def _no_shared_topic_at_one_time(file: Path, meetings: tuple[MeetingConfig, ...]
         )
 
 
+def _adhoc(table: _Table, state_path: Path) -> AdhocConfig:
+    """Defaults: anyone may start one, the bundled template (whose heading is the meeting's
+    title), notes in `adhoc-notes` beside the state file, ended after 4 hours."""
+    table.check_keys(_ADHOC_KEYS)
+    config_dir = table.file.resolve().parent
+    allowed = table.value("allowed", (str, list), f'"{ANYONE}" or a list of Zulip emails',
+                          '["you@example.org"]', ANYONE)  # fmt: skip
+    emails: tuple[str, ...] | None = None
+    if isinstance(allowed, str) and allowed.strip().casefold() != ANYONE:
+        raise table.error("allowed", f"{allowed!r} is neither {ANYONE!r} nor a list",
+                          f'write "{ANYONE}", or list Zulip emails like ["you@example.org"] '
+                          "([] lets nobody)")  # fmt: skip
+    if isinstance(allowed, list):
+        emails = tuple(e.casefold() for e in table.texts("allowed", "you@example.org"))
+        for index, email in enumerate(emails):
+            if "@" not in email:
+                raise table.error(f"allowed[{index}]", f"{email!r} is not an email address",
+                                  "use the person's Zulip email")  # fmt: skip
+    named = table.text("template", "adhoc-notes-template.md", "")
+    template = config_dir / named if named else ADHOC_TEMPLATE
+    if not template.is_file():
+        raise table.error("template", f"{template} does not exist",
+                          "create it or give a path relative to the config file")  # fmt: skip
+    notes_dir = table.text("notes_dir", "notes/adhoc", "")
+    folder = config_dir / notes_dir if notes_dir else state_path.parent / "adhoc-notes"
+    if folder.exists() and not folder.is_dir():
+        raise table.error("notes_dir", f"{folder} is not a folder",
+                          "name a folder (made when the first one starts)")  # fmt: skip
+    limit = _duration(table, "limit", "4 hours", dt.timedelta(hours=4))
+    if not dt.timedelta(minutes=1) <= limit <= dt.timedelta(days=1):
+        raise table.error("limit", f"{format_duration(limit)} is not between a minute and a day",
+                          'write e.g. "4 hours"')  # fmt: skip
+    return AdhocConfig(folder, template, emails, limit)
+
+
 def load_config(path: Path) -> BotConfig:
     path = Path(path)
     top = _Table(path, "", _read_toml(path))
@@ -930,11 +984,13 @@ def load_config(path: Path) -> BotConfig:
             raise top.error("roster", f"{roster_path} does not exist",
                             "create it or give a path relative to the config file")  # fmt: skip
         roster = load_roster(roster_path)
+    state_path = config_dir / top.text("state_path", "meetbot.sqlite3", "meetbot.sqlite3")
     return BotConfig(
         path=path.resolve(),
-        state_path=config_dir / top.text("state_path", "meetbot.sqlite3", "meetbot.sqlite3"),
+        state_path=state_path,
         meetings=meetings,
         roster=roster,
         bot_name=bot_name,
         zuliprc=config_dir / zuliprc if zuliprc else None,
+        adhoc=_adhoc(top.table("adhoc", "[adhoc]", {}), state_path),
     )

@@ -383,7 +383,7 @@ EXPECTED_TYPES: dict[str, type] = {
     "decided": c.Decided, "action": c.Action, "undo": c.Undo, "end": c.End,
     "actions": c.Actions, "done": c.Done, "notes": c.Notes, "next meeting": c.NextMeeting,
     "schedule": c.Schedule, "skip": c.Skip, "unskip": c.Unskip, "move": c.Move,
-    "extra": c.Extra, "help": c.Help,
+    "extra": c.Extra, "help": c.Help, "start meeting": c.StartMeeting,
 }  # fmt: skip
 SAMPLES = {
     "<text>": "some text",
@@ -397,6 +397,7 @@ SAMPLES = {
     "quorum=N": "quorum=2",
     "<group>": "core",
     "[command]": "[vote]",
+    "<title>": "Release planning",
     "<date>": "2026-12-30",
     "<time>": "15:00",
     "[zone]": "[Europe/Berlin]",

@@ -53,20 +53,21 @@ def test_hand_written_notes_end_in_a_summary_by_owner_with_the_decisions(chat: C
         "  - General feeling: yes, let's run a poll.",
     ]
     jaime, kk = chat.senders["JRG"].user_id, chat.senders["KK"].user_id
+    wolf, dasha = chat.senders["WV"].user_id, chat.senders["DG"].user_id
     actions = summary.split("**Open action items**\n", 1)[1]
     labelled, inferred = actions.split("\n\n", 2)[:2]
     assert labelled.splitlines() == ["- (no owner)", "  - A1: call the vote (from 2024-11-06)"]
     # Read from prose, for a person to confirm: each owner once, with their tasks under them;
-    # both owners of the shared task get it.
+    # both owners of the shared task get it. Owners named by first name are the attendees
+    # who answer to it.
     assert inferred.splitlines()[0].startswith("**Read from the notes, to confirm**")
     assert inferred.splitlines()[1:] == [
         f"- @**Jaime Rodríguez-Guerra|{jaime}**",
         f"  - A2: write up the [CEP summary]({CEP}) (from 2024-11-06)",
-        "- Jaime",
         "  - A3: run a poll on Discourse. (from 2024-11-06)",
-        "- Wolf",
+        f"- @**Wolf Vollprecht|{wolf}**",
         "  - A4: collect the time zones of regulars (from 2024-11-06)",
-        "- Dasha",
+        f"- @**Dasha Gurova|{dasha}**",
         "  - A5: collect the time zones of regulars (from 2024-11-06)",
         f"- @**Katherine Kinnaman|{kk}**",
         "  - A6: tell the conda-forge call (from 2024-11-06)",
@@ -92,7 +93,7 @@ def test_a_second_end_registers_nothing_twice(chat: Chat) -> None:
     assert [(r.owner, r.text) for r in rows] == [
         ("", "call the vote"),
         ("JRG", f"write up the [CEP summary]({CEP})"),
-        ("Jaime", "run a poll on Discourse."),
+        ("JRG", "run a poll on Discourse."),  # the attendee the notes call Jaime
         ("Wolf", "collect the time zones of regulars"),
         ("Dasha", "collect the time zones of regulars"),
         ("KK", "tell the conda-forge call"),
@@ -123,3 +124,32 @@ def test_inferred_action_items_are_listed_under_their_own_heading() -> None:
     assert "**Open action items**\n- only those below\n" in "\n".join(
         messages.summary(everything_inferred)
     )
+
+
+def test_an_item_that_reads_like_an_action_or_a_decision_stays_an_item(chat: Chat) -> None:
+    """Adding `action: JRG will fix it` asks to talk about it: its line is never registered as
+    an action (nor sent to its owner as one) or listed as a decision; what is written under it
+    still is."""
+    for text in (
+        "add item action: JRG will fix it",
+        "add item TODO: decide on the logo",
+        "add item decided: we ship on Friday",
+        "add item JRG to review the CEP",
+    ):
+        chat.say("JRG", text, BEFORE)
+    chat.say("JRG", "start")
+    chat.say("JRG", "next")
+    chat.say("JRG", "decided we fix it this week")
+    chat.say("JRG", "next")
+    chat.say("JRG", "next")
+    summary = chat.text("JRG", "end")
+    rows = chat.service.store.actions_of(chat.config.meetings[0].key, DAY.isoformat())
+    assert rows == []
+    assert "**Open action items**\n- none 🎉" in summary
+    discussed = summary.split("**Discussed**\n", 1)[1].split("\n\n", 1)[0]
+    assert discussed.splitlines() == [
+        "- JRG: action: JRG will fix it",
+        "  - Decision: we fix it this week",
+        "- JRG: TODO: decide on the logo",
+        "- JRG: decided: we ship on Friday",
+    ]

@@ -38,7 +38,7 @@ def test_a_long_summary_is_split_on_lines_and_loses_nothing() -> None:
     whole = "\n".join(parts)
     assert all(f"- JRG: Topic {n}: " in whole and f"  - A{n + 1}: task {n + 1} " in whole
                for n in range(200))  # fmt: skip
-    assert whole.endswith("**Carried over** to the next meeting (1):\n- later")
+    assert whole.endswith("**Not reached** (1):\n- later")  # no next draft: none to go to
 
 
 def test_a_long_agenda_continues_as_tables() -> None:

@@ -53,6 +53,12 @@ CASES = {
     "chair": Case("chair @**Katherine Kinnaman**", "Katherine Kinnaman is now a co-chair",
                   ORGANIZERS),
     "start": Case("start", "Conda Community Meeting has started.", ORGANIZERS),
+    # in a scheduled meeting's topic, nobody may (see test_adhoc.py for elsewhere)
+    "start meeting": Case("start meeting Triage", "", (),
+                          "#**community>2024-11-06 Conda Community Meeting** is the topic of the "
+                          "scheduled Conda Community Meeting (`community`), so I will not start "
+                          "another meeting in it: send `start meeting <title>` in a topic of its "
+                          "own."),
     "next": Case("next", "Now on item 1", ORGANIZERS, setup=tuple(START)),
     "item": Case("item 1", "Now on item 1", ORGANIZERS, setup=tuple(START)),
     "note": Case("note a thought", "Noted under item 1.", setup=tuple(OPEN_ITEM)),

@@ -7,8 +7,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zulip_bot.notes import NotesDocument, inline_text
-from zulip_bot.notes.extract import find_decision, is_decision, owner_prefix, read_actions
+from zulip_bot.notes import Attendee, NotesDocument, inline_text
+from zulip_bot.notes.extract import (
+    NOT_INITIALS,
+    NOT_NAMES,
+    NOT_PEOPLE,
+    find_decision,
+    is_decision,
+    owner_prefix,
+    read_actions,
+)
+from zulip_bot.notes.names import person_for
 
 BASE = """\
 # 2024-11-06 Conda Community Meeting
@@ -144,6 +153,116 @@ def test_an_owner_nobody_knows_is_kept_as_written() -> None:
     ]
 
 
+def test_owners_named_the_way_people_name_them() -> None:
+    """Older notes name owners rather than give initials: a name alone, a first name and an
+    initial, a name then a dash; the file's attendee table says who they are."""
+    doc = notes(
+        "Travis will be writing a blog article eventually on plugins",
+        "John K. will update the cuda toolkit feedstock",
+        "John will go too!",
+        "Dasha - open an issue in the conda organization",
+        "Jaime \u2014 create the CEP draft",
+        "Anaconda to build separate conda-launcher",
+    )
+    found = [(a.owners, a.people, a.task) for a in doc.action_items()]
+    assert found == [
+        (("Travis",), ("Travis",), "be writing a blog article eventually on plugins"),
+        (("John K.",), ("John K.",), "update the cuda toolkit feedstock"),
+        (("John",), ("John",), "go too!"),
+        (("Dasha",), ("DG",), "open an issue in the conda organization"),
+        (("Jaime",), ("JRG",), "create the CEP draft"),
+        (("Anaconda",), ("Anaconda",), "build separate conda-launcher"),
+    ]
+
+
+def test_names_with_particles_glued_initials_and_labels_after_the_task() -> None:
+    assert actions(
+        "Marius van Niekerk offered to help review on staged-recipes",
+        "MichaelS/Sophia will announce the start time on gitter",
+        "Design doc for 5.0 (action item for CHL)",
+        "(Needs Owner) is no owner outside an action list",
+    ) == [
+        (("Marius van Niekerk",), "help review on staged-recipes"),
+        (("MichaelS", "Sophia"), "announce the start time on gitter"),
+        (("CHL",), "Design doc for 5.0"),
+    ]
+
+
+def test_the_roster_knows_handles_and_names_the_notes_do_not() -> None:
+    """`jjhelmus to add a comment` is a task only for a reader that knows jjhelmus is a
+    person; the roster says so, and who he is, before the attendee table is asked."""
+    doc = notes("jjhelmus to add a comment", "Jaime will look into this.")
+    assert [a.owners for a in doc.action_items()] == [("Jaime",)]
+    roster = [
+        Attendee("Jonathan Helmus", "JJH", "Anaconda", "jjhelmus"),
+        Attendee("Jaime Rodriguez-Guerra", "JRGU", "", ""),
+    ]
+    found = [(a.owners, a.people, a.task) for a in doc.action_items(roster)]
+    assert found == [
+        (("jjhelmus",), ("JJH",), "add a comment"),
+        (("Jaime",), ("JRGU",), "look into this."),
+    ]
+
+
+def test_a_name_two_people_answer_to_is_kept_as_written() -> None:
+    johns = [Attendee("John Kirkham", "JK"), Attendee("John Lee", "JL")]
+    assert person_for("John", johns) == "John"
+    assert person_for("John K.", johns) == "JK"
+    assert person_for("jakirkham", [Attendee("John Kirkham", "JK", "", "@jakirkham")]) == "JK"
+    assert person_for("Rodriguez", [Attendee("Jaime Rodríguez", "JRG")]) == "Rodriguez"
+    assert person_for("jaime rodriguez", [Attendee("Jaime Rodríguez", "JRG")]) == "JRG"
+    assert person_for("Eric", [Attendee("Eric")]) == "Eric"
+    assert person_for("Sophia", [Attendee("Sophia C.")]) == "Sophia C."
+
+
+NAMES = st.from_regex(r"[A-Z][a-z]{2,9}", fullmatch=True).filter(
+    lambda n: (
+        n.casefold() not in NOT_PEOPLE
+        and n.upper() not in NOT_INITIALS | NOT_NAMES
+        and not n.endswith("ing")
+    )
+)
+MENTIONS = [
+    "as {} said, the docs need work",
+    "we asked {} about the mirror",
+    "thanks to {} for the fix",
+    "{}'s PR was merged last week",
+    "talked with {} yesterday about it",
+    "the idea from {} was to move it",
+    "ask {} about the budget?",
+    "as {} said, we will revisit the pinning",
+    "we talked to {} and will follow up",
+    "according to {} the mirror will move",
+    "the plan from {} will need a review",
+    "{}'s proposal to drop py27 was accepted",
+    "who will ask {} to review?",
+    "we waited for {} to reply",
+    "the email {} will send covers it",
+]
+
+
+@given(name=NAMES, template=st.sampled_from(MENTIONS))
+def test_text_that_merely_mentions_a_person_is_no_action(name: str, template: str) -> None:
+    assert actions(template.format(name)) == []
+
+
+@given(
+    owners=st.lists(
+        st.one_of(NAMES, st.sampled_from(["JRG", "DG", "MvN", "@jezdez"])),
+        min_size=2,
+        max_size=3,
+        unique=True,
+    ),
+    separator=st.sampled_from([" & ", "&", " and ", "/", " / "]),
+    verb=st.sampled_from(["to", "will"]),
+)
+def test_owners_joined_by_and_split_into_each_owner(
+    owners: list[str], separator: str, verb: str
+) -> None:
+    text = f"{separator.join(owners)} {verb} review the packaging docs"
+    assert actions(text) == [(tuple(o.lstrip("@") for o in owners), "review the packaging docs")]
+
+
 def test_labelled_forms_are_explicit() -> None:
     doc = notes(
         "TODO: Eric to set up quarterly check-ins",
@@ -169,6 +288,9 @@ def test_labelled_forms_are_explicit() -> None:
         "It will be released next week",
         "conda will be upgraded to read the glibc version",
         "Miniconda will start shipping .condarc files",
+        "Miniconda and Anaconda Distribution will start shipping .condarc files",
+        "Proposal: Account will still be there, but it won't be active.",
+        "Anaconda, Inc will use its own DTK.",
         "Jaime will be at PyCon",  # a whereabouts, not a task
         "Jaime will probably join later",
         "Will JRG do it?",
@@ -243,6 +365,7 @@ ACTION_LISTS = """\
     * ( ) [ ] make a hint
 * Remove the readthedocs site.
 * [ ] jakirkham & CJ-wright to sync on the migration bot
+* [ ] (Needs Owner) Searching on our website is a little difficult
 
 ## Discussion
 
@@ -265,6 +388,7 @@ def test_lists_under_action_headings_and_lead_ins_are_tasks() -> None:
         ((), "make a hint"),
         ((), "Remove the readthedocs site."),
         (("jakirkham", "CJ-wright"), "sync on the migration bot"),
+        ((), "Searching on our website is a little difficult"),
         ((), "write the abstract"),
         (("Dasha",), "ask the board"),
         (("Mike S",), "is working on a secondary channel"),
@@ -356,6 +480,8 @@ def test_is_decision_means_the_whole_text() -> None:
         ("Asmit - working on the site", ("Asmit",)),
         ("SC: Planning to implement it", ("SC",)),
         ("(IF/MRB/MV) intel oneAPI", ("IF", "MRB", "MV")),
+        ("@Christopher W : Add link to the docs", ("Christopher W",)),
+        ("[DP]: Question about logging styles", ("DP",)),
     ],
 )
 def test_owner_forms(text: str, owners: tuple[str, ...]) -> None:

@@ -1,8 +1,11 @@
-"""The reader scored against a hand-labelled key of 40 corpus files (both repositories, 2016 on).
+"""The reader scored against a hand-labelled key of corpus files (both repositories, 2016 on).
 
 `extraction_key.json` was made by reading each file, not by running the reader: for each file
-the action items (line of their paragraph, task, owners), the decisions, the owners of list
-items and the number of attendees listed. The figures are printed whatever the outcome.
+the action items (line of their paragraph, task, owners as written and the people they map to),
+the decisions, the owners of list items and the number of attendees listed. Files marked
+`untuned` were labelled before the reader learnt named owners and were never used to tune it:
+their figures are the honest estimate of how the reader does on notes it has not seen, so they
+are scored apart from the rest. The figures are printed whatever the outcome.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Totals:
     decisions: Score = field(default_factory=Score)
     owners_right: int = 0
     owners_checked: int = 0
+    people_right: int = 0
+    people_checked: int = 0
     owner_misses: list[str] = field(default_factory=list)
     attendees_right: int = 0
     files: int = 0
@@ -52,7 +57,7 @@ class Totals:
 
 
 def _actions(name: str, doc: NotesDocument, key: list[dict[str, Any]], totals: Totals) -> None:
-    found = [(a.line, norm(a.task), tuple(a.owners)) for a in doc.action_items()]
+    found = [(a.line, norm(a.task), tuple(a.owners), tuple(a.people)) for a in doc.action_items()]
     totals.actions.found += len(found)
     totals.actions.expected += len(key)
     left = list(found)
@@ -70,6 +75,11 @@ def _actions(name: str, doc: NotesDocument, key: list[dict[str, Any]], totals: T
             totals.owners_right += 1
         else:
             totals.owner_misses.append(f"{name}:{hit[0]}: action owners {hit[2]}")
+        totals.people_checked += 1
+        if list(hit[3]) == expected.get("people", expected["owners"]):
+            totals.people_right += 1
+        else:
+            totals.owner_misses.append(f"{name}:{hit[0]}: action people {hit[3]}")
     totals.actions.misses += [f"{name}:{f[0]}: extra {f[1]!r} {f[2]}" for f in left]
 
 
@@ -99,9 +109,12 @@ def _owners(name: str, doc: NotesDocument, key: dict[str, list[str]], totals: To
             totals.owner_misses.append(f"{name}:{line}: item owners {got}, want {owners}")
 
 
-def score() -> Totals:
+def score(batch: int) -> Totals:
+    """The figures on one batch of files never tuned on, or with 0 on those tuned on."""
     totals = Totals()
     for name, key in KEY["files"].items():
+        if key.get("untuned", 0) != batch:
+            continue
         doc = NotesDocument.load(CORPUS / name)
         _actions(name, doc, key["actions"], totals)
         _decisions(name, doc, key["decisions"], totals)
@@ -123,27 +136,71 @@ def test_the_key_covers_both_repositories_and_every_era() -> None:
     assert {"2016", "2018", "2020", "2022", "2024", "2026"} <= years
 
 
-def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]) -> None:
-    totals = score()
-    owners = totals.owners_right / totals.owners_checked
-    attendees = totals.attendees_right / totals.files
-    report = [
+def report(title: str, totals: Totals, *, misses: bool) -> list[str]:
+    figures = [
+        f"{title}: {totals.files} files",
         f"action items: precision {totals.actions.precision():.3f} recall "
         f"{totals.actions.recall():.3f} ({totals.actions.matched} of {totals.actions.expected}, "
         f"{totals.actions.found} found)",
         f"decisions: precision {totals.decisions.precision():.3f} recall "
         f"{totals.decisions.recall():.3f} ({totals.decisions.matched} of "
         f"{totals.decisions.expected}, {totals.decisions.found} found)",
-        f"owners right: {owners:.3f} ({totals.owners_right} of {totals.owners_checked})",
-        f"attendee counts right: {attendees:.3f} ({totals.attendees_right} of {totals.files})",
+        f"owners right: {owners(totals):.3f} ({totals.owners_right} of {totals.owners_checked})",
+        f"action owners mapped to people right: {people(totals):.3f} ({totals.people_right} of "
+        f"{totals.people_checked})",
+        f"attendee counts right: {totals.attendees_right / totals.files:.3f} "
+        f"({totals.attendees_right} of {totals.files})",
+    ]
+    if not misses:
+        return figures
+    return [
+        *figures,
         *totals.actions.misses,
         *totals.decisions.misses,
         *totals.owner_misses,
         *totals.attendee_misses,
     ]
+
+
+def owners(totals: Totals) -> float:
+    return totals.owners_right / totals.owners_checked
+
+
+def people(totals: Totals) -> float:
+    return totals.people_right / totals.people_checked if totals.people_checked else 1.0
+
+
+def test_reader_against_the_hand_labelled_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """Floors on the files the reader was tuned on."""
+    totals = score(0)
     with capsys.disabled():
-        print("\n" + "\n".join(report))
-    assert totals.actions.precision() >= 0.95 and totals.actions.recall() >= 0.9
-    assert totals.decisions.precision() >= 0.95 and totals.decisions.recall() >= 0.9
-    assert owners >= 0.95
-    assert attendees >= 0.95
+        print("\n" + "\n".join(report("tuned on", totals, misses=True)))
+    assert totals.actions.precision() >= 0.97 and totals.actions.recall() >= 0.97
+    assert totals.decisions.precision() >= 0.95 and totals.decisions.recall() >= 0.94
+    assert owners(totals) >= 0.99 and people(totals) >= 0.98
+    assert totals.attendees_right / totals.files >= 0.98
+
+
+# What each batch of never-tuned files gave the reader the first time it was scored on them.
+FLOORS = {
+    2: {"precision": 0.95, "recall": 0.62, "owners": 0.97, "people": 0.97},
+    3: {"precision": 0.95, "recall": 0.95, "owners": 0.99, "people": 0.91},
+}
+
+
+@pytest.mark.parametrize("batch", sorted(FLOORS))
+def test_reader_on_files_it_was_never_tuned_on(
+    batch: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Printed for the record, without the misses: whoever reads those and fixes the reader
+    has tuned it on these files. The floors are the figures each batch gave the reader the
+    first time it was scored on it, so they only catch a reader that got worse on unseen
+    notes (batch 1 gave precision 0.92, recall 0.64 before the reader learnt named owners)."""
+    totals = score(batch)
+    with capsys.disabled():
+        print("\n" + "\n".join(report(f"never tuned on, batch {batch}", totals, misses=False)))
+    floor = FLOORS[batch]
+    assert totals.files >= 10
+    assert totals.actions.precision() >= floor["precision"]
+    assert totals.actions.recall() >= floor["recall"]
+    assert owners(totals) >= floor["owners"] and people(totals) >= floor["people"]

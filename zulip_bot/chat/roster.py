@@ -106,11 +106,11 @@ class Match:
 def wanted_people(config: BotConfig) -> list[Wanted]:
     people = [Wanted(p.email, p.name, p.github, p.zulip_id) for p in config.roster.people]
     known = {w.email for w in people if w.email}
-    for meeting in config.meetings:
-        for email in meeting.organizers:
-            if email not in known:
-                known.add(email)
-                people.append(Wanted(email))
+    organizers = [email for meeting in config.meetings for email in meeting.organizers]
+    for email in [*organizers, *(config.adhoc.allowed or ())]:  # who may start ad hoc ones too
+        if email not in known:
+            known.add(email)
+            people.append(Wanted(email))
     return people
 
 

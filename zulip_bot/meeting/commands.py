@@ -55,6 +55,7 @@ __all__ = [
     "Skip",
     "Spec",
     "Start",
+    "StartMeeting",
     "Undo",
     "Unskip",
     "Unvote",
@@ -72,6 +73,7 @@ MAX_TEXT = 2000
 """Longest text argument; far below Zulip's 10,000-character message limit, so replies that echo
 the text still fit, and long enough for any agenda item or note a person types by hand."""
 MAX_NUMBER = 9999
+MAX_TITLE = 100  # an ad hoc meeting's title heads its summary
 MAX_OPTIONS = 20
 _QUOTE_LIMIT = 40  # how much of a mistyped word a reply echoes back
 
@@ -186,6 +188,13 @@ class Chair:
 @dataclass(frozen=True)
 class Start:
     pass
+
+
+@dataclass(frozen=True)
+class StartMeeting:
+    """An ad hoc meeting in the topic the command is sent in, which nobody configured."""
+
+    title: str
 
 
 @dataclass(frozen=True)
@@ -313,6 +322,7 @@ Command: TypeAlias = (
     | Iam
     | Chair
     | Start
+    | StartMeeting
     | Next
     | GoTo
     | Note
@@ -825,6 +835,19 @@ def _help(rest: str, spec: Spec) -> Command:
     return Help(found[0].name)
 
 
+def _start_meeting(rest: str, spec: Spec) -> Command:
+    """The title heads the notes and the summary: one line, short enough for a heading."""
+    title = " ".join(rest.split())
+    if not title:
+        raise CommandError("`start meeting` needs a title, like `start meeting Release planning`.")
+    if len(title) > MAX_TITLE:
+        raise CommandError(
+            f"That title is {len(title)} characters long; the limit is {MAX_TITLE}. "
+            + _usage_hint(spec)
+        )
+    return StartMeeting(_spec_text(title, spec))
+
+
 def _bare(factory: Callable[[], Command]) -> Parser:
     def parse_bare(rest: str, spec: Spec) -> Command:
         _nothing(rest, spec)
@@ -891,6 +914,12 @@ SPECS: tuple[Spec, ...] = (
         "start",
         "start the meeting; undiscussed items are ordered by votes (organizers)",
         _bare(Start),
+    ),
+    Spec(
+        "start meeting",
+        "start meeting <title>",
+        "start a meeting nobody scheduled, in this topic, and chair it; `end` posts its summary",
+        _start_meeting,
     ),
     Spec(
         "next",
@@ -973,8 +1002,8 @@ TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("items", "the agenda, before and during the meeting",
      ("add", "edit", "withdraw", "vote", "unvote", "agenda", "notes", "undo")),
     ("live", "running the meeting",
-     ("start", "here", "next", "item", "note", "decided", "action", "poll", "close poll",
-      "chair", "end")),
+     ("start", "start meeting", "here", "next", "item", "note", "decided", "action", "poll",
+      "close poll", "chair", "end")),
     ("calendar", "when meetings happen",
      ("next meeting", "schedule", "skip", "unskip", "move", "extra")),
     ("you", "you and your action items", ("iam", "actions", "done", "help")),

@@ -128,6 +128,15 @@ def occurrence(shared: Shared, meeting: MeetingConfig, now: dt.datetime) -> dt.d
     return found
 
 
+def in_topic(meeting: MeetingConfig, topic: str) -> bool:
+    """Whether `topic` is one of the meeting's (its `topic` pattern, for some date)."""
+    try:
+        dt.datetime.strptime(topic.strip(), meeting.topic)
+    except ValueError:
+        return False
+    return True
+
+
 def start_of(meeting: MeetingConfig, day: dt.date) -> dt.datetime:
     return schedule.occurrence_on(meeting, day) or dt.datetime.combine(
         day, meeting.start, meeting.timezone

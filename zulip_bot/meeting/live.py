@@ -336,7 +336,8 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
         )
     except NotesError as error:  # the meeting still ends; the summary says what failed
         next_draft = f"not written, because {error}"
-    decisions = ctx.doc.decisions()
+    agenda = wrapup.agenda_lines(ctx.meeting, ctx.doc)
+    decisions = [d for d in ctx.doc.decisions() if d.line not in agenda]
     discussed = tuple(
         messages.DiscussedItem(
             e.item.text,

@@ -212,8 +212,9 @@ def summary(data: Summary) -> list[str]:
     if inferred:
         lines += ["", "**Read from the notes, to confirm** (`done A<n>` drops one that is no task)"]
         lines += _owner_blocks(inferred)
-    if data.carried:
-        lines += ["", f"**Carried over** to the next meeting ({len(data.carried)}):"]
+    if data.carried:  # with no next meeting (an ad hoc one, a series' last) nothing carries
+        heading = "**Carried over** to the next meeting" if data.next_draft else "**Not reached**"
+        lines += ["", f"{heading} ({len(data.carried)}):"]
         lines += [f"- {text}" for text in data.carried]
     lines += _time_block(data.times)
     if data.next_draft:

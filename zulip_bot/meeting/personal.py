@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 from zulip_bot.config import MeetingConfig, Person
+from zulip_bot.meeting import adhoc, messages
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages
 from zulip_bot.meeting.context import Shared, context, entries, open_action, reply, save
 from zulip_bot.meeting.effects import Incoming, Send
 from zulip_bot.meeting.refusal import Refused
@@ -99,7 +99,7 @@ def done(
         raise Refused(f"There is no action item A{cmd.action_id}; `actions` lists the open ones.")
     if row.done:
         raise Refused(f"A{cmd.action_id} is already done.")
-    of = shared.config.meeting(row.meeting)
+    of = shared.config.meeting(row.meeting) or adhoc.meeting_by_key(shared, row.meeting)
     allowed = row.owner in ("", person.initials) or (
         of is not None and shared.people.is_organizer(of, sender)
     )

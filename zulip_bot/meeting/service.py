@@ -21,6 +21,7 @@ from typing import TypeAlias, TypeVar, assert_never
 
 from zulip_bot.config import BotConfig, MeetingConfig, Person
 from zulip_bot.meeting import (
+    adhoc,
     agenda,
     attendance,
     calendar,
@@ -36,6 +37,7 @@ from zulip_bot.meeting.context import (
     Shared,
     context,
     draft_context,
+    in_topic,
     not_running,
     occurrence,
     reply,
@@ -67,15 +69,6 @@ InMeeting: TypeAlias = Callable[[C, Context, Incoming, dt.datetime], list[Send]]
 Personal: TypeAlias = Callable[[C, Shared, Incoming, MeetingConfig | None, dt.datetime], list[Send]]
 # A command about when a meeting meets: no notes draft is read for it.
 OnCalendar: TypeAlias = Callable[[C, calendar.Asked], list[Effect]]
-
-
-def _in_topic(meeting: MeetingConfig, topic: str) -> bool:
-    """Whether `topic` is one of the meeting's (its `topic` pattern, for some date)."""
-    try:
-        dt.datetime.strptime(topic.strip(), meeting.topic)
-    except ValueError:
-        return False
-    return True
 
 
 class MeetingService:
@@ -172,6 +165,8 @@ class MeetingService:
                 return self._in_meeting(cmd, agenda.next_meeting, meeting, msg, now)
             case c.Start():
                 return self._in_meeting(cmd, live.start, meeting, msg, now)
+            case c.StartMeeting():
+                return self._start_adhoc(cmd, msg, now)
             case c.Next():
                 return self._in_meeting(cmd, live.next_item, meeting, msg, now)
             case c.GoTo():
@@ -219,6 +214,14 @@ class MeetingService:
         with self.store.savepoint():
             effects: list[Effect] = [*handler(cmd, self.shared, msg, meeting, now)]
         self._observe(meeting, msg, effects, now)
+        return effects
+
+    def _start_adhoc(self, cmd: c.StartMeeting, msg: Incoming, now: dt.datetime) -> list[Effect]:
+        """Like a personal command, but its transcript is the new meeting's first lines."""
+        with self.store.savepoint():
+            effects: list[Effect] = [*adhoc.start(cmd, self.shared, msg, now)]
+        started = adhoc.meeting_in(self.shared, msg.stream or "", msg.topic or "")
+        self._observe(started, msg, effects, now)
         return effects
 
     def _on_calendar(
@@ -307,14 +310,16 @@ class MeetingService:
     def _meeting_of(self, message: Incoming) -> tuple[MeetingConfig | None, Incoming]:
         """The meeting a message is about: its stream's; where two meetings share a stream,
         the one whose topic it is in, else the one it names first (`packaging add item ...`),
-        as a direct message must."""
+        as a direct message must. An ad hoc meeting open in the topic comes first."""
         if message.stream is None:
             return self._named_meeting(message, self.config.meetings)
+        if adhoc_meeting := adhoc.meeting_in(self.shared, message.stream, message.topic or ""):
+            return adhoc_meeting, message
         found = self.config.meetings_in_stream(message.stream)
         if len(found) < 2:
             return (found[0] if found else None), message
         for meeting in found:
-            if _in_topic(meeting, message.topic or ""):
+            if in_topic(meeting, message.topic or ""):
                 return meeting, message
         return self._named_meeting(message, found)
 
@@ -441,9 +446,10 @@ class MeetingService:
     # --- the schedule (see `thread`) ----------------------------------------------------------
 
     def tick(self, now: dt.datetime) -> list[Effect]:
-        """What the clock makes due: the schedule's jobs, each once, and agenda re-posts."""
+        """What the clock makes due: the schedule's jobs, each once, agenda re-posts, and the
+        end of ad hoc meetings left open."""
         self._calendar_changed()
-        return thread.tick(self.shared, now, self.edit_limit)
+        return thread.tick(self.shared, now, self.edit_limit) + adhoc.tick(self.shared, now)
 
     def edit_refused(self, message_id: int) -> None:
         """Zulip would not take an edit of a message (its edit limit came first)."""

@@ -100,7 +100,15 @@ MIGRATIONS: tuple[str, ...] = (
         day TEXT NOT NULL, moment TEXT, zone TEXT, text TEXT NOT NULL DEFAULT '',
         by TEXT NOT NULL, made TEXT NOT NULL);
     """,
-    # 8 (item time): each item's clock in a meeting: the time it had while open, since when it
+    # 8 (ad hoc): meetings nobody configured, started in a topic with `start meeting`; whether
+    # one is still open is its occurrence's status, under the meeting key `adhoc.<id>`.
+    """
+    CREATE TABLE adhoc (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, topic TEXT NOT NULL,
+        title TEXT NOT NULL, chair TEXT NOT NULL, started_at TEXT NOT NULL, notes TEXT NOT NULL);
+    CREATE INDEX occurrence_status ON occurrence (status);
+    """,
+    # 9 (item time): each item's clock in a meeting: the time it had while open, since when it
     # is open, what it was planned for, and the highest share of that the topic was told of.
     """
     CREATE TABLE item_clock (
@@ -187,6 +195,24 @@ class PersonRow:
     affiliation: str
     github: str
     registered: bool
+
+
+@dataclass(frozen=True)
+class AdhocRow:
+    """An ad hoc meeting: `chair` is its starter's email, `notes` its file's name."""
+
+    id: int
+    stream: str
+    topic: str
+    title: str
+    chair: str
+    started_at: str
+    notes: str
+
+    @property
+    def key(self) -> str:
+        """A `.` never appears in a configured meeting's key, so the two cannot clash."""
+        return f"adhoc.{self.id}"
 
 
 class Busy(RuntimeError):
@@ -746,6 +772,39 @@ class Store:
             "ORDER BY 1"
         )
         return [int(r[0]) for r in rows]
+
+    # --- ad hoc meetings --------------------------------------------------------------------
+
+    def add_adhoc(
+        self, stream: str, topic: str, title: str, chair: str, started_at: str, notes: str
+    ) -> AdhocRow:
+        cursor = self.db.execute(
+            "INSERT INTO adhoc (stream, topic, title, chair, started_at, notes) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (stream, topic, title, chair, started_at, notes),
+        )
+        assert cursor.lastrowid is not None
+        return AdhocRow(cursor.lastrowid, stream, topic, title, chair, started_at, notes)
+
+    def open_adhoc(self) -> list[AdhocRow]:
+        """The ad hoc meetings still running, oldest first: asked on every message and tick, so
+        it starts from the few running occurrences (by their index), never from every ad hoc
+        meeting ever held."""
+        rows = self.db.execute(
+            "SELECT a.id, a.stream, a.topic, a.title, a.chair, a.started_at, a.notes "
+            "FROM occurrence o JOIN adhoc a ON a.id = CAST(substr(o.meeting, 7) AS INTEGER) "
+            "WHERE o.status = 'running' AND o.meeting LIKE 'adhoc.%' ORDER BY a.id"
+        )
+        return [AdhocRow(*row) for row in rows]
+
+    def adhoc(self, key: str) -> AdhocRow | None:
+        """The ad hoc meeting with this meeting key, open or ended."""
+        number = key.removeprefix("adhoc.")
+        row = self.db.execute(
+            "SELECT id, stream, topic, title, chair, started_at, notes FROM adhoc WHERE id=?",
+            (int(number) if number.isdigit() and number != key else -1,),
+        ).fetchone()
+        return AdhocRow(*row) if row else None
 
 
 @dataclass(frozen=True)

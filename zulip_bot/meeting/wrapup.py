@@ -40,6 +40,23 @@ def section_kind(meeting: MeetingConfig, doc: NotesDocument, item: AgendaItem) -
     return None
 
 
+#: The sections whose items are the agenda: what people come to talk about.
+AGENDA_KINDS = ("item", "announcement", "intro", "carried")
+
+
+def agenda_lines(meeting: MeetingConfig, doc: NotesDocument) -> set[int]:
+    """The lines of the agenda's own items. An item is something to talk about, however its
+    words read: `add item action: JRG will fix it` asks to discuss it, so its line is never an
+    action item or a decision (what is decided or owed is written under it)."""
+    kinds = {normalize_title(title): kind for kind, title in meeting.sections}
+    return {
+        item.line
+        for section in doc.sections()
+        if kinds.get(normalize_title(section.title)) in AGENDA_KINDS
+        for item in section.items
+    }
+
+
 def register_written_actions(
     store: Store, meeting: MeetingConfig, day: dt.date, doc: NotesDocument
 ) -> list[int]:
@@ -49,7 +66,10 @@ def register_written_actions(
     key = (meeting.key, day.isoformat())
     registered = {(a.item, a.text) for a in store.actions_of(*key)}
     listed = section_lines(doc, meeting.section("actions"))
+    agenda = agenda_lines(meeting, doc)
     for found in doc.action_items():
+        if found.line in agenda:
+            continue
         if found.line in listed or (found.item is not None and found.item.line in listed):
             continue  # the list of earlier meetings' open items: registered already
         item_text = unstruck(found.item.text)[0] if found.item else ""
@@ -59,7 +79,7 @@ def register_written_actions(
         if {(item_text, task), (item_text, found.text), (item_text, found.task)} & registered:
             continue
         inferred = found.confidence == "inferred"
-        for owner in found.owners or ("",):
+        for owner in found.people or found.owners or ("",):
             task = found.task or found.text
             action = store.add_action(*key, item_text, owner, task, found.line, inferred)
             if inferred:

@@ -31,6 +31,7 @@ from zulip_bot.notes.model import (
     Parsed,
     Section,
 )
+from zulip_bot.notes.names import Named
 from zulip_bot.notes.parse import BLOCKING, is_attendee_title, parse_date, parse_lines, split_lines
 
 
@@ -204,8 +205,9 @@ class NotesDocument:
             for item in span.items
         ]
 
-    def action_items(self) -> list[ActionItem]:
-        return extract.action_items(self.parsed, self._lines)
+    def action_items(self, roster: Sequence[Named] = ()) -> list[ActionItem]:
+        """The action items, owners also mapped to the roster's people (see `names`)."""
+        return extract.action_items(self.parsed, self._lines, roster)
 
     def decisions(self) -> list[Decision]:
         return extract.decisions(self.parsed, self._lines)

@@ -11,6 +11,13 @@ never reads as a task.
 
 Labelled forms and lists under an action heading are `explicit`; everything read from prose is
 `inferred`, so a summary can ask a person to confirm those.
+
+Older notes name owners rather than give initials (`Travis will be writing ...`, `Dasha to ...`,
+`John K. will ...`, `Name - do this`, `(Eric) ...` in a TODO list, `jakirkham & CJ-wright to
+...`). A name counts as an owner only where it starts a clause and is followed by what someone
+will do, so "as Travis said" assigns nothing; a lower-case handle needs the roster or the
+attendee list to know it. Each owner is also mapped to the person the roster or the attendee
+list knows by that name (`names.person_for`), so the registry can hold initials.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from zulip_bot.notes.model import (
     Parsed,
     TextBlock,
 )
+from zulip_bot.notes.names import Named, person_for, spellings
 
 # Acronyms that look like initials but are labels or topics ("CEP: ...", "PR: ..."). `SC`
 # is not one of them: every `SC:` in the notes is a person (Sylvain Corlay).
@@ -140,10 +148,11 @@ _NOT_PEOPLE_WORDS = """
     every everyone everything example existing expecting explore feature feedback figure finally
     find first fix fixed follow fonts for from further fyi general generally get github give
     goal going good had happy hard has have having he help her here hi hint his hoping how
-    however httperror i idea ideas if implementation improve in include initials intent
+    however httperror i idea ideas if implementation improve in inc include initials intent
     intention intro investigate invite is issue issues it its just keep later let like link
-    links linux linux-only long-term longer-term look looking mac macos main make mamba maybe
-    meeting mid mid- migrate migration more most motivation move moving my need needed needs new
+    links linux linux-only llc long-term longer-term look looking mac macos main make mamba
+    mambaforge maybe meeting mid mid- migrate migration miniconda miniforge more most motivation
+    move moving my need needed needs new
     next no nobody none not note notes nothing now of ok okay old on one only open opportunity
     optional or organize other others our outcome outreach outreachy overall owner owners path
     pending people perhaps ping pixi place plan planned planning plans please poll possibility
@@ -168,7 +177,8 @@ _INITIALS = r"[A-Z](?:[a-z]?[A-Z]){1,2}"
 _INITIALS_LIST = rf"{_INITIALS}(?:\s*/\s*{_INITIALS})*"
 # A handle or a name, optionally with a second name or an initial ("Mike S.", "Matt B"), and
 # a trailing `?` for a tentative owner.
-_TOKEN = r"@?[^\W_][\w.'\u2019-]{0,38}(?:\s[A-Z][\w'\u2019-]*\.?(?![\w]))?\??"
+_PARTICLE = r"(?:van|von|de|der|den|da|del|di|du|la|le|ten|ter)"
+_TOKEN = rf"@?[^\W_][\w.'\u2019-]{{0,38}}(?:\s(?:{_PARTICLE}\s)?[A-Z][\w'\u2019-]*\.?(?![\w]))?\??"
 _SEPARATOR = r"(?:\s*(?:[/,;&+]|\band\b|\bvia\b)\s*|\s+(?=@))"
 _TOKEN_LIST = rf"{_TOKEN}(?:{_SEPARATOR}{_TOKEN})*"
 # A person's name as the `Name:` prefix writes it: capitalized words, or a name and an initial.
@@ -177,10 +187,10 @@ _PERSON_LIST = rf"{_PERSON_NAME}(?:\s*(?:[+&/]|\band\b)\s*{_PERSON_NAME})*"
 
 _PREFIXES: tuple[tuple[OwnerStyle, re.Pattern[str]], ...] = (
     ("paren", re.compile(rf"\(\s*(?P<o>{_TOKEN_LIST})\s*\):?(?:\s+|$)")),
-    ("bracket", re.compile(rf"\[(?P<o>\s*{_TOKEN_LIST}\s*)\](?![(\[:])(?:\s+|$)")),
+    ("bracket", re.compile(rf"\[(?P<o>\s*{_TOKEN_LIST}\s*)\](?![(\[]):?(?:\s+|$)")),
     ("colon", re.compile(rf"(?P<o>{_INITIALS_LIST})(?:\s+\([^()]{{1,40}}\))?:(?:\s+|$)")),
     ("dash", re.compile(rf"(?P<o>{_INITIALS_LIST})\s+[-\u2013\u2014](?:\s+|$)")),
-    ("colon", re.compile(rf"(?P<o>{_PERSON_LIST})(?:\s+\([^()]{{1,40}}\))?\s?:(?:\s+|$)")),
+    ("colon", re.compile(rf"(?P<o>@?{_PERSON_LIST})(?:\s+\([^()]{{1,40}}\))?\s?:(?:\s+|$)")),
     ("dash", re.compile(rf"(?P<o>{_PERSON_NAME})\s+[-\u2013\u2014](?:\s+|$)")),
 )
 _SPLIT = re.compile(r"\s*(?:[/,;&+]|\band\b|\bvia\b)\s*|\s+(?=@)")
@@ -208,9 +218,16 @@ def split_owners(text: str) -> tuple[str, ...]:
     return tuple(part.lstrip("@") for part in _SPLIT.split(text.strip()) if part)
 
 
+def _name_words(owner: str) -> list[str]:
+    """The words of a name but the particles inside it (`Marius van Niekerk`)."""
+    words = owner.rstrip("?").split()
+    inside = [word for word in words[1:-1] if re.fullmatch(_PARTICLE, word) is None]
+    return words[:1] + inside + words[1:][-1:]
+
+
 def _is_name(owner: str) -> bool:
     """A name as a prefix writes it: not a label word, not shouted (`CONCLUSION`)."""
-    words = owner.rstrip("?").split()
+    words = _name_words(owner)
     if not words or not words[0][:1].isupper() or words[0].casefold().rstrip(".") in NOT_PEOPLE:
         return False
     if len(words) > 1 and not re.fullmatch(r"[A-Z]\.?|[A-Z][^\W\d_A-Z]+", words[1]):
@@ -239,7 +256,7 @@ def _may_own(owner: str) -> bool:
 def owner_prefix(text: str) -> OwnerPrefix | None:
     """The `XX:`, `(XX)`, `[XX]`, `XX -`, `Name:` or `Name -` owner prefix at the start of an
     item's text."""
-    if not text or not (text[0] in "([" or text[0].isupper()):
+    if not text or not (text[0] in "([@" or text[0].isupper()):
         return None  # every form starts with a bracket or a capital: most text is done here
     for number, (style, pattern) in enumerate(_PREFIXES):
         if number == 4 and not _NAME_END.search(text, 0, 90):
@@ -354,14 +371,15 @@ def _split(masked: str, start: int, end: int, inner: bool) -> Iterator[Span]:
 
 
 def _shaped_like_a_name(token: str) -> bool:
-    words = token.split()
+    words = _name_words(token)
     if not words or len(words) > 2:
         return False
     first = words[0]
     if not (first[:1].isupper() and first[1:].replace("-", "").replace("'", "").isalpha()):
         return False
-    if first[1:] and not first[1:].islower():
-        return False
+    rest = first[1:]
+    if rest and not (rest.islower() or (rest[:-1].islower() and rest[-1].isupper())):
+        return False  # `Jaime`, `MichaelS` (a first name and an initial); not `GitHub`
     if len(first) >= 6 and first.endswith("ing"):
         return False  # "Moving to ...", "Planning to ..."
     return _is_name(token)
@@ -384,12 +402,18 @@ def is_person(token: str, known: Collection[str]) -> bool:
 
 
 def _known_person(token: str, known: Collection[str]) -> bool:
-    """A person the notes name elsewhere, a mention or initials: what `X will ...` needs,
-    because things have futures too ("Miniconda will start shipping ...")."""
+    """A person the notes name elsewhere, a mention, initials or a name: what `X will ...`
+    needs. Things have futures too ("Miniconda will start shipping ..."), so a name is one
+    word that is not a word of the notes' trade, or a first name and an initial."""
     bare = token.lstrip("@").rstrip("?")
     if bare.casefold() in known or token.startswith("@"):
         return len(bare) >= 2
-    return is_person(token, ()) and re.fullmatch(_INITIALS, bare) is not None
+    if re.fullmatch(_INITIALS, bare) is not None:
+        return is_person(token, ())
+    words = bare.split()  # `Jaime`, `John K.`; not `Anaconda Distribution`
+    return (len(words) == 1 or re.fullmatch(r"[A-Z]\.?", words[1]) is not None) and is_person(
+        token, ()
+    )
 
 
 def _written_owner(token: str, known: Collection[str]) -> bool:
@@ -439,6 +463,8 @@ _NOT_A_TASK = frozenset(
      "it", "staged", "emeritus", "and", "or"}
 )  # fmt: skip
 _NOT_AFTER_WILL = frozenset({"probably", "likely", "maybe", "possibly", "perhaps", "not", "never"})
+# Adverbs that may sit between `will` and its verb: `X will still be there` is no task.
+_BETWEEN_WILL = frozenset({"still", "also", "then", "now", "soon", "just", "first", "eventually"})
 # `Action item: ...`, `Anaconda action item - ...`, `cfep-10 next steps: ...`, `AI: ...`,
 # `todo: ...`; and `TODO ...`, `(TODO) ...`, `TODO for @x: ...` without a separator.
 _LABEL = re.compile(
@@ -477,6 +503,14 @@ _ANSWER = re.compile(rf"(?P<o>{_TOKEN_LIST})(?:\s*[;,.:!)]|\s+(?:will|can|volunt
 # `CEP for signature verification (SA, next two weeks)`: the owner named at the end.
 _TRAILING_OWNERS = re.compile(rf"\((?P<o>{_TOKEN_LIST})\s*(?:[,;][^()]*)?\)\s*$")
 _DOUBLE_MARKER = re.compile(r"^\(\s*\)\s*\[(?P<box>[ xX]?)\]\s*")
+# `(Needs Owner) Searching on our website ...`: an owner slot that says nobody has it yet.
+_NO_OWNER = re.compile(
+    r"^\((?i:needs?\s+(?:an\s+)?owner|owner\s+needed|no\s+owner|unassigned|nobody|tbd)\)\s*"
+)
+# `Design doc for 5.0 (action item for CHL)`: the label and the owner after the task.
+_LABEL_AFTER = re.compile(
+    rf"\s*\(\s*(?i:action\s+items?|todo|ai)\s+for\s+(?P<o>{_TOKEN_LIST})\s*\)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -517,13 +551,16 @@ def _assignment(
     if not task or not words:
         return None
     if not written:
+        if match["verb"] == "will":
+            while len(words) > 1 and words[0] in _BETWEEN_WILL:
+                words = words[1:]
         first = words[0]
-        if not first[:1].islower() or first.casefold() in _NOT_A_TASK:
-            return None
         after = words[1] if len(words) > 1 else ""
-        if match["verb"] == "will" and (
-            first in _NOT_AFTER_WILL or (first == "be" and not after.endswith("ing"))
-        ):
+        # `Travis will be writing a blog article`; but `Jaime will be at PyCon`
+        ongoing = match["verb"] == "will" and first == "be" and after.endswith("ing")
+        if not ongoing and (not first[:1].islower() or first.casefold() in _NOT_A_TASK):
+            return None
+        if match["verb"] == "will" and first in _NOT_AFTER_WILL:
             return None
     sentence = text[match.start("o") : end].strip()
     return Found(sentence, task, owners, "explicit" if written else "inferred")
@@ -578,6 +615,10 @@ def read_actions(text: str, known: Collection[str] = ()) -> list[Found]:
     labelled = _labelled(text, masked, known)
     if labelled is not None:
         return [labelled]
+    after = _LABEL_AFTER.search(masked)
+    if after is not None and after.start() > 0:
+        owners = split_owners(text[after.start("o") : after.end("o")])
+        return [Found(text, text[: after.start()].strip(), owners, "explicit")]
     if _ASSIGNMENT_HINT.search(masked) is None:
         return []
     found = []
@@ -687,7 +728,7 @@ def _listed_action(item: AgendaItem, context: _Context) -> Found | None:
     another task. Its owners are the item's, or those its text assigns the task to."""
     if _box(item) is True or _is_group(item):
         return None
-    text = _DOUBLE_MARKER.sub("", item.text).strip()
+    text = _NO_OWNER.sub("", _DOUBLE_MARKER.sub("", item.text)).strip()
     if text in PLACEHOLDER_TEXTS:
         return None
     masked = mask(text)
@@ -765,13 +806,18 @@ def _block_actions(block: TextBlock, item: AgendaItem | None, context: _Context)
     first = masked.split(maxsplit=1)[0] if masked else ""
     if _box(item) is False and item.line in context.parents and first in _IMPERATIVES:
         return [Found(item.text, item.text, item.owners, "inferred")]  # `- [ ] (MRB) make a PR`
+    if context.styles.get(item.line) == "dash" and first.casefold() in _IMPERATIVES:
+        return [Found(item.text, item.text, item.owners, "inferred")]  # `Jaime - open an issue`
     return found
 
 
-def action_items(parsed: Parsed, lines: Sequence[str]) -> list[ActionItem]:
-    """Every action item the notes record, in file order."""
+def action_items(
+    parsed: Parsed, lines: Sequence[str], roster: Sequence[Named] = ()
+) -> list[ActionItem]:
+    """Every action item the notes record, in file order, each owner also mapped to the person
+    the roster (first) or the file's attendee list knows by that name."""
     context = _Context(
-        known=known_people(parsed),
+        known=known_people(parsed) | {s for person in roster for s in spellings(person)},
         parents={c.line: i for i in parsed.items_at.values() for c in i.children},
         listed=_listed_lines(parsed),
         quoted=_quoted_lines(parsed, lines),
@@ -784,14 +830,19 @@ def action_items(parsed: Parsed, lines: Sequence[str]) -> list[ActionItem]:
         item = parsed.items_at.get(block.line - 1)
         if item is not None and (item.line != block.line or item.text != block.text):
             item = None
-        out.extend(_action(f, block, block.line) for f in _block_actions(block, item, context))
+        found = [(f, block.line) for f in _block_actions(block, item, context)]
         if item is not None and item.line not in context.listed:
-            out.extend(_action(f, block, child.line) for child, f in _answered(item, context))
+            found += [(f, child.line) for child, f in _answered(item, context)]
+        for action, line in found:
+            people = tuple(person_for(o, roster, parsed.attendees) for o in action.owners)
+            out.append(_action(action, block, line, people))
     return sorted(out, key=lambda a: a.line)
 
 
-def _action(found: Found, block: TextBlock, line: int) -> ActionItem:
-    return ActionItem(found.text, found.owners, block.top_item, line, found.task, found.confidence)
+def _action(found: Found, block: TextBlock, line: int, people: tuple[str, ...]) -> ActionItem:
+    return ActionItem(
+        found.text, found.owners, block.top_item, line, found.task, found.confidence, people
+    )
 
 
 # --- decisions ------------------------------------------------------------------------------

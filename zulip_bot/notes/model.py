@@ -72,6 +72,8 @@ class ActionItem:
     line: int = 0
     task: str = ""  # what is to be done, without label or owner ("create the PR")
     confidence: Confidence = "explicit"
+    # the owners as the people the roster or the attendee list knows them by ("Jaime" -> "JRG")
+    people: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
