@@ -402,6 +402,22 @@ def test_roster_is_optional_and_paths_are_relative_to_the_config(tmp_path: Path)
             "meetings.community.moved[0].when", 'known keys are "from", "to"',
             id="unknown move key",
         ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nitem_minutes = 90',
+            "meetings.community.item_minutes",
+            "use a length between 1 and the meeting's duration_minutes (60)",
+            id="item longer than the meeting",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nitem_warn_at = [80, 0]',
+            "meetings.community.item_warn_at[1]", "e.g. [80, 100], or [] for no warnings",
+            id="a warning at 0%",
+        ),
+        pytest.param(
+            'timezone = "UTC"', 'timezone = "UTC"\nitem_warn_at = 100',
+            "meetings.community.item_warn_at", "expected an array of percents like [80, 100]",
+            id="warnings not a list",
+        ),
     ],
 )  # fmt: skip
 def test_config_errors_name_file_key_and_fix(

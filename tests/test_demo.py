@@ -33,7 +33,8 @@ def test_demo_lives_a_whole_meeting_cycle_on_the_network_path(tmp_path: Path) ->
     # the agenda thread opens two days before, and is edited as votes come in
     assert "[Mon 17:00] meetbot: <time:2024-11-06T17:00:00Z>" in out
     assert (
-        "(meetbot edits its agenda message: | 3 | Change time of this meeting? | JRG | 3 |)" in out
+        "(meetbot edits its agenda message: | 3 | Change time of this meeting? | JRG | 3 | (10) |)"
+        in out
     )
     assert "Bas Zalmstra reacts 👍 to “Added item **3**" in out
     assert "[Tue 10:00] meetbot: **The agenda, updated**: this replaces my agenda message" in out

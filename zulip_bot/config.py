@@ -50,7 +50,7 @@ _MEETING_KEYS: Final = (
     "title", "stream", "topic", "notes_path", "template", "organizers", "schedule", "start",
     "first", "timezone", "duration_minutes", "video_link", "order_by_votes", "auto_attendance",
     "sections", "agenda_lead", "reminder_lead", "summary_delay", "skip", "moved", "notes_url",
-    "publish", "publish_remote", "publish_branch", "remind_owners",
+    "publish", "publish_remote", "publish_branch", "remind_owners", "item_minutes", "item_warn_at",
 )  # fmt: skip
 _MOVED_KEYS: Final = ("from", "to")
 _ROSTER_KEYS: Final = ("person", "groups")
@@ -237,6 +237,10 @@ class MeetingConfig:
     #: The remote branch to push to; empty: the working copy's current branch.
     publish_branch: str = ""
     remind_owners: bool = False
+    #: What an agenda item without a planned time of its own, like `(10 min)`, counts for.
+    item_minutes: int = 10
+    #: Percents of an open item's planned time at which its topic is told, e.g. (80, 100).
+    item_warn_at: tuple[int, ...] = (100,)
 
     def topic_for(self, date: dt.date) -> str:
         return date.strftime(self.topic)
@@ -634,6 +638,18 @@ def _skip(table: _Table) -> tuple[dt.date, ...]:
     return tuple(_date_value(table, f"skip[{i}]", value) for i, value in enumerate(values))
 
 
+def _warn_at(table: _Table) -> tuple[int, ...]:
+    """Percents of an item's planned time, each said once: `[80, 100]` warns ahead and at it."""
+    values: list[Any] = list(table.value("item_warn_at", (list,), "an array of percents",
+                                         "[80, 100]", [100]))  # fmt: skip
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 500:
+            raise table.error(f"item_warn_at[{index}]", f"got {_shown(value)}",
+                              "use whole percents of an item's planned time from 1 to 500, "
+                              "e.g. [80, 100], or [] for no warnings")  # fmt: skip
+    return tuple(sorted(set(values)))
+
+
 def _moved(table: _Table, start: dt.time, zone: ZoneInfo) -> tuple[Move, ...]:
     """`to` is a local date-time, or a date to keep the usual start time."""
     example = "[[meetings.<name>.moved]] from = 2024-12-25, to = 2024-12-23T17:00:00"
@@ -745,6 +761,10 @@ def _validate(table: _Table, meeting: MeetingConfig) -> None:
     if meeting.duration_minutes <= 0 or meeting.duration_minutes > 24 * 60:
         raise table.error("duration_minutes", f"{meeting.duration_minutes} minutes",
                           "use a length between 1 and 1440")  # fmt: skip
+    if not 0 < meeting.item_minutes <= meeting.duration_minutes:
+        raise table.error("item_minutes", f"{meeting.item_minutes} minutes",
+                          f"use a length between 1 and the meeting's duration_minutes "
+                          f"({meeting.duration_minutes})")  # fmt: skip
     if meeting.video_link and not meeting.video_link.startswith(("https://", "http://")):
         raise table.error("video_link", f"{meeting.video_link!r} is not a web address",
                           'use e.g. "https://zoom.us/j/9138593505"')  # fmt: skip
@@ -816,6 +836,7 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
     first, start, zone = _first(table), _start(table), _timezone(table)
     schedule, rule = _rule(table, first, start, zone)
     publish, remote, branch = _publish(table)
+    duration = table.integer("duration_minutes", 60, 60)
     meeting = MeetingConfig(
         key=key,
         title=table.text("title", "Conda Community Meeting"),
@@ -828,7 +849,7 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
         start=start,
         first=first,
         timezone=zone,
-        duration_minutes=table.integer("duration_minutes", 60, 60),
+        duration_minutes=duration,
         video_link=table.text("video_link", "https://zoom.us/j/9138593505", ""),
         order_by_votes=table.boolean("order_by_votes", True),
         auto_attendance=table.boolean("auto_attendance", False),
@@ -844,6 +865,9 @@ def _meeting(file: Path, key: str, raw: object) -> MeetingConfig:
         publish_remote=remote,
         publish_branch=branch,
         remind_owners=table.boolean("remind_owners", False),
+        # a meeting shorter than the usual default item is its own default
+        item_minutes=table.integer("item_minutes", 10, max(1, min(10, duration))),
+        item_warn_at=_warn_at(table),
     )
     _validate(table, meeting)
     _notes_path_is_dated(table, meeting, rule)

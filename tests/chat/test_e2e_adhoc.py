@@ -77,7 +77,11 @@ def test_an_ad_hoc_meeting_from_start_to_summary_across_a_restart(scene: Scene) 
     assert [(i.text, [ch.text for ch in i.children]) for i in items] == [
         (
             "Version 1.0 blockers",
-            ["Decision: Release 1.0 next week", "Action item: BZ to write the changelog"],
+            [
+                "Decision: Release 1.0 next week",
+                "Action item: BZ to write the changelog",
+                "time: 20 min (planned 10)",  # what it took, as `end` records it
+            ],
         )
     ]
 

@@ -192,7 +192,7 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
 
 
 def _votes(content: str, number: int) -> int:
-    found = re.search(rf"^\| {number} \| .* \| (\d+) \|$", content, re.MULTILINE)
+    found = re.search(rf"^\| {number} \| .* \| (\d+) \| [^|]* \|$", content, re.MULTILINE)
     assert found is not None, content
     return int(found[1])
 

@@ -47,8 +47,8 @@ def test_a_long_agenda_continues_as_tables() -> None:
     assert len(parts) > 1 and all(len(part) <= MAX_MESSAGE for part in parts)
     for part in parts:
         assert part.splitlines()[2:4] == [
-            "| # | item | owner | votes |",
-            "| ---: | --- | --- | ---: |",
+            "| # | item | owner | votes | min |",
+            "| ---: | --- | --- | ---: | ---: |",
         ]
     assert parts[1].startswith("**Conda Community Meeting** (continued)")
     rows = [

@@ -198,10 +198,11 @@ def test_agenda_is_ordered_by_votes_then_submission(chat: Chat) -> None:
     chat.say("WV", "vote 2")
     assert chat.text("DG", "agenda") == (
         "**Conda Community Meeting, <time:2024-11-06T17:00:00Z>**\n\n"
-        "| # | item | owner | votes |\n| ---: | --- | --- | ---: |\n"
-        "| 2 | second \\| with a pipe | JK | 1 |\n"
-        "| 1 | first | DG | 0 |\n\n"
-        "Vote with `vote <n>` or a 👍 on the item's message."
+        "| # | item | owner | votes | min |\n| ---: | --- | --- | ---: | ---: |\n"
+        "| 2 | second \\| with a pipe | JK | 1 | (10) |\n"
+        "| 1 | first | DG | 0 | (10) |\n\n"
+        "Planned: 20 of the meeting's 60 min (in brackets: no time given, so the meeting's "
+        "default).\nVote with `vote <n>` or a 👍 on the item's message."
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from zulip_bot import schedule
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages
+from zulip_bot.meeting import messages, timing
 from zulip_bot.meeting.context import (
     Context,
     Live,
@@ -51,7 +51,7 @@ def add(cmd: c.Add, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]
     return [
         reply(
             msg,
-            added + unknown_note(ctx.people, owners),
+            added + unknown_note(ctx.people, owners) + timing.hint(text),
             ref=f"item:{ctx.meeting.key}:{ctx.day}:{number}",
         )
     ]
@@ -63,13 +63,15 @@ def edit(cmd: c.Edit, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Sen
     may_change(ctx, entry.row, entry.item.owners, "edit")
     said = owned(ctx, cmd.text, mine=False)
     owners = said.owners
-    ctx.doc.set_item_text(entry.item, said.text)
+    ctx.doc.set_item_text(entry.item, timing.edited(entry.item.text, said.text))
     if owners and owners != entry.item.owners:
         ctx.doc.set_item_owners(ctx.doc.item_at(entry.item.line) or entry.item, owners)
     text = written(ctx, entry.item.line)
     save(ctx)
     ctx.store.update_item(*ctx.key, cmd.number, text=text, owners=owners or None)
-    return [reply(msg, f"Item {cmd.number} now reads: {messages.quoted_item(owners, text)}")]
+    timing.replan(ctx, find(ctx, cmd.number))
+    shown = messages.quoted_item(owners, text)
+    return [reply(msg, f"Item {cmd.number} now reads: {shown}" + timing.hint(text))]
 
 
 def withdraw(cmd: c.Withdraw, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
@@ -142,12 +144,12 @@ def ordered(ctx: Context) -> list[tuple[Live, int]]:
 
 
 def lines(ctx: Context) -> list[messages.AgendaLine]:
-    return [e.line(votes) for e, votes in ordered(ctx)]
+    return [timing.agenda_line(ctx, e, votes) for e, votes in ordered(ctx)]
 
 
 def agenda(cmd: c.Agenda, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
     title = f"{ctx.meeting.title}, {messages.time_tag(ctx.start)}"
-    texts = messages.agenda(title, lines(ctx))
+    texts = messages.agenda(title, lines(ctx), ctx.meeting.duration_minutes)
     if ctx.missing:
         gone = ", ".join(
             f"item {r.number} ({messages.quoted_item(r.owners, r.text)})" for r in ctx.missing

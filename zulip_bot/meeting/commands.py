@@ -871,11 +871,17 @@ SPECS: tuple[Spec, ...] = (
         "add",
         "add item <text>",
         "add an agenda item under your initials (`BZ/WV: ...` for a shared one, `(no owner) "
-        "...` for one nobody brings); I reply with its number",
+        "...` for one nobody brings; `(10 min)`, `(1h)` or `(1h30)` at the end plans its "
+        "time); I reply with its number",
         _add,
         forms=("add <text>", "add announcement <text>", "add intro <text>"),
     ),
-    Spec("edit", "edit <n> <text>", "change the text of your item n", _edit),
+    Spec(
+        "edit",
+        "edit <n> <text>",
+        "change the text of your item n (`edit <n> (15 min)` changes just its planned time)",
+        _edit,
+    ),
     Spec("withdraw", "withdraw <n>", "take your item n off the agenda", _numbered(Withdraw)),
     Spec("vote", "vote <n>", "vote for item n (a 👍 on its message works too)", _numbered(Vote)),
     Spec("unvote", "unvote <n>", "take back your vote for item n", _numbered(Unvote)),
@@ -915,7 +921,13 @@ SPECS: tuple[Spec, ...] = (
         "start a meeting nobody scheduled, in this topic, and chair it; `end` posts its summary",
         _start_meeting,
     ),
-    Spec("next", "next", "open the next undiscussed item and tick it (organizers)", _bare(Next)),
+    Spec(
+        "next",
+        "next",
+        "open the next undiscussed item and tick it, saying how long the last one took "
+        "(organizers)",
+        _bare(Next),
+    ),
     Spec("item", "item <n>", "open item n and tick it (organizers)", _numbered(GoTo)),
     Spec(
         "note",

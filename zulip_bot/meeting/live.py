@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from zulip_bot import schedule
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import messages, polls, wrapup
+from zulip_bot.meeting import messages, polls, timing, wrapup
 from zulip_bot.meeting.context import (
     START_EARLY,
     Context,
@@ -112,19 +112,22 @@ def next_item(cmd: c.Next, ctx: Context, msg: Incoming, now: dt.datetime) -> lis
     )
     if not pending:
         raise Refused("Every item has been discussed; `end` ends the meeting.")
-    return _open(ctx, msg, pending[0])
+    return _open(ctx, msg, pending[0], now)
 
 
 def goto(cmd: c.GoTo, ctx: Context, msg: Incoming, now: dt.datetime) -> list[Send]:
-    return _open(ctx, msg, find(ctx, cmd.number))
+    return _open(ctx, msg, find(ctx, cmd.number), now)
 
 
-def _open(ctx: Context, msg: Incoming, entry: Live) -> list[Send]:
+def _open(ctx: Context, msg: Incoming, entry: Live, now: dt.datetime) -> list[Send]:
+    """Tick the item and start its clock; the reply says what the one before took."""
+    took = timing.open_item(ctx, entry, now)
     ctx.doc.set_checked(entry.item, True)
     save(ctx)
     ctx.store.set_status(*ctx.key, "running", entry.row.number)
     shown = messages.quoted_item(entry.item.owners, entry.item.text)
-    return [reply(msg, f"Now on item {entry.row.number}: {shown}")]
+    now_on = f"Now on item {entry.row.number}: {shown}"
+    return [reply(msg, f"{took} {now_on}" if took else now_on)]
 
 
 # --- writing under an item --------------------------------------------------------------------
@@ -318,6 +321,7 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
     summary's messages."""
     store = ctx.store
     polls.close_open(ctx)
+    times = timing.finish(ctx, now)
     wrapup.register_written_actions(store, ctx.meeting, ctx.day, ctx.doc)
     wrapup.close_ticked_actions(store, ctx.meeting, ctx.doc)
     save(ctx)
@@ -361,5 +365,6 @@ def wrap_up(ctx: Context, now: dt.datetime) -> list[str]:
         carried=tuple(i.text for i in carried),
         notes_path=where_notes(ctx.meeting, ctx.day, ctx.path),
         next_draft=next_draft,
+        times=times,
     )
     return messages.summary(summary)

@@ -26,6 +26,19 @@ class AgendaLine:
     text: str
     votes: int
     checked: bool | None
+    #: The minutes it is planned for; None for one that does not count (an introduction).
+    minutes: int | None = None
+    #: Whether the minutes are the item's own, not the meeting's default.
+    timed: bool = True
+
+
+@dataclass(frozen=True)
+class ItemTime:
+    """A discussed item's planned and actual minutes, for the summary."""
+
+    text: str
+    planned: int
+    spent: int
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,7 @@ class Summary:
     carried: tuple[str, ...]
     notes_path: str  # markdown: a link to the notes, or the file's path as code
     next_draft: str | None  # where it is (as markdown), or why it could not be written
+    times: tuple[ItemTime, ...] = ()
 
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
@@ -83,12 +97,14 @@ def time_tag(when: dt.datetime) -> str:
     return f"<time:{when.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}>"
 
 
-def agenda(title: str, lines: Sequence[AgendaLine]) -> list[str]:
+def agenda(title: str, lines: Sequence[AgendaLine], length: int | None = None) -> list[str]:
     """The agenda as a table; a long one continues in further messages, each with the
-    table's header so that it still renders as a table."""
+    table's header so that it still renders as a table. With the meeting's `length` in
+    minutes, the planned time is added up against it."""
     if not lines:
         return [f"**{title}**: the agenda is empty. Add to it with `add item <text>`."]
-    footer = "\n\nVote with `vote <n>` or a 👍 on the item's message."
+    fit = f"{planned_total(lines, length)}\n" if length is not None else ""
+    footer = f"\n\n{fit}Vote with `vote <n>` or a 👍 on the item's message."
     return _tables(f"**{title}**", f"**{title}** (continued)", lines, footer)
 
 
@@ -103,13 +119,15 @@ def started(title: str, order: str, lines: Sequence[AgendaLine]) -> list[str]:
 
 def _tables(first: str, later: str, lines: Sequence[AgendaLine], footer: str) -> list[str]:
     """Agenda rows as tables under `first` (then `later`), each message under the limit."""
-    header = ["| # | item | owner | votes |", "| ---: | --- | --- | ---: |"]
+    header = ["| # | item | owner | votes | min |", "| ---: | --- | --- | ---: | ---: |"]
     rows = []
     for line in lines:
         done = " ✔" if line.checked else ""
         text = _UNESCAPED_PIPE.sub(r"\\|", silenced(line.text))  # notes escape pipes already
         owners = silenced("/".join(line.owners))
-        rows.append(f"| {line.number} | {text}{done} | {owners} | {line.votes} |")
+        rows.append(
+            f"| {line.number} | {text}{done} | {owners} | {line.votes} | {_minutes_cell(line)} |"
+        )
     budget = MAX_MESSAGE - len("\n".join(header)) - len(footer) - max(len(first), len(later)) - 4
     chunks = split(rows, budget)
     return [
@@ -119,8 +137,34 @@ def _tables(first: str, later: str, lines: Sequence[AgendaLine], footer: str) ->
     ]
 
 
+def _minutes_cell(line: AgendaLine) -> str:
+    if line.minutes is None:
+        return ""
+    return str(line.minutes) if line.timed else f"({line.minutes})"
+
+
+def planned_total(lines: Sequence[AgendaLine], length: int) -> str:
+    """The agenda's planned minutes against the meeting's, said plainly when they do not fit."""
+    total = sum(line.minutes or 0 for line in lines)
+    defaults = " (in brackets: no time given, so the meeting's default)" if any(
+        line.minutes is not None and not line.timed for line in lines
+    ) else ""  # fmt: skip
+    if total <= length:
+        return f"Planned: {total} of the meeting's {length} min{defaults}."
+    return (
+        f"⚠️ Planned: {total} min for a {length}-minute meeting{defaults}: the agenda will not "
+        f"fit, by {total - length} min. Shorten items (`edit <n> (5 min)`) or leave some for "
+        "the next meeting."
+    )
+
+
 def agenda_thread(
-    title: str, start: dt.datetime, video: str, lines: Sequence[AgendaLine], bot: str
+    title: str,
+    start: dt.datetime,
+    video: str,
+    lines: Sequence[AgendaLine],
+    bot: str,
+    length: int | None = None,
 ) -> str:
     """The message that opens a meeting's topic and is kept current: when, where, the agenda,
     and how to add to it. One message, so that it can be edited in place; a very long agenda
@@ -131,7 +175,7 @@ def agenda_thread(
         f"Add an item: `@**{bot}** add item <text>` in this topic; `@**{bot}** help` lists "
         "the rest."
     )
-    parts = agenda(title, lines) if lines else [f"**{title}**: the agenda is empty so far."]
+    parts = agenda(title, lines, length) if lines else [f"**{title}**: the agenda is empty so far."]
     more = "\n\n…and more: `agenda` lists them all." if len(parts) > 1 else ""
     return f"{head}\n\n{parts[0]}{more}\n\n{how}"
 
@@ -208,9 +252,52 @@ def summary(data: Summary) -> list[str]:
         heading = "**Carried over** to the next meeting" if data.next_draft else "**Not reached**"
         lines += ["", f"{heading} ({len(data.carried)}):"]
         lines += [f"- {silenced(text)}" for text in data.carried]
+    lines += _time_block(data.times)
     if data.next_draft:
         lines += ["", f"Next draft: {data.next_draft}."]
     return split(lines)
+
+
+def _time_block(times: Sequence[ItemTime]) -> list[str]:
+    """Planned against actual minutes of the discussed items, and the overrun."""
+    if not times:
+        return []
+    lines = ["", "**Time** (actual of planned minutes)"]
+    lines += [f"- {t.text}: {t.spent} of {t.planned}{_over(t.spent - t.planned)}" for t in times]
+    spent, planned = sum(t.spent for t in times), sum(t.planned for t in times)
+    lines.append(f"- in all: {spent} of {planned}{_over(spent - planned)}")
+    return lines
+
+
+def _over(minutes: int) -> str:
+    if minutes > 0:
+        return f", {minutes} over"
+    return f", {-minutes} under" if minutes < 0 else ", on time"
+
+
+def took(number: int, spent: int, planned: int) -> str:
+    """What `next` says of the item it closes."""
+    return f"Item {number} took {spent} min (planned {planned}{_over(spent - planned)})."
+
+
+def time_warning(
+    number: int, text: str, planned: int, percent: int, left: int, items: int, items_minutes: int
+) -> str:
+    """One line in the topic when the open item reaches a share of its planned time: how much
+    of the meeting and of the agenda is left."""
+    item = f"⏱️ Item {number} ({text})"
+    if percent < 100:
+        head = f"{item} has {planned - planned * percent // 100} of its {planned} min left"
+    else:
+        more = f" and {percent - 100}% more" if percent > 100 else ""
+        head = f"{item} has had its {planned} min{more}"
+    meeting = f"{left} min of the meeting left" if left >= 0 else f"the meeting is {-left} min over"
+    to_go = (
+        f"{counted(items, 'item')} to go ({items_minutes} min planned)"
+        if items
+        else "no items to go"
+    )
+    return f"{head}: {meeting}, {to_go}."
 
 
 def split(lines: Sequence[str], limit: int = MAX_MESSAGE) -> list[str]:

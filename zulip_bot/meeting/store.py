@@ -108,6 +108,14 @@ MIGRATIONS: tuple[str, ...] = (
         title TEXT NOT NULL, chair TEXT NOT NULL, started_at TEXT NOT NULL, notes TEXT NOT NULL);
     CREATE INDEX occurrence_status ON occurrence (status);
     """,
+    # 9 (item time): each item's clock in a meeting: the time it had while open, since when it
+    # is open, what it was planned for, and the highest share of that the topic was told of.
+    """
+    CREATE TABLE item_clock (
+        meeting TEXT NOT NULL, day TEXT NOT NULL, number INTEGER NOT NULL,
+        planned INTEGER NOT NULL, spent REAL NOT NULL DEFAULT 0, opened_at TEXT,
+        warned INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (meeting, day, number));
+    """,
 )
 
 
@@ -165,6 +173,18 @@ class AgendaPost:
     posted_at: str
     content: str
     stale: bool
+
+
+@dataclass(frozen=True)
+class ItemClock:
+    """One item's time in a meeting: `spent` seconds while it was open before, `opened_at`
+    while it is open now, `warned` the highest percent of `planned` minutes already said."""
+
+    number: int
+    planned: int
+    spent: float
+    opened_at: str | None
+    warned: int
 
 
 @dataclass(frozen=True)
@@ -382,6 +402,22 @@ class Store:
                     f"UPDATE item SET {column}=? WHERE meeting=? AND day=? AND number=?",
                     (value, meeting, day, number),
                 )
+
+    def item_clocks(self, meeting: str, day: str) -> dict[int, ItemClock]:
+        rows = self.db.execute(
+            "SELECT number, planned, spent, opened_at, warned FROM item_clock "
+            "WHERE meeting=? AND day=?",
+            (meeting, day),
+        )
+        return {row[0]: ItemClock(*row) for row in rows}
+
+    def save_item_clock(self, meeting: str, day: str, clock: ItemClock) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO item_clock (meeting, day, number, planned, spent, opened_at, "
+            "warned) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (meeting, day, clock.number, clock.planned, clock.spent, clock.opened_at,
+             clock.warned),
+        )  # fmt: skip
 
     def item_by_message(self, message_id: int) -> tuple[str, str, int] | None:
         """The live item whose `add` reply this is; a withdrawn item takes no more votes."""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from zulip_bot import publish, schedule
 from zulip_bot.config import MeetingConfig
-from zulip_bot.meeting import agenda, live, messages, wrapup
+from zulip_bot.meeting import agenda, live, messages, timing, wrapup
 from zulip_bot.meeting.context import (
     Context,
     Shared,
@@ -86,6 +86,7 @@ def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> l
             shared.store.job_done(str(job.key), now.isoformat())
     with shared.store.transaction():
         effects += _catch_up_stale(shared, now, edit_limit)
+        effects += timing.warnings(shared, now)
     return effects
 
 
@@ -154,9 +155,11 @@ def _open_agenda(shared: Shared, ctx: Context, now: dt.datetime) -> list[Effect]
 
 
 def _text(ctx: Context) -> str:
+    meeting = ctx.meeting
     return messages.agenda_thread(
-        ctx.meeting.title, ctx.start, ctx.meeting.video_link, agenda.lines(ctx), ctx.config.bot_name
-    )
+        meeting.title, ctx.start, meeting.video_link, agenda.lines(ctx), ctx.config.bot_name,
+        meeting.duration_minutes,
+    )  # fmt: skip
 
 
 def refresh(ctx: Context, now: dt.datetime, edit_limit: dt.timedelta | None) -> list[Effect]:
