@@ -70,7 +70,7 @@ def test_two_days_ahead_a_stale_agenda_is_reposted_hourly(chat: Chat) -> None:
     replies = chat.say("DG", "add item Zulip CEP", soon)
     edits = [e for e in replies if isinstance(e, Edit)]
     assert len(edits) == 1 and edits[0].message_id == message
-    assert "| 1 | Zulip CEP | DG | 0 |" in edits[0].content
+    assert "| 1 | Zulip CEP | DG | 0 | (10) |" in edits[0].content
     assert [e for e in chat.say("DG", "agenda", soon) if isinstance(e, Edit)] == []  # unchanged
 
     late = LEAD + dt.timedelta(minutes=20)  # past the 600 s edit limit
@@ -81,7 +81,7 @@ def test_two_days_ahead_a_stale_agenda_is_reposted_hourly(chat: Chat) -> None:
     (repost,) = _tick(chat, LEAD + dt.timedelta(minutes=62))
     assert isinstance(repost, Send)
     assert repost.content.startswith(REPLACES)
-    assert "| 1 | Zulip CEP | DG | 2 |" in repost.content
+    assert "| 1 | Zulip CEP | DG | 2 | (10) |" in repost.content
     assert _tick(chat, LEAD + dt.timedelta(minutes=130)) == []  # nothing changed since
 
 
@@ -195,7 +195,7 @@ def test_meetings_sharing_a_stream_and_one_elsewhere_never_mix(tmp_path: Path) -
         "Added item **1** to New"
     )
     assert chat.text("WV", "vote 1", monday, packaging_topic).startswith("Voted for item 1")
-    assert "| 1 | Zulip CEP | DG | 0 |" in chat.text("DG", "agenda", monday)
+    assert "| 1 | Zulip CEP | DG | 0 | (10) |" in chat.text("DG", "agenda", monday)
     assert "| 1 | rattler-build 0.29 | WV | 1 |" in chat.text(
         "DG", "agenda", monday, packaging_topic
     )
@@ -343,8 +343,8 @@ def test_close_to_the_meeting_a_changed_agenda_is_reposted_at_a_quickening_pace(
     (repost,) = _agenda_sends(chat.say("JK", "add item Sharded repodata", START - 27 * MIN))
     assert repost.content.startswith(REPLACES)
     assert _rows(repost.content) == [
-        "| 1 | Zulip CEP | DG | 0 |",
-        "| 2 | Sharded repodata | JK | 0 |",
+        "| 1 | Zulip CEP | DG | 0 | (10) |",
+        "| 2 | Sharded repodata | JK | 0 | (10) |",
     ]
     second = chat.sent["agenda:community:2024-11-06"]
     assert second != first
@@ -364,7 +364,7 @@ def test_close_to_the_meeting_a_changed_agenda_is_reposted_at_a_quickening_pace(
     assert "posted afresh at 2024-11-06 16:35" in caplog.records[0].getMessage()
     assert _tick(chat, due - dt.timedelta(seconds=1)) == []
     (repost,) = _agenda_sends(_tick(chat, due))
-    assert _rows(repost.content)[0] == "| 1 | Zulip CEP | DG | 2 |"
+    assert _rows(repost.content)[0] == "| 1 | Zulip CEP | DG | 2 | (10) |"
     assert chat.service.next_repost() is None
     assert _tick(chat, due + 5 * MIN) == []  # nothing changed since: nothing posted
 
@@ -387,8 +387,8 @@ def test_once_the_meeting_runs_the_start_lists_the_order_and_nothing_is_reposted
         "`next` opens the first item. In the order we take it:"
     )
     assert _rows(started[0].content) == [
-        "| 2 | more votes | JK | 1 |",
-        "| 1 | fewer votes | DG | 0 |",
+        "| 2 | more votes | JK | 1 | (10) |",
+        "| 1 | fewer votes | DG | 0 | (10) |",
     ]
     assert chat.service.next_repost() is None
     chat.say("BZ", "vote 1", START + 2 * MIN)
@@ -404,6 +404,6 @@ def test_a_raised_edit_limit_makes_a_stale_agenda_edited_not_reposted(soon: Chat
     chat.service.edit_limit = 10 * MIN  # an admin raised it; the runner heard of it
     effects = _tick(chat, START - 28 * MIN)
     assert [(e.message_id, _rows(e.content)) for e in effects if isinstance(e, Edit)] == [
-        (message, ["| 1 | Zulip CEP | DG | 0 |"])
+        (message, ["| 1 | Zulip CEP | DG | 0 | (10) |"])
     ]
     assert _agenda_sends(effects) == [] and chat.service.next_repost() is None

@@ -182,7 +182,7 @@ def test_a_thumbs_up_on_the_add_reply_is_a_vote_and_removing_it_unvotes(chat: Ch
     chat.react("WV", reply_id)
     chat.react("WV", reply_id)  # a second 👍 from the same person (another event) counts once
     chat.react("JK", reply_id)
-    assert "| 1 | Zulip CEP | DG | 2 |" in chat.text("DG", "agenda")
+    assert "| 1 | Zulip CEP | DG | 2 | (10) |" in chat.text("DG", "agenda")
     chat.react("JK", reply_id, added=False)
     assert "| 1 | Zulip CEP | DG | 1 |" in chat.text("DG", "agenda")
     unchanged(chat, "WV", "vote 1", "You already voted for item 1.")  # 👍 and `vote` are one
@@ -313,8 +313,8 @@ def test_start_orders_by_votes_and_refuses_twice(chat: Chat) -> None:
     assert chat.text("JRG", "start") == (
         "Conda Community Meeting has started. The agenda is now ordered by votes. "
         "`next` opens the first item. In the order we take it:\n\n"
-        "| # | item | owner | votes |\n| ---: | --- | --- | ---: |\n"
-        "| 2 | more votes | JK | 1 |\n| 1 | fewer votes | DG | 0 |"
+        "| # | item | owner | votes | min |\n| ---: | --- | --- | ---: | ---: |\n"
+        "| 2 | more votes | JK | 1 | (10) |\n| 1 | fewer votes | DG | 0 | (10) |"
     )
     assert [text for _, text, _ in items(chat)] == ["more votes", "fewer votes"]
     unchanged(chat, "JRG", "start", "The meeting is already running.")
@@ -330,8 +330,8 @@ def test_start_keeps_the_written_order_when_the_meeting_says_so(tmp_path: Path) 
     chat.say("WV", "vote 2")
     assert chat.text("JRG", "start") == (
         "Conda Community Meeting has started. `next` opens the first item. In the order we "
-        "take it:\n\n| # | item | owner | votes |\n| ---: | --- | --- | ---: |\n"
-        "| 1 | first | DG | 0 |\n| 2 | second | JK | 1 |"
+        "take it:\n\n| # | item | owner | votes | min |\n| ---: | --- | --- | ---: | ---: |\n"
+        "| 1 | first | DG | 0 | (10) |\n| 2 | second | JK | 1 | (10) |"
     )
     assert [text for _, text, _ in items(chat)] == ["first", "second"]
 

@@ -33,9 +33,9 @@ def test_the_meeting_topic_is_transcribed_while_it_runs(chat: Chat) -> None:
         "17:05 meetbot: Conda Community Meeting has started. `next` opens the first item. In "
         "the order we take it:",
         "    ",
-        "    | # | item | owner | votes |",
-        "    | ---: | --- | --- | ---: |",
-        "    | 1 | Zulip CEP | DG | 0 |",
+        "    | # | item | owner | votes | min |",
+        "    | ---: | --- | --- | ---: | ---: |",
+        "    | 1 | Zulip CEP | DG | 0 | (10) |",
         "17:05 Dasha Gurova: I can hear you fine",
         "    and see you",
         "17:05 Dasha Gurova: vot 1",

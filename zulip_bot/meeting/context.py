@@ -55,12 +55,6 @@ class Live:
     row: ItemRow
     item: AgendaItem
 
-    def line(self, votes: int) -> messages.AgendaLine:
-        """The item as an agenda table shows it."""
-        return messages.AgendaLine(
-            self.row.number, self.item.owners, self.item.text, votes, self.item.checked
-        )
-
 
 @dataclass(frozen=True)
 class Owned:

@@ -71,7 +71,7 @@ def begin(ctx: Context) -> list[str]:
     save(ctx)  # the draft exists from now on, for the note-takers
     votes = ctx.store.vote_counts(*ctx.key)
     pending = sorted((e for e in entries(ctx) if not e.item.checked), key=lambda e: e.item.line)
-    lines = [e.line(votes.get(e.row.number, 0)) for e in pending]
+    lines = [timing.agenda_line(ctx, e, votes.get(e.row.number, 0)) for e in pending]
     return messages.started(ctx.meeting.title, order, lines)
 
 
