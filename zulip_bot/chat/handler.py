@@ -7,6 +7,7 @@ stays small enough to check against recorded Zulip 9 messages by eye.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from typing import Any, Final
 
 from zulip_bots.lib import AbstractBotHandler
 
-from zulip_bot.chat.process import settle_heap
+from zulip_bot.chat.client import StartupError
+from zulip_bot.chat.process import settle_heap, sole_writer
 from zulip_bot.config import ConfigError, default_config_path, load_config
 from zulip_bot.meeting import commands
 from zulip_bot.meeting.effects import Edit, Effect, Incoming, Sender
@@ -41,9 +43,12 @@ def _utc_now() -> dt.datetime:
 class MeetbotHandler:
     service: MeetingService  # built in initialize(), once the bot config is known
 
-    def __init__(self, now: Callable[[], dt.datetime] = _utc_now) -> None:
+    def __init__(self, now: Callable[[], dt.datetime] = _utc_now, store_wait: float = 30.0) -> None:
         #: Injectable so that tests pin the meeting a message belongs to.
         self.now = now
+        self.store_wait = store_wait
+        #: The store's lock, held as long as the process runs (see `sole_writer`).
+        self.held = contextlib.ExitStack()
 
     def usage(self) -> str:
         return (
@@ -57,7 +62,9 @@ class MeetbotHandler:
         path = Path(info["config"]) if info.get("config") else default_config_path()
         try:
             config = load_config(path)
-        except ConfigError as error:
+            # `zulip-run-bot` beside `meetbot run` on one store would answer everything twice.
+            self.held.enter_context(sole_writer(config.state_path, self.store_wait))
+        except (ConfigError, StartupError) as error:
             bot_handler.quit(f"meetbot cannot start: {error}")
             # quit() exits under zulip-run-bot; a handler whose quit() returns must not go on
             # without a service.

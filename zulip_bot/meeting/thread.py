@@ -303,8 +303,11 @@ def _remind_owners(shared: Shared, meeting: MeetingConfig, start: dt.datetime) -
 
 def published(meeting: MeetingConfig, phase: str, path: Path) -> list[Effect]:
     """Commit (and push) the notes where people read them; a failure is told to the
-    organizers, and the next phase pushes what is left."""
+    organizers, and the next phase pushes what is left. Organizers are members, not the
+    server's operator: they get the problem without the server's paths, the log keeps them."""
     result = publish.publish(meeting, phase, path)
     if result is None or result.ok:
         return []
-    return [Send(result.problem, to=email) for email in meeting.organizers]
+    log.error("%s", result.problem)
+    told = without_paths(result.problem)
+    return [Send(told, to=email) for email in meeting.organizers]
