@@ -86,7 +86,7 @@ def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> l
             shared.store.job_done(str(job.key), now.isoformat())
     with shared.store.transaction():
         effects += _catch_up_stale(shared, now, edit_limit)
-        effects += timing.warnings(shared, now)
+        effects += timing.warnings(shared, now, shared.config.meetings)
     return effects
 
 
