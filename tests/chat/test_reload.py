@@ -110,6 +110,7 @@ def test_a_broken_config_keeps_the_old_one_and_is_told_once(bot_process: Process
     told = dms_to(process, "JRG")[0].content
     assert "could not reload" in told and "is not valid TOML" in told
     assert "meetbot check-config" in told
+    assert str(process.folder) not in told  # the config by its name, not its place
 
     hang_up(process, "reload refused")  # the same broken file: not told again
     process.say("DG", "add item again")

@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from zulip_bot.config import BotConfig, ConfigError, load_config
+from zulip_bot.meeting.context import without_paths
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
 
@@ -101,7 +102,8 @@ def _refused(error: str, store: Store, report: Callable[[str], None]) -> None:
     with store.transaction():  # the mark and the report, both or neither
         store.set_runner_value(REPORTED, error)
         report(
-            f"I could not reload my config, so I keep running with the one I had: {error}. "
+            "I could not reload my config, so I keep running with the one I had: "
+            f"{without_paths(error)}. "
             "Fix the file, check it with `meetbot check-config`, then reload me again "
             "(`systemctl reload meetbot`, or `kill -HUP` the process)."
         )
