@@ -78,19 +78,23 @@ def test_a_meeting_added_to_the_config_is_answered_after_sighup(bot_process: Pro
     process.say("DG", "add item before")
     wait_for("item 1", lambda: len(process.replies("Added item **1**")) == 1)
 
+    process.hold.touch()  # a reply committed, not yet posted, when the signal comes
+    process.say("BZ", "add item during")
+    wait_for("item 2 committed", lambda: process.replies_waiting() == 1)
     with process.config.path.open("a", encoding="utf-8") as config:
         config.write(INFRA)
     hang_up(process, "reload: ")
     assert alive(process)
+    process.hold.unlink()
     assert "added infra" in [m for m in log_lines(process) if m.startswith("reload: ")][-1]
 
     realm.send(process.users["DG"], infra, "@**meetbot** agenda")
-    process.say("BZ", "add item after")
+    process.say("WV", "add item after")
     wait_for("the bot to catch up", lambda: process.idle() and process.idle())
     answers = [m for m in realm.messages_in("infra", "infra") if m.sender_id == process.bot.user_id]
     assert len(answers) == 1 and "Infra Sync" in answers[0].content, answers
     added = process.replies("Added item")
-    assert [m.content.split("**")[1] for m in added] == ["1", "2"]  # once each, none again
+    assert [m.content.split("**")[1] for m in added] == ["1", "2", "3"]  # once each, none lost
     assert alive(process)
 
 
