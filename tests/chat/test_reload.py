@@ -15,7 +15,6 @@ from tests.chat.test_runner import copy_config, wait_for
 from tests.chat.test_runner_restart import Process, bot_process
 from zulip_bot.chat import reload
 from zulip_bot.config import load_config
-from zulip_bot.meeting.store import Store
 from zulip_bot.sandbox.model import Message
 from zulip_bot.sandbox.state import Outgoing
 
@@ -162,10 +161,9 @@ def test_restart_only_settings_are_kept_and_the_rest_applied(
     text = path.read_text(encoding="utf-8")
     text = text.replace('state_path = "meetbot.sqlite3"', 'state_path = "elsewhere.sqlite3"')
     path.write_text(text.replace("duration_minutes = 30", "duration_minutes = 45"), "utf-8")
-    store = Store(":memory:")
     told: list[str] = []
     with caplog.at_level(logging.INFO, "meetbot.reload"):
-        config = reload.reread(running, store, told.append)
+        config = reload.Reloader(told.append).reread(running)
     assert config is not None and told == []
     assert config.state_path == running.state_path  # the open, locked store stays
     packaging = config.meeting("packaging")

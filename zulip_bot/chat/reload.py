@@ -9,8 +9,7 @@ one, so nothing is half handled under two configs.
 Two kinds of change are not applied:
 - a file that no longer loads (bad TOML, an invalid meeting, a roster that fails): the running
   config stays whole, the log says why, and the organizers hear it once by direct message for
-  each distinct error, not at every SIGHUP that meets the same broken file; a reload that works
-  again ends the episode.
+  each distinct error, not at every SIGHUP that meets the same broken file (`Reloader.told`).
 - settings a running process cannot take (`RESTART_ONLY`: the store it holds locked, the
   zuliprc it is connected with, the name Zulip knows it by): each is kept as it runs, the log
   says so, and the rest of the file is applied, as a restart would apply it too. Refusing the
@@ -21,13 +20,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from zulip_bot.config import BotConfig, ConfigError, load_config
 from zulip_bot.meeting.context import without_paths
 from zulip_bot.meeting.service import MeetingService
-from zulip_bot.meeting.store import Store
 
 log = logging.getLogger("meetbot.reload")
 
@@ -37,23 +35,40 @@ RESTART_ONLY: Final = {
     "zuliprc": "the bot is connected to Zulip with it",
     "bot_name": "the bot answers to the name it started with",
 }
-#: The last reload error the organizers were told of (`runner_state`).
-REPORTED: Final = "reported:reload"
 
 
-def reread(running: BotConfig, store: Store, report: Callable[[str], None]) -> BotConfig | None:
-    """The config to run from now on, or None when the file no longer loads (said in the log,
-    and to the organizers through `report` unless this very error was told last time)."""
-    try:
-        loaded = load_config(running.path)
-    except (ConfigError, OSError) as error:
-        _refused(str(error), store, report)
-        return None
-    with store.transaction():
-        store.forget_runner_value(REPORTED)
-    config = keep_restart_only(running, loaded)
-    log.info("reload: %s", changes(running, config))
-    return config
+@dataclass
+class Reloader:
+    """Reads the running config's file again. `told` is the error the organizers last heard
+    of from this process: a reload that works, or a restart (which needs a file that loads),
+    ends that episode, so the same error later is news again."""
+
+    report: Callable[[str], None]
+    told: str | None = None
+
+    def reread(self, running: BotConfig) -> BotConfig | None:
+        """The config to run from now on, or None when the file no longer loads (said in the
+        log, and to the organizers unless this very error was the last one they heard of)."""
+        try:
+            loaded = load_config(running.path)
+        except (ConfigError, OSError) as error:
+            self._refused(str(error))
+            return None
+        self.told = None
+        config = keep_restart_only(running, loaded)
+        log.info("reload: %s", changes(running, config))
+        return config
+
+    def _refused(self, error: str) -> None:
+        log.error("reload refused, the running config stays as it was: %s", error)
+        if error == self.told:
+            return
+        self.told = error
+        self.report(
+            "I could not reload my config, so I keep running with the one I had: "
+            f"{without_paths(error)}. Fix the file, check it with `meetbot check-config`, then "
+            "reload me again (`systemctl reload meetbot`, or `kill -HUP` the process)."
+        )
 
 
 def keep_restart_only(running: BotConfig, loaded: BotConfig) -> BotConfig:
@@ -93,17 +108,3 @@ def service_for(config: BotConfig, running: MeetingService) -> MeetingService:
     service = MeetingService(config, running.store, running.shared.readers)
     service.edit_limit = running.edit_limit
     return service
-
-
-def _refused(error: str, store: Store, report: Callable[[str], None]) -> None:
-    log.error("reload refused, the running config stays as it was: %s", error)
-    if store.runner_value(REPORTED) == error:
-        return
-    with store.transaction():  # the mark and the report, both or neither
-        store.set_runner_value(REPORTED, error)
-        report(
-            "I could not reload my config, so I keep running with the one I had: "
-            f"{without_paths(error)}. "
-            "Fix the file, check it with `meetbot check-config`, then reload me again "
-            "(`systemctl reload meetbot`, or `kill -HUP` the process)."
-        )

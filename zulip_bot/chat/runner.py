@@ -181,6 +181,7 @@ class Runner:
         self.ticked_at = float("-inf")
         self.health = Health(health)
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
+        self.reloader = reload.Reloader(self.outbox.report)
         self.queue_id: str | None = None
         self.last_event_id = -1
         self.stopping = False
@@ -630,7 +631,7 @@ class Runner:
         the same store, then start-up again on the running queue, which matches the people to
         Zulip users, checks the streams and does what the new schedule has due."""
         self.reload_wanted = False
-        config = reload.reread(self.config, self.store, self.outbox.report)
+        config = self.reloader.reread(self.config)
         if config is None:
             return
         self.config = config
