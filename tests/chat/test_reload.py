@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chat.test_e2e_schedule import staged
 from tests.chat.test_runner import copy_config, wait_for
 from tests.chat.test_runner_restart import Process, bot_process
 from zulip_bot.chat import reload
@@ -148,6 +149,21 @@ def test_a_person_added_to_the_roster_is_recognised_after_sighup(bot_process: Pr
     wait_for("item 2", lambda: len(process.replies("Added item **2**")) == 1)
     assert "SAM: after" in process.replies("Added item **2**")[0].content
     assert alive(process)
+
+
+def test_a_changed_schedule_takes_effect_after_sighup(tmp_path: Path) -> None:
+    with staged(tmp_path) as scene:  # the clock at two days and ten minutes before the meeting
+        scene.start_bot()
+        scene.ticked()
+        assert scene.agenda_posts() == []  # not before its lead time
+        config = tmp_path / "meetbot.example.toml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace('agenda_lead = "2 days"', 'agenda_lead = "3 days"'), "utf-8")
+        assert scene.process is not None
+        scene.process.send_signal(signal.SIGHUP)
+        scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread, due now")
+        scene.ticked()
+        assert len(scene.agenda_posts()) == 1 and scene.process.poll() is None
 
 
 # --- without a server -------------------------------------------------------------------------
