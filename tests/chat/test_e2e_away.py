@@ -55,3 +55,36 @@ def test_stopped_before_the_meeting_and_back_during_it_it_says_so_once(
     assert len(_notices(scene)) == 1
     assert sum("has started" in m.content for m in scene.bot_messages()) == 1
     assert scene.stop_bot() == 0
+
+
+def test_back_after_the_meeting_its_notice_says_how_to_hold_it_and_that_works(
+    scene: Scene,  # noqa: F811
+) -> None:
+    scene.start_bot()
+    scene.at(-dt.timedelta(days=2))
+    scene.wait(lambda: len(scene.agenda_posts()) == 1, "the agenda thread")
+    scene.at(-dt.timedelta(days=2) + 2 * MIN)
+    scene.say("dashagurova@example.org", "add item Zulip CEP")
+    scene.settle()
+    scene.at(-dt.timedelta(hours=1))
+    scene.ticked()
+    assert scene.stop_bot() == 0
+
+    scene.at(2 * dt.timedelta(hours=1))  # the meeting's hour and its summary's time passed
+    scene.start_bot()
+    scene.wait(lambda: len(_notices(scene)) == 1, "the notice")
+    (notice,) = _notices(scene)
+    assert notice.content.splitlines()[1:] == [
+        "- did not post the reminder (due 16:45 UTC)",
+        "- did not start the meeting (due 17:00 UTC): it was over when I came back",
+        "",
+        "An organizer can still hold it late: `@**meetbot** start` here. Otherwise its agenda "
+        "(1 item) moves to the next meeting, <time:2024-11-20T17:00:00Z>, an hour before it "
+        "starts.",
+    ]
+    asked = scene.say("jaimergp@example.org", "start")
+    scene.settle()
+    answers = [m.content for m in scene.bot_messages() if m.id > asked]
+    assert answers and answers[0].startswith("Conda Community Meeting has started."), answers
+    assert "| 1 | Zulip CEP |" in answers[0]
+    assert scene.stop_bot() == 0
