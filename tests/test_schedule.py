@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from zulip_bot.schedule import (
     StoredKeys,
     current_occurrence,
     due_jobs,
+    jobs_fallen_due,
     jobs_for,
     next_due,
     next_occurrence,
@@ -613,3 +615,39 @@ def test_the_next_job_due_skips_what_is_done_and_what_failed(community: MeetingC
     assert next_due([community], at("2024-11-06T16:45"), set()) == at("2024-11-06T17:00")
     stored = StoredKeys({str(remind), f"{remind}!reported"})
     assert remind in stored and JobKey("community", remind.occurrence, JobKind.END) not in stored
+
+
+@given(st.lists(st.integers(min_value=1, max_value=4 * 24 * 60), min_size=1, max_size=8))
+@settings(max_examples=60, deadline=None)
+def test_jobs_fallen_due_over_consecutive_spans_are_those_of_the_whole(
+    berlin: MeetingConfig, gaps: list[int]
+) -> None:
+    """Each tick asks for the span since the one before: however a stretch of time is cut into
+    ticks, every job falls due in exactly one of them, none twice, none lost."""
+    moments = [dt.datetime(2024, 10, 20, 12, 7, tzinfo=UTC)]  # across the end of summer time
+    for minutes in gaps:
+        moments.append(moments[-1] + dt.timedelta(minutes=minutes))
+    pieces = [
+        job.key
+        for low, high in itertools.pairwise(moments)
+        for job in jobs_fallen_due([berlin], low, high)
+    ]
+    whole = jobs_fallen_due([berlin], moments[0], moments[-1])
+    assert pieces == [job.key for job in whole]
+    assert all(moments[0] < job.due <= moments[-1] for job in whole)
+
+
+def test_jobs_fallen_due_are_those_after_since_and_by_now(community: MeetingConfig) -> None:
+    start = dt.datetime(2024, 11, 6, 17, 0, tzinfo=UTC)
+    reminder = start - dt.timedelta(minutes=15)
+    since_reminder = jobs_fallen_due([community], reminder, start)
+    assert [job.key.kind for job in since_reminder] == [JobKind.START]  # done at `since`
+    before = jobs_fallen_due([community], reminder - dt.timedelta(seconds=1), start)
+    assert [job.key.kind for job in before] == [JobKind.REMIND, JobKind.START]
+    month = jobs_fallen_due(
+        [community], start - dt.timedelta(days=3), start + dt.timedelta(days=30)
+    )
+    assert sorted({job.start for job in month}) == [
+        start, start + dt.timedelta(days=14), start + dt.timedelta(days=28)
+    ]  # fmt: skip
+    assert len(month) == 3 * len(JobKind)  # owners reminded too

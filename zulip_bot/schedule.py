@@ -316,11 +316,30 @@ def due_jobs(
     for good. Only the occurrences near `now` are looked at, so a tick costs the same in a
     series' tenth year as in its first."""
     _require_aware(now)
+    found = [job for job in _around(meetings, now, now) if job.is_due(now) and job.key not in done]
+    return _in_order(found)
+
+
+def jobs_fallen_due(
+    meetings: Iterable[MeetingConfig], since: dt.datetime, now: dt.datetime
+) -> list[Job]:
+    """The jobs that fell due after `since` and by `now` (`since < due <= now`), done or not,
+    the earliest first: what a bot that was not running over that span owed. Only the
+    occurrences of the span are looked at."""
+    _require_aware(since)
+    _require_aware(now)
+    return _in_order([job for job in _around(meetings, since, now) if since < job.due <= now])
+
+
+def _around(meetings: Iterable[MeetingConfig], low: dt.datetime, high: dt.datetime) -> list[Job]:
+    """Every job of the occurrences that can have a job due between `low` and `high`."""
     found: list[Job] = []
     for meeting in meetings:
         before, after = _reach(meeting)
-        for near in _timeline(meeting).around(now - before, now + after):
-            for job in _jobs(meeting, *near):
-                if job.is_due(now) and job.key not in done:
-                    found.append(job)
-    return sorted(found, key=lambda job: (job.due, _ORDER[job.key.kind], job.key.meeting))
+        for near in _timeline(meeting).around(low - before, high + after):
+            found += _jobs(meeting, *near)
+    return found
+
+
+def _in_order(jobs: list[Job]) -> list[Job]:
+    return sorted(jobs, key=lambda job: (job.due, _ORDER[job.key.kind], job.key.meeting))

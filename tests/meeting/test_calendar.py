@@ -126,6 +126,7 @@ def test_a_move_to_another_day_takes_items_and_votes_there(chat: Chat) -> None:
     assert isinstance(post, Send) and post.topic == new_topic
     assert "| 1 | Zulip CEP | DG | 1 |" in post.content
     assert _tick(chat, START) == []
+    _tick(chat, START + dt.timedelta(days=1, minutes=-15))  # its reminder: the bot runs on
     started = _tick(chat, START + dt.timedelta(days=1))
     assert [e.topic for e in started if isinstance(e, Send)] == [new_topic]
     assert chat.text("DG", "agenda", START + dt.timedelta(days=1, minutes=1), new_topic)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from zulip_bot import publish, schedule
 from zulip_bot.config import MeetingConfig
-from zulip_bot.meeting import agenda, live, messages, timing, wrapup
+from zulip_bot.meeting import agenda, away, live, messages, timing, wrapup
 from zulip_bot.meeting.context import (
     Context,
     Shared,
@@ -69,9 +69,12 @@ class _Done:
 def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> list[Effect]:
     """What the clock makes due: each scheduled job not done yet, done once (its state
     and effects in one transaction), then agenda messages to post afresh. A job that fails
-    (a draft broken by hand) is reported once and tried again later; other meetings go on."""
+    (a draft broken by hand) is reported once and tried again later; other meetings go on.
+    Jobs that fell due while the bot was away are said once, first (`away`)."""
+    done = _Done(shared.store.jobs_done())
+    gone = away.absence(shared, now, done)
     effects: list[Effect] = []
-    for job in schedule.due_jobs(shared.config.meetings, now, _Done(shared.store.jobs_done())):
+    for job in schedule.due_jobs(shared.config.meetings, now, done):
         with shared.store.transaction():
             if str(job.key) in shared.store.jobs_done():  # another process was quicker
                 continue
@@ -85,6 +88,8 @@ def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> l
                 continue
             shared.store.job_done(str(job.key), now.isoformat())
     with shared.store.transaction():
+        effects = away.notices(shared, gone) + effects  # before what it says was late
+        away.alive(shared.store, now)
         effects += _catch_up_stale(shared, now, edit_limit)
         effects += timing.warnings(shared, now, shared.config.meetings)
     return effects
