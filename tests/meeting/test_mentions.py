@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import replace
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.meeting.conftest import Chat
@@ -108,8 +108,15 @@ def test_silencing_twice_changes_nothing_more(text: str) -> None:
 
 @given(st.text())
 def test_text_without_mentions_is_returned_byte_for_byte(text: str) -> None:
-    if not re.search("@[\x02\x03]*[*]", text):
+    one_line = len(f"x{text}x".splitlines()) == 1
+    if one_line and not re.search("@[\x02\x03]*[*]", text):
         assert silenced(text) == text
+
+
+@given(st.text())
+def test_what_the_bot_repeats_is_one_line(text: str) -> None:
+    """It sits inside one of the bot's lines, where a fence would swallow what follows."""
+    assert len(f"x{silenced(text)}x".splitlines()) == 1
 
 
 MENTIONS = st.one_of(
@@ -146,7 +153,8 @@ def test_every_spelling_is_silenced() -> None:
         ),
         "@*support* and @_*quiet*": "@_*support* and @_*quiet*",
         ">@**all** Zulip reads this one live": ">@_**all** Zulip reads this one live",
-        "| a |\n|---|\n|@**all**|": "| a |\n|---|\n|@_**all**|",
+        "| a |\n|---|\n|@**all**|": "| a | |---| |@_**all**|",  # one line: no table
+        "```\n@**all** in a fence\n```\n": "``` @_**all** in a fence ``` ",
         "@\x02**all**": "@_**all**",
         "mail@**x** is no mention, silenced all the same; @_**quiet** stays": (
             "mail@_**x** is no mention, silenced all the same; @_**quiet** stays"
@@ -171,6 +179,7 @@ def _notified(texts: list[str]) -> set[int]:
 
 
 @given(TEXTS, TEXTS, TEXTS)
+@example("", "", "```\n```\n")  # a fence on a line of its own once hid the owners' mentions
 def test_the_bots_texts_repeat_what_people_typed_silently(
     typed: str, owner: str, other: str
 ) -> None:

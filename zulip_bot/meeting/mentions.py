@@ -12,7 +12,10 @@ corner to be safe. Zulip deletes the control characters STX and ETX before readi
 `@` separated from its `*` by them is silenced too.
 
 Only the bot's own mentions (organizers in the reminder, owners in the summary) notify: they are
-built after this, from names Zulip gave.
+built after this, from names Zulip gave. What the bot repeats always sits inside one of its own
+lines (a list item, a table cell, a sentence), so it is put on one line too: a line break would let
+a code fence or a heading someone typed swallow the lines after it, the summary's owner mentions
+among them.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ import re
 from typing import Final
 
 _MENTION_START: Final = re.compile("@[\x02\x03]*(?=\\*)")
+#: Every line break Markdown knows (and Python's `splitlines` would split at).
+_LINE_BREAKS: Final = re.compile("[ \t]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])[ \t]*")
 
 
 def silenced(text: str) -> str:
-    """The text with every mention made silent; text with no `@*` is returned as it is."""
-    return _MENTION_START.sub("@_", text)
+    """The text on one line with every mention made silent; one-line text with no `@*` is
+    returned as it is."""
+    return _MENTION_START.sub("@_", _LINE_BREAKS.sub(" ", text))
