@@ -1,0 +1,137 @@
+"""A meeting's stream renamed (while the bot runs, or while it is down) or closed to the bot,
+on the network path: the sandbox renames it as Zulip does, the runner follows it by id, and
+what Zulip refuses for a reason that may pass is held, told once and posted once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.chat.test_runner import TOPIC, Meeting, wait_for
+from tests.chat.test_runner import meeting as meeting  # the fixture
+from zulip_bot.chat import outbox
+from zulip_bot.sandbox.model import Message
+from zulip_bot.sandbox.state import Outgoing
+
+ORGANIZERS = ("JRG", "JL")  # the community meeting's organizers in the example config
+
+
+def say(meeting: Meeting, who: str, stream: str, text: str) -> Message:
+    realm = meeting.sandbox.realm
+    where = Outgoing(stream=realm.stream_by_name(stream), topic=TOPIC)
+    return realm.send(meeting.users[who], where, f"@**meetbot** {text}")
+
+
+def rename(meeting: Meeting, old: str, new: str) -> None:
+    """As an administrator does it: PATCH /streams/{id} on their own client."""
+    admin = meeting.sandbox.client(meeting.users["ADMIN"].delivery_email)
+    stream_id = admin.get_stream_id(old)["stream_id"]
+    answer = admin.call_endpoint(f"streams/{stream_id}", method="PATCH", request={"new_name": new})
+    assert answer["result"] == "success", answer
+
+
+def bot_says(meeting: Meeting, stream: str) -> list[str]:
+    bot = meeting.bot.user_id
+    return [m.content for m in meeting.sandbox.realm.messages_in(stream) if m.sender_id == bot]
+
+
+def dms_to(meeting: Meeting, who: str, words: str) -> list[str]:
+    user = meeting.users[who].user_id
+    return [m.content for m in meeting.bot_dms() if user in m.dm_user_ids and words in m.content]
+
+
+def summaries_waiting(meeting: Meeting) -> int:
+    count: int = meeting.db("SELECT COUNT(*) FROM outbox WHERE content LIKE '%## Summary%'")[0][0]
+    return count
+
+
+def answered(meeting: Meeting, stream: str, words: str) -> None:
+    wait_for(f"{words!r} in #{stream}", lambda: any(words in t for t in bot_says(meeting, stream)))
+
+
+def test_a_stream_renamed_mid_meeting_is_followed_and_the_config_edit_suggested_once(
+    meeting: Meeting,
+) -> None:
+    meeting.start()
+    say(meeting, "DG", "community", "add item before the rename")
+    answered(meeting, "community", "Added item **1**")
+    rename(meeting, "community", "Community calls")
+
+    say(meeting, "JL", "Community calls", "start")
+    say(meeting, "BZ", "Community calls", "add item after the rename")
+    answered(meeting, "Community calls", "Added item **2**")
+    say(meeting, "JL", "Community calls", "end")
+    answered(meeting, "Community calls", "## Summary")
+    meeting.settle()
+
+    said = "\n".join(bot_says(meeting, "Community calls"))
+    assert "before the rename" in said and "after the rename" in said
+    assert said.count("## Summary") == 1
+    assert meeting.db("SELECT COUNT(*) FROM item") == [(2,)]  # both items in the one meeting
+    for who in ORGANIZERS:
+        (told,) = dms_to(meeting, who, "is now called")
+        assert "#**Community calls**" in told
+        assert 'change it to `stream = "Community calls"`' in told
+        assert "[meetings.community]" in told
+
+
+def test_a_stream_renamed_while_the_bot_was_down_is_found_by_its_id(meeting: Meeting) -> None:
+    meeting.start()
+    say(meeting, "DG", "community", "add item first")
+    meeting.settle()
+    meeting.stop()
+    rename(meeting, "community", "calls")
+
+    meeting.start()
+    say(meeting, "BZ", "calls", "add item second")
+    answered(meeting, "calls", "Added item **2**")
+    meeting.settle()
+    assert all(len(dms_to(meeting, who, "is now called #**calls**")) == 1 for who in ORGANIZERS)
+    meeting.stop()
+
+    meeting.start()  # a second restart tells nobody again
+    say(meeting, "KK", "calls", "agenda")
+    answered(meeting, "calls", "second")
+    meeting.settle()
+    assert all(len(dms_to(meeting, who, "is now called")) == 1 for who in ORGANIZERS)
+
+
+def test_a_summary_refused_is_held_told_once_and_posted_once_when_the_bot_may_post(
+    meeting: Meeting, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private stream that neither the bot nor its owner is in any more refuses the bot's
+    posts ("Not authorized to send", recording #089). The summary waits; only the
+    re-subscription (its event) lets it out: the timed retry is put out of reach here."""
+    monkeypatch.setattr(outbox, "RETRY_FIRST", 3600.0)
+    admin = meeting.sandbox.client(meeting.users["ADMIN"].delivery_email)
+    stream_id = admin.get_stream_id("community")["stream_id"]
+    admin.call_endpoint(f"streams/{stream_id}", method="PATCH", request={"is_private": True})
+    runner = meeting.start()
+    say(meeting, "JL", "community", "start")
+    say(meeting, "DG", "community", "add item kept for later")
+    meeting.settle()
+
+    runner.hold_file = tmp_path / "hold"  # the summary is stored, not yet posted, when...
+    runner.hold_file.touch()
+    say(meeting, "JL", "community", "end")
+    wait_for("the summary to be stored", lambda: summaries_waiting(meeting) == 1)
+    bot, owner = meeting.bot.user_id, meeting.users["JRG"].user_id
+    gone = admin.remove_subscriptions(["community"], principals=[bot, owner])  # ...this happens
+    assert gone["result"] == "success", gone
+    runner.hold_file.unlink()
+
+    told = lambda: all(dms_to(meeting, who, "cannot post") for who in ORGANIZERS)  # noqa: E731
+    wait_for("the organizers to be told", told)
+    say(meeting, "WV", "packaging", "add item other meetings go on")  # not held up
+    answered(meeting, "packaging", "Added item **1**")
+    assert summaries_waiting(meeting) == 1  # the summary waits, it is not dropped
+
+    meeting.sandbox.subscribe(meeting.bot, "community")
+    answered(meeting, "community", "## Summary")
+    meeting.settle()
+    summaries = [t for t in bot_says(meeting, "community") if "## Summary" in t]
+    assert len(summaries) == 1 and "kept for later" in summaries[0]
+    for who in ORGANIZERS:
+        (told,) = dms_to(meeting, who, "cannot post")
+        assert "#**community**" in told and "Not authorized to send" in told
