@@ -121,8 +121,10 @@ def test_a_summary_refused_is_held_told_once_and_posted_once_when_the_bot_may_po
     assert gone["result"] == "success", gone
     runner.hold_file.unlink()
 
-    told = lambda: all(dms_to(meeting, who, "cannot post") for who in ORGANIZERS)  # noqa: E731
-    wait_for("the organizers to be told", told)
+    wait_for(
+        "the organizers to be told",
+        lambda: all(dms_to(meeting, who, "cannot post") for who in ORGANIZERS),
+    )
     say(meeting, "WV", "packaging", "add item other meetings go on")  # not held up
     answered(meeting, "packaging", "Added item **1**")
     assert summaries_waiting(meeting) == 1  # the summary waits, it is not dropped
@@ -133,5 +135,5 @@ def test_a_summary_refused_is_held_told_once_and_posted_once_when_the_bot_may_po
     summaries = [t for t in bot_says(meeting, "community") if "## Summary" in t]
     assert len(summaries) == 1 and "kept for later" in summaries[0]
     for who in ORGANIZERS:
-        (told,) = dms_to(meeting, who, "cannot post")
-        assert "#**community**" in told and "Not authorized to send" in told
+        (said,) = dms_to(meeting, who, "cannot post")
+        assert "#**community**" in said and "Not authorized to send" in said
