@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.chat.test_runner import TOPIC, Meeting, wait_for
+from tests.chat.test_runner import TOPIC, Meeting, local_runner, wait_for
 from tests.chat.test_runner import meeting as meeting  # the fixture
 from zulip_bot.chat import outbox
+from zulip_bot.meeting.effects import Send
 from zulip_bot.sandbox.model import Message
 from zulip_bot.sandbox.state import Outgoing
 
@@ -137,3 +138,58 @@ def test_a_summary_refused_is_held_told_once_and_posted_once_when_the_bot_may_po
     for who in ORGANIZERS:
         (said,) = dms_to(meeting, who, "cannot post")
         assert "#**community**" in said and "Not authorized to send" in said
+
+
+def test_a_held_stream_is_retried_ever_less_often_and_holds_nothing_else_up(
+    meeting: Meeting,
+) -> None:
+    """Retries of a stream that refuses wait 10 s, 20 s, 40 s... up to 5 minutes; meanwhile
+    other posts go out and the loop is not asked to flush for it. A post that goes through
+    ends the episode: a later refusal is told again."""
+    runner = local_runner(meeting)
+    box, api, clock = runner.outbox, runner.api, [1000.0]
+    box.wall = lambda: clock[0]
+    secret = meeting.sandbox.add_stream(
+        "secret", invite_only=True, subscribers=[meeting.users["ADMIN"]]
+    )
+
+    def queue(stream: str | None, text: str) -> None:
+        to = None if stream else meeting.users["DG"].delivery_email
+        with runner.store.transaction():
+            box.add("test", [Send(text, stream=stream, topic=TOPIC, to=to)], None, lambda e: None)
+
+    def attempts_at(moment: float) -> int:
+        clock[0] = 1000.0 + moment
+        before = api.stats.by_endpoint.get("messages", 0)
+        if box.due():
+            box.flush(api, runner.queue_id)
+        return api.stats.by_endpoint.get("messages", 0) - before
+
+    queue("secret", "held one")
+    queue("secret", "held two")
+    assert attempts_at(0) == 1  # refused
+    assert attempts_at(0.5) == len(box.organizers())  # the organizers told
+    assert not box.due() and not box.pending()  # the loop may long-poll meanwhile
+    queue("community", "not held up")
+    assert attempts_at(1) == 1
+    waits = [10, 20, 40, 80, 160, 300, 300]
+    moment = 1.0
+    for wait in waits:
+        assert attempts_at(moment + wait - 2) == 0
+        moment += wait
+        assert attempts_at(moment) == 1  # the first held row only; the second waits with it
+    assert all(len(dms_to(meeting, who, "cannot post in #**secret**")) == 1 for who in ORGANIZERS)
+
+    meeting.sandbox.subscribe(meeting.bot, "secret")
+    box.retry_held()
+    assert attempts_at(moment + 1) == 1  # both, as one message to the topic
+    (posted,) = bot_says(meeting, "secret")
+    assert "held one" in posted and "held two" in posted
+    assert len(runner.store.outbox()) == 0
+
+    meeting.sandbox.realm.unsubscribe(meeting.bot, secret)
+    queue("secret", "a new episode")
+    assert attempts_at(moment + 2) == 1
+    assert attempts_at(moment + 3) == len(box.organizers())
+    assert all(len(dms_to(meeting, who, "cannot post in #**secret**")) == 2 for who in ORGANIZERS)
+    runner.store.close()
