@@ -64,11 +64,14 @@ def test_a_stream_renamed_mid_meeting_is_followed_and_the_config_edit_suggested_
     answered(meeting, "Community calls", "Added item **2**")
     say(meeting, "JL", "Community calls", "end")
     answered(meeting, "Community calls", "## Summary")
+    say(meeting, "JL", "Community calls", "next")
+    answered(meeting, "Community calls", "its summary is in")
     meeting.settle()
 
     said = "\n".join(bot_says(meeting, "Community calls"))
     assert "before the rename" in said and "after the rename" in said
     assert said.count("## Summary") == 1
+    assert f"its summary is in #**Community calls>{TOPIC}**" in said  # the link follows too
     assert meeting.db("SELECT COUNT(*) FROM item") == [(2,)]  # both items in the one meeting
     for who in ORGANIZERS:
         (told,) = dms_to(meeting, who, "is now called")
