@@ -196,3 +196,33 @@ def test_a_held_stream_is_retried_ever_less_often_and_holds_nothing_else_up(
     assert attempts_at(moment + 3) == len(box.organizers())
     assert all(len(dms_to(meeting, who, "cannot post in #**secret**")) == 2 for who in ORGANIZERS)
     runner.store.close()
+
+
+def test_a_post_to_a_missing_stream_waits_until_the_stream_is_created(meeting: Meeting) -> None:
+    """Zulip says STREAM_DOES_NOT_EXIST (recording #083): the post is held, and goes out
+    once when someone creates the stream with the bot in it (its `subscription` event)."""
+    realm = meeting.sandbox.realm
+    packaging = realm.stream_by_name("packaging")
+    assert packaging is not None
+    realm.rename_stream(meeting.users["ADMIN"], packaging, "old packaging")
+    runner = local_runner(meeting)
+    with runner.store.transaction():
+        runner.outbox.add("test", [Send("the agenda", stream="packaging", topic=TOPIC)])
+    runner.outbox.flush(runner.api, runner.queue_id)
+    assert [r.content for r in runner.store.outbox() if r.stream] == ["the agenda"]
+
+    admin = meeting.sandbox.client(meeting.users["ADMIN"].delivery_email)
+    made = admin.add_subscriptions([{"name": "packaging"}], principals=[meeting.bot.user_id])
+    assert made["result"] == "success", made
+
+    def posted() -> bool:
+        runner.step()  # the subscription event, then the flush
+        return bool(bot_says(meeting, "packaging"))
+
+    wait_for("the post", posted)
+    runner.step()
+    assert bot_says(meeting, "packaging") == ["the agenda"]
+    assert bot_says(meeting, "old packaging") == []
+    assert runner.streams.stream_id("packaging") == admin.get_stream_id("packaging")["stream_id"]
+    assert len(dms_to(meeting, "WV", "cannot post in #**packaging**")) == 1
+    runner.store.close()
