@@ -4,6 +4,7 @@ what Zulip refuses for a reason that may pass is held, told once and posted once
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from tests.chat.test_runner import TOPIC, Meeting, local_runner, wait_for
 from tests.chat.test_runner import meeting as meeting  # the fixture
 from zulip_bot.chat import outbox
+from zulip_bot.chat.streams import FOLLOWED
 from zulip_bot.meeting.effects import Send
+from zulip_bot.meeting.store import Store
 from zulip_bot.sandbox.model import Message
 from zulip_bot.sandbox.state import Outgoing
 
@@ -198,14 +201,26 @@ def test_a_held_stream_is_retried_ever_less_often_and_holds_nothing_else_up(
     runner.store.close()
 
 
-def test_a_post_to_a_missing_stream_waits_until_the_stream_is_created(meeting: Meeting) -> None:
+@pytest.mark.parametrize("known_id", [None, 9999])
+def test_a_post_to_a_missing_stream_waits_until_the_stream_is_created(
+    meeting: Meeting, known_id: int | None
+) -> None:
     """Zulip says STREAM_DOES_NOT_EXIST (recording #083): the post is held, and goes out
-    once when someone creates the stream with the bot in it (its `subscription` event)."""
+    once when someone creates the stream with the bot in it (its `subscription` event). With
+    an id kept from an earlier run whose stream is gone, the post by that id is refused the
+    same way, and the new stream of the configured name is followed instead."""
     realm = meeting.sandbox.realm
     packaging = realm.stream_by_name("packaging")
     assert packaging is not None
     realm.rename_stream(meeting.users["ADMIN"], packaging, "old packaging")
+    if known_id is not None:
+        earlier = Store(meeting.config.state_path)  # an earlier run's, whose stream is gone
+        with earlier.transaction():
+            earlier.set_runner_value(FOLLOWED, json.dumps({"packaging": [known_id, "packaging"]}))
+        earlier.close()
     runner = local_runner(meeting)
+    runner.streams.resolve(runner.api)
+    assert runner.streams.stream_id("packaging") == known_id
     with runner.store.transaction():
         runner.outbox.add("test", [Send("the agenda", stream="packaging", topic=TOPIC)])
     runner.outbox.flush(runner.api, runner.queue_id)
@@ -225,4 +240,18 @@ def test_a_post_to_a_missing_stream_waits_until_the_stream_is_created(meeting: M
     assert bot_says(meeting, "old packaging") == []
     assert runner.streams.stream_id("packaging") == admin.get_stream_id("packaging")["stream_id"]
     assert len(dms_to(meeting, "WV", "cannot post in #**packaging**")) == 1
+    runner.store.close()
+
+
+def test_a_post_right_after_a_rename_lands_before_the_bot_hears_of_it(meeting: Meeting) -> None:
+    """Posts name the stream by its id, so one made between the rename and its event is not
+    refused (nor the organizers told the stream is gone)."""
+    runner = local_runner(meeting)
+    runner.streams.resolve(runner.api)
+    rename(meeting, "community", "calls")  # its event waits in the queue, unread
+    with runner.store.transaction():
+        runner.outbox.add("test", [Send("the agenda", stream="community", topic=TOPIC)])
+    assert runner.outbox.flush(runner.api, runner.queue_id)
+    assert bot_says(meeting, "calls") == ["the agenda"] and runner.store.outbox() == []
+    assert runner.outbox.holds == {}
     runner.store.close()

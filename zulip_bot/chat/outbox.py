@@ -36,7 +36,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from zulip_bot.chat.client import (
     MAX_MESSAGE_LENGTH,
@@ -76,6 +76,32 @@ def may_pass(row: OutboxRow, error: ApiError) -> bool:
     return row.stream is not None and (
         error.code in _MAY_PASS_CODES or any(words in said for words in _MAY_PASS_WORDS)
     )
+
+
+class Routes(Protocol):
+    """Where a row goes now (`chat/streams.py` follows renamed streams)."""
+
+    def route(self, row: OutboxRow) -> OutboxRow:
+        """The row as posted: its stream's current name, its stream links to match."""
+
+    def address(self, stream: str) -> int | str:
+        """What a send names the stream by: its id when known, so a rename cannot race it."""
+
+    def missing(self, stream: str) -> None:
+        """Zulip says the stream is gone: look for it by its name from now on."""
+
+
+class AsNamed:
+    """Every stream posted to by the name the row has."""
+
+    def route(self, row: OutboxRow) -> OutboxRow:
+        return row
+
+    def address(self, stream: str) -> int | str:
+        return stream
+
+    def missing(self, stream: str) -> None:
+        pass
 
 
 @dataclass
@@ -138,8 +164,7 @@ class Outbox:
     edit_every: float = 10.0
     _edited: dict[str, float] = field(default_factory=dict)  # edit ref -> when last sent
     on_posted: Callable[[OutboxRow, int], None] = lambda row, message_id: None
-    #: A row as it is posted now (`chat/streams.py`: a renamed stream's current name).
-    route: Callable[[OutboxRow], OutboxRow] = lambda row: row
+    routes: Routes = field(default_factory=AsNamed)
     holds: dict[str, Hold] = field(default_factory=dict)  # stream, casefolded -> its hold
 
     # --- storing ------------------------------------------------------------------------------
@@ -267,8 +292,8 @@ class Outbox:
                 (
                     r
                     for r in rows
-                    if self.route(r).content.strip() == content
-                    and _same_place(self.route(r), message)
+                    if self.routes.route(r).content.strip() == content
+                    and _same_place(self.routes.route(r), message)
                 ),
                 None,
             )
@@ -391,6 +416,8 @@ class Outbox:
                 continue
             except ApiError as error:
                 if may_pass(row, error):
+                    if error.code in _MAY_PASS_CODES and row.stream is not None:
+                        self.routes.missing(row.stream)
                     self._hold(row, error)
                 else:
                     self._refused(row, error)
@@ -402,10 +429,10 @@ class Outbox:
 
     def _post(self, api: ZulipApi, row: OutboxRow, queue_id: str | None) -> int:
         to: list[int | str] = [row.recipient_id or row.recipient or ""]
-        routed = self.route(row)
+        routed = self.routes.route(row)
         return api.send(
             routed.content,
-            stream=routed.stream,
+            stream=None if row.stream is None else self.routes.address(row.stream),
             topic=row.topic,
             to=None if row.stream is not None else to,
             local_id=str(row.id),
@@ -422,7 +449,7 @@ class Outbox:
         refused = hold.refused + 1 if hold else 1
         wait = min(RETRY_CAP, RETRY_FIRST * 2 ** (refused - 1))
         self.holds[key] = Hold(refused, self.wall() + wait)
-        place = self.route(row).stream
+        place = self.routes.route(row).stream
         log.warning("outbox: #%s refused a post (%s); held, retried in %.0f s", place, error, wait)
         with self.store.transaction():
             if self.store.runner_value(HELD + key) is not None:
@@ -441,7 +468,7 @@ class Outbox:
         if key is None or (key not in self.holds and not self.store.runner_value(HELD + key)):
             return
         self.holds.pop(key, None)
-        log.info("outbox: #%s takes posts again", self.route(row).stream)
+        log.info("outbox: #%s takes posts again", self.routes.route(row).stream)
         with self.store.transaction():
             self.store.forget_runner_value(HELD + key)
 

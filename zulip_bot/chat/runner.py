@@ -185,7 +185,7 @@ class Runner:
         self.health = Health(health)
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
         self.streams = StreamFollower(config.meetings, store, self.outbox.report)
-        self.outbox.route = self.streams.route
+        self.outbox.routes = self.streams
         self.queue_id: str | None = None
         self.last_event_id = -1
         self.stopping = False

@@ -157,6 +157,24 @@ class StreamFollower:
         followed = self.followed.get(configured.casefold())
         return followed.name if followed else configured
 
+    def address(self, configured: str) -> int | str:
+        """A stream's id when known: a post by id lands in the stream even if it was renamed a
+        moment ago and the event has not come yet."""
+        followed = self.followed.get(configured.casefold())
+        if followed is None or followed.stream_id is None:
+            return self.current(configured)
+        return followed.stream_id
+
+    def missing(self, configured: str) -> None:
+        """Zulip says the stream is gone (archived): a stream made under the configured name
+        later is followed instead."""
+        followed = self.followed.get(configured.casefold())
+        if followed is None or followed.stream_id is None:
+            return
+        log.warning("stream %s (#%s) is gone", followed.stream_id, followed.name)
+        followed.stream_id, followed.name = None, followed.configured
+        self._save()
+
     def incoming(self, message: Mapping[str, Any]) -> str:
         """The name the service knows a stream message's stream by."""
         stream_id = message.get("stream_id")
