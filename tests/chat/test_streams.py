@@ -209,10 +209,7 @@ def test_a_post_to_a_missing_stream_waits_until_the_stream_is_created(
     once when someone creates the stream with the bot in it (its `subscription` event). With
     an id kept from an earlier run whose stream is gone, the post by that id is refused the
     same way, and the new stream of the configured name is followed instead."""
-    realm = meeting.sandbox.realm
-    packaging = realm.stream_by_name("packaging")
-    assert packaging is not None
-    realm.rename_stream(meeting.users["ADMIN"], packaging, "old packaging")
+    meeting.sandbox.rename_stream("packaging", "old packaging", by=meeting.users["ADMIN"])
     if known_id is not None:
         earlier = Store(meeting.config.state_path)  # an earlier run's, whose stream is gone
         with earlier.transaction():

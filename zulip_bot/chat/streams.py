@@ -90,15 +90,11 @@ class StreamFollower:
 
     def apply(self, event: Mapping[str, Any]) -> bool:
         """A `stream` or `subscription` event; True when it may let a held post through (a
-        stream renamed or created, the bot or anyone subscribed)."""
+        stream renamed, the bot or anyone subscribed)."""
         if event.get("type") == "stream" and event.get("op") == "update":
             if event.get("property") != "name":
                 return False
             self._renamed(int(event["stream_id"]), str(event["value"]))
-            return True
-        if event.get("type") == "stream" and event.get("op") == "create":
-            for stream in event.get("streams", []):
-                self._appeared(stream)
             return True
         if event.get("type") == "subscription" and event.get("op") == "add":
             for sub in event.get("subscriptions", []):
@@ -177,14 +173,11 @@ class StreamFollower:
 
     def incoming(self, message: Mapping[str, Any]) -> str:
         """The name the service knows a stream message's stream by."""
-        stream_id = message.get("stream_id")
-        shown = str(message["display_recipient"])
+        stream_id = int(message["stream_id"])
         for followed in self.followed.values():
-            if stream_id is not None and followed.stream_id == int(stream_id):
+            if followed.stream_id == stream_id:
                 return followed.configured
-            if stream_id is None and followed.name.casefold() == shown.casefold():
-                return followed.configured
-        return shown
+        return str(message["display_recipient"])
 
     def route(self, row: OutboxRow) -> OutboxRow:
         """A row as it is posted now: to the stream's current name, its links to renamed

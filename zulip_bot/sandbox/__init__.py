@@ -33,6 +33,7 @@ Use it from tests::
   github=None, email_visible=None, user_id=None) -> User`; `.add_bot(full_name, short_name=None,
   owner=None)` (email `<short_name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
   subscribers=(), description="", creator=None) -> Stream`; `.subscribe(user, stream_name)`;
+  `.rename_stream(old, new, by=admin)` (as PATCH /streams/{id} does it);
   `.user(email)`; `.client(email) -> zulip.Client`; `.expire_queues(email=None)`;
   `.add_user_group(name, members)` (mentioned as `@*name*`, notifying its active members).
   `.set_edit_limit(seconds)` (None: no limit), as an admin's PATCH /realm would.
