@@ -117,8 +117,7 @@ class StreamFollower:
         if followed is None or followed.stream_id is not None:
             return
         followed.stream_id, followed.name = int(stream["stream_id"]), str(stream["name"])
-        with self.store.transaction():
-            self._save()
+        self._save()
 
     def _save(self) -> None:
         known = {k: [f.stream_id, f.name] for k, f in self.followed.items() if f.stream_id}
@@ -137,7 +136,7 @@ class StreamFollower:
             edits = ", ".join(f"[meetings.{m.key}]" for m in followed.meetings)
             self.report(
                 f"The stream `{followed.configured}` is now called #**{followed.name}**. I "
-                f"follow it there, so {_titles(followed.meetings)} go on as before. The "
+                f"follow it there: nothing changes for {_titles(followed.meetings)}. The "
                 f'config still says `stream = "{followed.configured}"` in {edits}: change '
                 f'it to `stream = "{followed.name}"`.'
             )
