@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 import zulip
@@ -667,7 +668,7 @@ def test_only_admins_deactivate_and_queues_hear_of_it(world: World) -> None:
 def test_a_renamed_stream(world: World) -> None:
     bot = world.client(world.bot)
     before = _send(bot, "before the rename")
-    world.sandbox.rename_stream("community", "Community Calls")
+    world.sandbox.rename_stream("community", "Community Calls", by=world.alice)
     old = bot.send_message({"type": "stream", "to": "community", "topic": "t", "content": "x"})
     assert old["code"] == "STREAM_DOES_NOT_EXIST"
     assert bot.get_raw_message(before)["message"]["display_recipient"] == "Community Calls"
@@ -679,4 +680,68 @@ def test_a_renamed_stream(world: World) -> None:
             "narrow": [{"operator": "stream", "operand": "community calls"}],
         }
     )
-    assert [m["id"] for m in found["messages"]] == [before]
+    first, *_, note = found["messages"]
+    assert (first["id"], note["subject"]) == (before, "channel events")  # Notification Bot
+
+
+def test_a_renamed_stream_keeps_its_id_its_messages_and_tells_who_may_see_it(world: World) -> None:
+    """PATCH /streams/{id} `new_name` and `description` as Zulip's `update_stream_backend`
+    takes them: administrators only, the same name or one in use refused, a change of case
+    allowed; the `stream` `update` of `name` carries the old name and reaches who may see the
+    stream; old messages show the new name, and the old name is gone."""
+    bot, alice, bob, guest = (
+        world.client(u) for u in (world.bot, world.alice, world.bob, world.guest)
+    )
+    stream_id = bot.get_stream_id("community")["stream_id"]
+    before = _send(bob, "said before the rename")
+    queue = bot.register(event_types=["stream", "message"])
+    guests_queue = guest.register(event_types=["stream"])
+    path = f"streams/{stream_id}"
+
+    def patch(client: zulip.Client, **request: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = client.call_endpoint(path, method="PATCH", request=request)
+        return answer
+
+    assert patch(bob, new_name="calls")["msg"] == "Must be an organization or channel administrator"
+    assert patch(alice, new_name="community")["msg"] == "Channel already has that name."
+    assert patch(alice, new_name=" Leadership ")["msg"] == "Channel name already in use."
+    assert patch(alice, new_name="  ")["msg"] == "Channel name can't be empty."
+    assert patch(alice, description="x" * 1025)["msg"] == (
+        "description is too long (limit: 1024 characters)"
+    )
+    assert patch(alice)["result"] == "error"  # nothing to change
+    assert patch(alice, new_name="Community")["result"] == "success"  # case only
+    assert patch(alice, new_name=" Community calls ", description="Open\nto all")["result"] == (
+        "success"
+    )
+
+    heard = bot.get_events(queue_id=queue["queue_id"], last_event_id=-1, dont_block=True)
+    updates = [
+        (e["property"], e["value"], e["name"], e["stream_id"])
+        for e in heard["events"]
+        if e["type"] == "stream"
+    ]
+    assert updates == [
+        ("name", "Community", "community", stream_id),
+        ("description", "Open to all", "Community", stream_id),
+        ("name", "Community calls", "Community", stream_id),
+    ]
+    notes = [e["message"] for e in heard["events"] if e["type"] == "message"]
+    assert [(m["display_recipient"], m["subject"], m["content"]) for m in notes][-1] == (
+        "Community calls",
+        "channel events",
+        f"@_**Alice Example|{world.alice.user_id}** renamed channel **Community** to "
+        "**Community calls**.",
+    )
+    events = guest.get_events(queue_id=guests_queue["queue_id"], last_event_id=-1, dont_block=True)
+    assert events["events"] == []  # a guest outside the public stream does not see it
+    old = bot.get_raw_message(before)["message"]
+    assert (old["display_recipient"], old["stream_id"]) == ("Community calls", stream_id)
+    assert bot.get_stream_id("community calls")["stream_id"] == stream_id
+    assert bot.get_stream_id("community")["result"] == "error"
+    refused = bot.send_message({"type": "stream", "to": "community", "topic": "t", "content": "x"})
+    assert (refused["code"], refused["stream"]) == ("STREAM_DOES_NOT_EXIST", "community")
+    by_id = bot.send_message({"type": "stream", "to": stream_id, "topic": "t", "content": "x"})
+    assert by_id["result"] == "success", by_id
+    described = bot.call_endpoint(path, method="GET")["stream"]
+    assert (described["name"], described["description"]) == ("Community calls", "Open to all")

@@ -6,6 +6,8 @@ bot's streams come from one `GET /users/me/subscriptions?include_subscribers=tru
 again once the answer is `ttl` seconds old; between two answers the event queue keeps it
 current (`subscription` `peer_add`/`peer_remove`, `add`/`remove` for the bot itself, `stream`
 `update` of `invite_only` or `name`), so a change is seen at once without asking again.
+A meeting's stream is found by the id `chat/streams.py` follows (`stream_id_of`), so a
+renamed stream is still the meeting's; by its configured name while no id is known.
 Roles come from the runner's directory of users, and `realm_user` updates of a role. A
 stream the bot is not in cannot be looked into, so nobody reads a meeting there until it is.
 
@@ -60,15 +62,19 @@ class StreamReaders:
         *,
         ttl: float = TTL,
         clock: Callable[[], float] = time.monotonic,
+        stream_id_of: Callable[[str], int | None] = lambda name: None,
     ) -> None:
         self.api, self.role_of, self.ttl, self.clock = api, role_of, ttl, clock
+        self.stream_id_of = stream_id_of
         self.streams: dict[int, _Stream] = {}
         self.roles: dict[int, int] = {}  # changed since the directory was read
         self._asked: float | None = None
 
     def __call__(self, meeting: MeetingConfig, sender: Sender) -> bool:
         wanted = meeting.stream.casefold()
-        stream = next((s for s in self.streams.values() if s.name.casefold() == wanted), None)
+        stream = self.streams.get(self.stream_id_of(meeting.stream) or -1) or next(
+            (s for s in self.streams.values() if s.name.casefold() == wanted), None
+        )
         if stream is None:
             return False
         if sender.user_id in stream.subscribers:

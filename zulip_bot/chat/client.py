@@ -302,7 +302,7 @@ class ZulipApi:
         self,
         content: str,
         *,
-        stream: str | None = None,
+        stream: str | int | None = None,
         topic: str | None = None,
         to: list[int | str] | None = None,
         local_id: str | None = None,

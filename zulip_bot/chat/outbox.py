@@ -18,6 +18,13 @@ several waiting for one message are coalesced into the last, and a retried edit 
 While commands keep coming, one message is edited at most once per `edit_every` seconds; the
 edit that makes it current goes out as soon as things are quiet.
 
+A post Zulip refuses for a reason that may pass (the stream does not exist, the bot may not
+post there) is held, not dropped: the rows for that stream stay in the store and are tried
+again after a growing, capped interval, or at once when a stream or subscription event may
+have changed things (`retry_held`). Other streams and direct messages go on meanwhile. The
+organizers are told once per episode, which ends when a post there goes through; the episode
+is kept in the store, so a restart does not tell them again.
+
 Acknowledgments are cheap: a lone reply that only confirms (`Send.ack_only`) becomes an emoji
 reaction on the person's message, and several replies waiting for the same topic are posted
 as one message, each line naming whom it answers.
@@ -29,7 +36,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from zulip_bot.chat.client import (
     MAX_MESSAGE_LENGTH,
@@ -52,14 +59,67 @@ WATERMARK: Final = "watermark"
 #: How many of its own recent messages the bot reads back when reconciling.
 RECONCILE_FETCH: Final = 200
 EDIT_REF: Final = "edit:"
-#: Refusals of a post that will not change on retry: reported once, then the row is dropped.
-_NOT_POSTABLE: Final = ("STREAM_DOES_NOT_EXIST",)
+#: A stream post refused with this code, or with one of these words, may go through later
+#: (recordings #083, #089): it is held and tried again, never dropped.
+_MAY_PASS_CODES: Final = ("STREAM_DOES_NOT_EXIST",)
+_MAY_PASS_WORDS: Final = ("not authorized to send", "not subscribed")
+#: How long a held stream waits before its first retry, and at most between two.
+RETRY_FIRST: Final = 10.0
+RETRY_CAP: Final = 300.0
+HELD: Final = "held:"  # runner state key prefix: an episode the organizers were told of
+
+
+def may_pass(row: OutboxRow, error: ApiError) -> bool:
+    """A refusal of a stream post that a change on Zulip's side (a stream created or renamed,
+    the bot subscribed or allowed to post) would lift."""
+    said = error.msg.casefold()
+    return row.stream is not None and (
+        error.code in _MAY_PASS_CODES or any(words in said for words in _MAY_PASS_WORDS)
+    )
+
+
+class Routes(Protocol):
+    """Where a row goes now (`chat/streams.py` follows renamed streams)."""
+
+    def route(self, row: OutboxRow) -> OutboxRow:
+        """The row as posted: its stream's current name, its stream links to match."""
+
+    def address(self, stream: str) -> int | str:
+        """What a send names the stream by: its id when known, so a rename cannot race it."""
+
+    def missing(self, stream: str) -> None:
+        """Zulip says the stream is gone: look for it by its name from now on."""
+
+
+class AsNamed:
+    """Every stream posted to by the name the row has."""
+
+    def route(self, row: OutboxRow) -> OutboxRow:
+        return row
+
+    def address(self, stream: str) -> int | str:
+        return stream
+
+    def missing(self, stream: str) -> None:
+        pass
+
+
+@dataclass
+class Hold:
+    """A stream whose posts wait: how often they were refused in a row, and when to retry."""
+
+    refused: int
+    retry_at: float
 
 
 def _destination(row: OutboxRow) -> tuple[str, ...]:
     if row.stream is not None:
         return ("stream", row.stream.casefold(), fit_topic(row.topic or "").casefold())
     return ("private", str(row.recipient_id or row.recipient or "").casefold())
+
+
+def _stream_key(row: OutboxRow) -> str | None:
+    return row.stream.casefold() if row.stream is not None else None
 
 
 def _same_place(row: OutboxRow, message: dict[str, Any]) -> bool:
@@ -104,6 +164,8 @@ class Outbox:
     edit_every: float = 10.0
     _edited: dict[str, float] = field(default_factory=dict)  # edit ref -> when last sent
     on_posted: Callable[[OutboxRow, int], None] = lambda row, message_id: None
+    routes: Routes = field(default_factory=AsNamed)
+    holds: dict[str, Hold] = field(default_factory=dict)  # stream, casefolded -> its hold
 
     # --- storing ------------------------------------------------------------------------------
 
@@ -160,7 +222,12 @@ class Outbox:
         )
 
     def pending(self) -> bool:
-        return bool(self.store.outbox())
+        """Rows that may be sent now or soon: not those of a held stream still waiting."""
+        return any(not self._waiting(row) for row in self.store.outbox())
+
+    def _waiting(self, row: OutboxRow) -> bool:
+        hold = self.holds.get(_stream_key(row) or "")
+        return hold is not None and self.wall() < hold.retry_at
 
     def _deferred(self, row: OutboxRow) -> bool:
         ref = row.ref or ""
@@ -171,7 +238,9 @@ class Outbox:
 
     def due(self) -> bool:
         """Something to send now, not counting edits held back while commands keep coming."""
-        return any(not self._deferred(row) for row in self.store.outbox())
+        return any(
+            not self._deferred(row) and not self._waiting(row) for row in self.store.outbox()
+        )
 
     # --- confirming ---------------------------------------------------------------------------
 
@@ -220,7 +289,12 @@ class Outbox:
         for message in sorted(posted, key=lambda m: int(m["id"])):
             content = str(message.get("content", "")).strip()
             row = next(
-                (r for r in rows if r.content.strip() == content and _same_place(r, message)),
+                (
+                    r
+                    for r in rows
+                    if self.routes.route(r).content.strip() == content
+                    and _same_place(self.routes.route(r), message)
+                ),
                 None,
             )
             if row is not None:
@@ -237,7 +311,7 @@ class Outbox:
         plans: list[Plan] = []
         groups: dict[tuple[str, ...], list[OutboxRow]] = {}
         for row in self._coalesce(rows):
-            if not quiet and self._deferred(row):
+            if (not quiet and self._deferred(row)) or self._waiting(row):
                 continue
             if row.ref is not None:
                 plans.append(Plan(row))
@@ -314,6 +388,8 @@ class Outbox:
         for plan in self.plan(self.store.outbox(), quiet):
             row = plan.row
             assert row.id is not None
+            if self._waiting(row):  # its stream refused a post earlier in this flush
+                continue
             try:
                 if plan.react:
                     assert row.source_message is not None and row.ack is not None
@@ -339,26 +415,72 @@ class Outbox:
                 self._refused(row, ApiError(0, "TOO_LONG", str(error), {}))
                 continue
             except ApiError as error:
-                self._refused(row, error)
+                if may_pass(row, error):
+                    if error.code in _MAY_PASS_CODES and row.stream is not None:
+                        self.routes.missing(row.stream)
+                    self._hold(row, error)
+                else:
+                    self._refused(row, error)
                 continue
             self.sent_messages += 1
             self.confirm(row, message_id)
+            self._release(row)
         return True
 
     def _post(self, api: ZulipApi, row: OutboxRow, queue_id: str | None) -> int:
         to: list[int | str] = [row.recipient_id or row.recipient or ""]
+        routed = self.routes.route(row)
         return api.send(
-            row.content,
-            stream=row.stream,
+            routed.content,
+            stream=None if row.stream is None else self.routes.address(row.stream),
             topic=row.topic,
             to=None if row.stream is not None else to,
             local_id=str(row.id),
             queue_id=queue_id,
         )
 
+    # --- held streams -------------------------------------------------------------------------
+
+    def _hold(self, row: OutboxRow, error: ApiError) -> None:
+        """The row stays; its stream waits twice as long as last time, up to `RETRY_CAP`.
+        The organizers hear of it at the first refusal of an episode only."""
+        key = _stream_key(row) or ""
+        hold = self.holds.get(key)
+        refused = hold.refused + 1 if hold else 1
+        wait = min(RETRY_CAP, RETRY_FIRST * 2 ** (refused - 1))
+        self.holds[key] = Hold(refused, self.wall() + wait)
+        place = self.routes.route(row).stream
+        log.warning("outbox: #%s refused a post (%s); held, retried in %.0f s", place, error, wait)
+        with self.store.transaction():
+            if self.store.runner_value(HELD + key) is not None:
+                return
+            self.store.set_runner_value(HELD + key, str(self.wall()))
+            self.report(
+                f"I cannot post in #**{place}** ({error.msg}). I keep what I have to say there "
+                "and post it once I can: I try again every few minutes, and at once when the "
+                "stream is created or renamed or I am subscribed to it. Subscribe me to the "
+                "stream, or let me post there."
+            )
+
+    def _release(self, row: OutboxRow) -> None:
+        """A post in the stream went through: the episode is over."""
+        key = _stream_key(row)
+        if key is None or (key not in self.holds and not self.store.runner_value(HELD + key)):
+            return
+        self.holds.pop(key, None)
+        log.info("outbox: #%s takes posts again", self.routes.route(row).stream)
+        with self.store.transaction():
+            self.store.forget_runner_value(HELD + key)
+
+    def retry_held(self) -> None:
+        """Something changed that may let a held stream's posts through: try at the next
+        flush, keeping the count (a retry that fails waits as long as the next one would)."""
+        for hold in self.holds.values():
+            hold.retry_at = min(hold.retry_at, self.wall())
+
     def _refused(self, row: OutboxRow, error: ApiError) -> None:
         """A post Zulip will never take is dropped after saying so once: an ack on a message
-        deleted meanwhile, a stream the bot may not post in, a recipient that is gone."""
+        deleted meanwhile, an edit past the time limit, a recipient that is gone."""
         assert row.id is not None
         if (row.ref or "").startswith(EDIT_REF):
             place = f"an edit of message {(row.ref or '').removeprefix(EDIT_REF)}"
@@ -379,12 +501,6 @@ class Outbox:
             log.info("outbox: dropped row %s for %s (%s), reported before", row.id, place, error)
             return
         log.error("outbox: Zulip refused a reply in %s: %s; it is dropped", place, error)
-        cannot_post = error.code in _NOT_POSTABLE or "not authorized" in error.msg.casefold()
-        if row.stream is not None and cannot_post:
-            self.report(
-                f"I cannot post in #**{row.stream}** ({error.msg}). Subscribe me to the stream, "
-                "or let me post there; until then my replies there are dropped."
-            )
 
     def report(self, text: str) -> None:
         """A direct message to the organizers, queued like any reply."""

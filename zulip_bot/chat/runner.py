@@ -74,6 +74,7 @@ from zulip_bot.chat.roster import (
     wanted_people,
     zulip_user,
 )
+from zulip_bot.chat.streams import StreamFollower
 from zulip_bot.config import BotConfig
 from zulip_bot.meeting import commands as c
 from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
@@ -167,7 +168,9 @@ class Runner:
         time (None: it never comes by waiting); by default `now` runs at real speed."""
         self.config, self.api, self.store = config, api, store
         self.directory = Directory({}, [])
-        self.readers = access.StreamReaders(api, self._role_of)
+        self.readers = access.StreamReaders(
+            api, self._role_of, stream_id_of=lambda name: self.streams.stream_id(name)
+        )
         self.service = MeetingService(config, store, self.readers)
         self.bot_id = int(me["user_id"])
         self.names = {config.bot_name.casefold(), str(me.get("full_name", "")).casefold()}
@@ -182,6 +185,8 @@ class Runner:
         self.health = Health(health)
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
         self.reloader = reload.Reloader(self.outbox.report)
+        self.streams = StreamFollower(config.meetings, store, self.outbox.report)
+        self.outbox.routes = self.streams
         self.queue_id: str | None = None
         self.last_event_id = -1
         self.stopping = False
@@ -223,7 +228,7 @@ class Runner:
         body = self.api.call("GET", "users/me/subscriptions")
         mine = {str(s.get("name", "")).casefold() for s in body.get("subscriptions", [])}
         for meeting in self.config.meetings:
-            if meeting.stream.casefold() in mine:
+            if self.streams.current(meeting.stream).casefold() in mine:
                 continue
             key = f"reported:unsubscribed:{meeting.stream.casefold()}"
             log.error("the bot is not subscribed to #%s: it sees nothing there", meeting.stream)
@@ -239,6 +244,7 @@ class Runner:
 
     def start(self) -> None:
         self.load_people()
+        self.streams.resolve(self.api)
         self.check_subscriptions()
         # What a crash left unconfirmed may have been posted: look before posting it again.
         self.outbox.uncertain = {r.id for r in self.store.outbox() if r.id is not None}
@@ -433,9 +439,15 @@ class Runner:
         elif kind == "realm":
             self._guarded("realm", event, self._realm_event, event)
         elif kind in access.EVENTS:
-            self._guarded(str(kind), event, self.readers.apply, event)
+            self._guarded(str(kind), event, self._access_event, event)
         else:
             log.info("ignored an event of type %r", kind)
+
+    def _access_event(self, event: Mapping[str, Any]) -> None:
+        """Who reads a stream, and what the stream is called now."""
+        self.readers.apply(event)
+        if self.streams.apply(event):
+            self.outbox.retry_held()
 
     def _message_event(self, event: Mapping[str, Any]) -> None:
         message = event["message"]
@@ -479,7 +491,7 @@ class Runner:
         stream: str | None = None
         topic: str | None = None
         if message["type"] == "stream":
-            stream, topic = str(message["display_recipient"]), str(message["subject"])
+            stream, topic = self.streams.incoming(message), str(message["subject"])
             addressed = leading and "mentioned" in flags
         else:
             others = {int(r["id"]) for r in message["display_recipient"]} - {self.bot_id}
@@ -636,6 +648,9 @@ class Runner:
             return
         self.config = config
         self.service = self.outbox.service = reload.service_for(config, self.service)
+        # a meeting added or moved to another stream is followed from the start-up on
+        self.streams = StreamFollower(config.meetings, self.store, self.outbox.report)
+        self.outbox.routes = self.streams
         self.next_job, self._last_tick, self.ready = None, float("-inf"), False
 
     def stop(self) -> None:

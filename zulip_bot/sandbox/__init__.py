@@ -33,6 +33,7 @@ Use it from tests::
   github=None, email_visible=None, user_id=None) -> User`; `.add_bot(full_name, short_name=None,
   owner=None)` (email `<short_name>-bot@zulipdev.com`); `.add_stream(name, *, invite_only=False,
   subscribers=(), description="", creator=None) -> Stream`; `.subscribe(user, stream_name)`;
+  `.rename_stream(old, new, by=admin)` (as PATCH /streams/{id} does it);
   `.user(email)`; `.client(email) -> zulip.Client`; `.expire_queues(email=None)`;
   `.add_user_group(name, members)` (mentioned as `@*name*`, notifying its active members).
   `.set_edit_limit(seconds)` (None: no limit), as an admin's PATCH /realm would.
@@ -58,8 +59,11 @@ Endpoints: GET /server_settings, /users/me, /users, /users/{id|email}, DELETE /u
 POST /users/{id}/reactivate (admins; a realm_user event), GET /realm/profile_fields, PATCH /realm
 (admins; `message_content_edit_limit_seconds` and `..._delete_limit_seconds` only, with the
 realm events Zulip sends), GET
-/streams, /streams/{id}, /streams/{id}/members, /get_stream_id, /users/me/subscriptions (GET, POST,
-DELETE), /users/{id}/subscriptions/{stream_id}, /users/me/{stream_id}/topics; /messages (POST, GET
+/streams, /streams/{id}, PATCH /streams/{id} (admins; `new_name`, `description` and
+`is_private`, with the `stream` `update` events Zulip sends and Notification Bot's note of a
+rename in the topic "channel events"), /streams/{id}/members, /get_stream_id,
+/users/me/subscriptions (GET, POST, DELETE), /users/{id}/subscriptions/{stream_id},
+/users/me/{stream_id}/topics; /messages (POST, GET
 with narrow and anchor), POST /messages/render, /messages/{id} (GET, PATCH, DELETE),
 /messages/{id}/reactions (POST, DELETE), POST /submessage; POST /register, GET and DELETE /events.
 Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs one by hand.
@@ -67,7 +71,10 @@ Anything else answers Zulip's HTML 404. `meetbot sandbox` (see `cli.py`) runs on
 Not like the real server (yet): no moving messages between streams, user group endpoints or
 system groups, flags but the read and mention ones, scheduled messages, uploads, typing,
 presence or bot storage; no wildcard mention policy (Zulip may refuse `@**all**` in a stream of
-more than 15 people); no subscription events, and no realm_user events but (de)activation;
+more than 15 people); no realm_user events but (de)activation and roles; no archiving a
+stream (DELETE /streams/{id}), no channel administrators but the organization's, no
+Notification Bot note of a new description, and the words refusing an empty or too long
+stream name are not recorded;
 rendering covers what a bot writes (no emoji, spoilers, syntax highlighting, KaTeX or search
 highlights); a few dozen emoji names; unauthenticated requests are not rate-limited; each
 connection serves one request (HTTP/1.0).

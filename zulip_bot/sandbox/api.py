@@ -14,10 +14,12 @@ from zulip_bot.sandbox.model import User
 from zulip_bot.sandbox.narrow import build_narrow, parse_narrow
 from zulip_bot.sandbox.params import Params
 from zulip_bot.sandbox.state import (
+    MAX_DESCRIPTION_LENGTH,
     MAX_FETCH,
     REALM_LIMITS,
     Outgoing,
     Realm,
+    require_admin,
     truncate_topic,
 )
 
@@ -293,15 +295,31 @@ def unsubscribe(call: Call) -> Payload:
 
 
 def update_stream(call: Call) -> Payload:
-    """PATCH /streams/{id}: only `is_private` is kept; other changes are refused, not lost."""
-    private = call.params.json("is_private", None)
-    if not isinstance(private, bool):
-        raise ApiError("The sandbox changes only is_private of a stream, a boolean")
-    with call.realm.condition:
-        found = call.realm.streams.get(int(call.path_args[0]))
-        if found is None or not call.realm.can_see_stream(call.me, found):
+    """PATCH /streams/{id}: `new_name`, `description` and `is_private` are kept; other changes
+    are refused, not lost. Everything is checked before anything changes."""
+    params, realm = call.params, call.realm
+    private = params.json("is_private", None)
+    new_name = params.text("new_name", None)
+    description = params.text("description", None)
+    if (private, new_name, description) == (None, None, None):
+        raise ApiError("The sandbox changes only new_name, description and is_private of a stream")
+    if private is not None and not isinstance(private, bool):
+        raise ApiError("is_private is not a boolean")
+    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ApiError(f"description is too long (limit: {MAX_DESCRIPTION_LENGTH} characters)")
+    with realm.condition:
+        found = realm.streams.get(int(call.path_args[0]))
+        if found is None or not realm.can_see_stream(call.me, found):
             raise ApiError("Invalid channel ID")
-        call.realm.set_private(call.me, found, private)
+        require_admin(call.me)
+        if new_name is not None:
+            realm.check_new_name(found, new_name)
+        if private is not None:
+            realm.set_private(call.me, found, private)
+        if description is not None:
+            realm.describe_stream(call.me, found, description)
+        if new_name is not None:
+            realm.rename_stream(call.me, found, new_name)
     return {}
 
 

@@ -1,5 +1,7 @@
 """What Notification Bot says, word for word as recorded (#084, #135-#142), so that a bot sees
-the same extra messages in a topic after a move as it would on a real server."""
+the same extra messages in a topic after a move as it would on a real server. The rename note
+is not recorded: its words are those Zulip's own test of a rename (`test_notify_on_stream_rename`)
+expects."""
 
 from __future__ import annotations
 
@@ -57,3 +59,7 @@ def missing_stream_notice(bot_email: str, stream: str) -> str:
         f"Your bot `{bot_email}` tried to send a message to channel #**{stream}**, "
         "but that channel does not exist. Click [here](#channels/new) to create it."
     )
+
+
+def rename_notice(editor_name: str, editor_id: int, old: str, new: str) -> str:
+    return f"@_**{editor_name}|{editor_id}** renamed channel **{old}** to **{new}**."

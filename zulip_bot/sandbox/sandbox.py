@@ -122,15 +122,14 @@ class Sandbox:
         registered for `realm` events hear of it as Zulip tells them."""
         self.realm.set_message_limits({"message_content_edit_limit_seconds": seconds})
 
-    def rename_stream(self, old: str, new: str) -> None:
-        """Messages keep their stream; they show its new name from now on."""
-        with self.realm.condition:
-            stream = self.realm.stream_by_name(old)
-            if stream is None:
-                raise ValueError(f"no stream named {old!r}")
-            if self.realm.stream_by_name(new) not in (None, stream):
-                raise ValueError(f"a stream named {new!r} exists already")
-            stream.name = new
+    def rename_stream(self, old: str, new: str, *, by: User) -> None:
+        """As an administrator renaming it (PATCH /streams/{id} `new_name`): messages keep
+        their stream and show its new name from now on; the `stream` event and Notification
+        Bot's note go out as Zulip sends them."""
+        stream = self.realm.stream_by_name(old)
+        if stream is None:
+            raise ValueError(f"no stream named {old!r}")
+        self.realm.rename_stream(by, stream, new)
 
     def zuliprc(self, path: Path | str, email: str) -> Path:
         user = self.user(email)

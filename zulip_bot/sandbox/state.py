@@ -30,7 +30,12 @@ from zulip_bot.sandbox.model import (
     UserGroup,
 )
 from zulip_bot.sandbox.narrow import Narrow
-from zulip_bot.sandbox.notices import TopicMove, missing_stream_notice, move_notices
+from zulip_bot.sandbox.notices import (
+    TopicMove,
+    missing_stream_notice,
+    move_notices,
+    rename_notice,
+)
 from zulip_bot.sandbox.render import Group, Person, Rendering, render
 
 MAX_MESSAGE_LENGTH: Final = 10_000
@@ -38,6 +43,10 @@ MAX_TOPIC_LENGTH: Final = 60
 TRUNCATED: Final = "\n[message truncated]"
 #: `anchor` in answers to anchor=newest: Zulip's LARGER_THAN_MAX_MESSAGE_ID.
 NEWEST: Final = 10_000_000_000_000_000
+MAX_STREAM_NAME_LENGTH: Final = 60
+MAX_DESCRIPTION_LENGTH: Final = 1024
+#: Where Notification Bot tells a stream of changes to its settings.
+STREAM_EVENTS_TOPIC: Final = "channel events"
 MAX_FETCH: Final = 5000
 #: The server quietly adds this to the content edit limit (recording #148).
 EDIT_GRACE_SECONDS: Final = 20
@@ -432,24 +441,73 @@ class Realm:
         """PATCH /streams/{id} `is_private`: administrators only. Everyone who could see the
         stream before or after hears a `stream` `update` of `invite_only`, as Zulip sends."""
         with self.condition:
-            if not user.is_admin:
-                raise ApiError("Must be an organization or channel administrator")
+            require_admin(user)
             before = self.members_visible_to(stream)
             stream.invite_only = private
-            audience = before | self.members_visible_to(stream)
-            event = {
-                "type": "stream",
-                "op": "update",
-                "property": "invite_only",
-                "value": private,
+            extra = {
                 "history_public_to_subscribers": stream.history_public_to_subscribers,
                 "is_web_public": False,
-                "stream_id": stream.stream_id,
-                "name": stream.name,
             }
-            self.queues.publish(
-                lambda q: event if q.wants("stream") and q.user_id in audience else None
-            )
+            self._stream_updated(stream, before, "invite_only", private, extra)
+
+    def check_new_name(self, stream: Stream, new_name: str) -> str:
+        """The name a rename would give, or Zulip's refusal (its `update_stream_backend`):
+        a change of case alone is allowed, the very same name or one in use is not."""
+        name = new_name.strip()
+        if not name:
+            raise ApiError("Channel name can't be empty.")
+        if len(name) > MAX_STREAM_NAME_LENGTH:
+            raise ApiError(f"Channel name too long (limit: {MAX_STREAM_NAME_LENGTH} characters).")
+        if name == stream.name:
+            raise ApiError("Channel already has that name.")
+        taken = self.stream_by_name(name)
+        if taken is not None and taken is not stream:
+            raise ApiError("Channel name already in use.")
+        return name
+
+    def rename_stream(self, user: User, stream: Stream, new_name: str) -> None:
+        """PATCH /streams/{id} `new_name`: the `stream` `update` of `name` (carrying the old
+        name) to everyone who may see the stream, and Notification Bot's note in the stream.
+        Messages keep their stream id, so old ones show the new name from now on."""
+        with self.condition:
+            require_admin(user)
+            name = self.check_new_name(stream, new_name)
+            old, stream.name = stream.name, name
+            self._stream_updated(stream, set(), "name", name, {"name": old})
+            note = rename_notice(user.full_name, user.user_id, old, name)
+            where = Outgoing(stream, STREAM_EVENTS_TOPIC)
+            self.send(self.notification_bot, where, note, client="Internal")
+
+    def describe_stream(self, user: User, stream: Stream, description: str) -> None:
+        """PATCH /streams/{id} `description`: Zulip turns line breaks into spaces."""
+        with self.condition:
+            require_admin(user)
+            stream.description = description.replace("\n", " ")
+            rendered = {"rendered_description": stream.as_dict()["rendered_description"]}
+            self._stream_updated(stream, set(), "description", stream.description, rendered)
+
+    def _stream_updated(
+        self,
+        stream: Stream,
+        also: set[int],
+        prop: str,
+        value: object,
+        extra: Mapping[str, object],
+    ) -> None:
+        """A `stream` `update` to those who may see the stream now, and `also` to others."""
+        audience = also | self.members_visible_to(stream)
+        event = {
+            "type": "stream",
+            "op": "update",
+            "property": prop,
+            "value": value,
+            "stream_id": stream.stream_id,
+            "name": stream.name,
+            **extra,
+        }
+        self.queues.publish(
+            lambda q: event if q.wants("stream") and q.user_id in audience else None
+        )
 
     @staticmethod
     def reads(user: User, stream: Stream) -> bool:
@@ -1072,6 +1130,11 @@ class Realm:
                 if m.stream_id == found.stream_id
                 and (topic is None or m.topic.casefold() == topic.casefold())
             ]
+
+
+def require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise ApiError("Must be an organization or channel administrator")
 
 
 def _realm_event(name: str, value: object) -> EventBuilder:
