@@ -18,7 +18,6 @@ from zulip_bot.schedule import (
     Job,
     JobKey,
     JobKind,
-    StoredKeys,
     current_occurrence,
     due_jobs,
     jobs_fallen_due,
@@ -613,8 +612,6 @@ def test_the_next_job_due_skips_what_is_done_and_what_failed(community: MeetingC
     assert next_due([community], before, {remind}) == at("2024-11-06T17:00")
     # due now but not done (it failed): the next regular tick retries it, not a tight loop
     assert next_due([community], at("2024-11-06T16:45"), set()) == at("2024-11-06T17:00")
-    stored = StoredKeys({str(remind), f"{remind}!reported"})
-    assert remind in stored and JobKey("community", remind.occurrence, JobKind.END) not in stored
 
 
 @given(st.lists(st.integers(min_value=1, max_value=4 * 24 * 60), min_size=1, max_size=8))

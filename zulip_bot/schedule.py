@@ -20,7 +20,7 @@ import datetime as dt
 import enum
 import functools
 import threading
-from collections.abc import Collection, Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -256,16 +256,6 @@ def jobs_for(meeting: MeetingConfig, start: dt.datetime) -> list[Job]:
     if not found:
         raise ValueError(f"{start.isoformat()} is not a start of meetings.{meeting.key}")
     return _jobs(meeting, *found[0])
-
-
-@dataclass(frozen=True)
-class StoredKeys:
-    """The keys of jobs done as the store keeps them (text), as a `Container[JobKey]`."""
-
-    keys: Collection[str]
-
-    def __contains__(self, key: object) -> bool:
-        return str(key) in self.keys
 
 
 def next_due(

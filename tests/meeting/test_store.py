@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from zulip_bot.meeting.store import MIGRATIONS, Store
+from zulip_bot.schedule import JobKey, JobKind
 
 
 def test_a_new_store_is_in_wal_mode_at_the_latest_version(tmp_path: Path) -> None:
@@ -86,3 +88,18 @@ def test_a_store_deleted_while_open_is_written_back_whole(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
         "meetbot.sqlite3"
     ]
+
+
+def test_jobs_done_are_found_by_their_key_and_only_them(tmp_path: Path) -> None:
+    """`schedule` asks with a `JobKey`, the store keeps its text; the `!reported` mark of a
+    failed job is not the job done."""
+    store = Store(tmp_path / "state.sqlite3")
+    remind = JobKey("community", dt.datetime(2024, 11, 6, 17, 0), JobKind.REMIND)
+    with store.transaction():
+        store.job_done(f"{remind}!reported", "2024-11-06T16:45:00+00:00")
+    assert remind not in store.jobs_done()
+    with store.transaction():
+        store.job_done(str(remind), "2024-11-06T16:46:00+00:00")
+    done = store.jobs_done()
+    assert remind in done and str(remind) in done
+    assert JobKey("community", remind.occurrence, JobKind.END) not in done

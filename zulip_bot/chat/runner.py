@@ -761,7 +761,7 @@ class Runner:
         except Exception:
             log.exception("the schedule failed; trying again at the next tick")
             return
-        done = schedule.StoredKeys(self.store.jobs_done())
+        done = self.store.jobs_done()
         self.next_job = schedule.next_due(self.config.meetings, now, done)
         self.ticked_at = self.clock()
         if effects:

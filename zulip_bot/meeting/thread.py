@@ -56,22 +56,12 @@ REPLACES = (
 )
 
 
-class _Done:
-    """The keys of jobs done, as the store keeps them (text), for `schedule.due_jobs`."""
-
-    def __init__(self, keys: set[str]) -> None:
-        self.keys = keys
-
-    def __contains__(self, key: object) -> bool:
-        return str(key) in self.keys
-
-
 def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> list[Effect]:
     """What the clock makes due: each scheduled job not done yet, done once (its state
     and effects in one transaction), then agenda messages to post afresh. A job that fails
     (a draft broken by hand) is reported once and tried again later; other meetings go on.
     Jobs that fell due while the bot was away are said once, first (`away`)."""
-    done = _Done(shared.store.jobs_done())
+    done = shared.store.jobs_done()
     gone = away.absence(shared, now, done)
     effects: list[Effect] = []
     for job in schedule.due_jobs(shared.config.meetings, now, done):
