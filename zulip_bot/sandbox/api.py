@@ -18,6 +18,7 @@ from zulip_bot.sandbox.state import (
     REALM_LIMITS,
     Outgoing,
     Realm,
+    shared_history,
     truncate_topic,
 )
 
@@ -247,6 +248,7 @@ def subscribe(call: Call) -> Payload:
     wanted = call.params.json("subscriptions")
     principals = call.params.json("principals", None)
     invite_only = call.params.boolean("invite_only", False)
+    shared = call.params.json("history_public_to_subscribers", None)
     if not isinstance(wanted, list) or not all(isinstance(w, dict) and "name" in w for w in wanted):
         raise ApiError('subscriptions[0] is not a dict with a "name"')
     with realm.condition:
@@ -258,6 +260,7 @@ def subscribe(call: Call) -> Payload:
             if created:
                 found.description = str(entry.get("description", ""))
                 found.invite_only = invite_only
+                found.history_public_to_subscribers = shared_history(invite_only, shared)
             for person in people:
                 bucket = subscribed if realm.subscribe(person, found) else already
                 bucket.setdefault(realm.api_email(person), []).append(found.name)
@@ -293,15 +296,19 @@ def unsubscribe(call: Call) -> Payload:
 
 
 def update_stream(call: Call) -> Payload:
-    """PATCH /streams/{id}: only `is_private` is kept; other changes are refused, not lost."""
+    """PATCH /streams/{id}: only `is_private` (with `history_public_to_subscribers`) is kept;
+    other changes are refused, not lost."""
     private = call.params.json("is_private", None)
+    shared = call.params.json("history_public_to_subscribers", None)
     if not isinstance(private, bool):
         raise ApiError("The sandbox changes only is_private of a stream, a boolean")
+    if not isinstance(shared, bool | None):
+        raise ApiError("history_public_to_subscribers is not a boolean")
     with call.realm.condition:
         found = call.realm.streams.get(int(call.path_args[0]))
         if found is None or not call.realm.can_see_stream(call.me, found):
             raise ApiError("Invalid channel ID")
-        call.realm.set_private(call.me, found, private)
+        call.realm.set_private(call.me, found, private, shared)
     return {}
 
 
