@@ -142,6 +142,18 @@ def test_check_config_shows_meetings_or_the_fix(
     out = capsys.readouterr().out
     assert f"{config}: ok, 12 people in the roster" in out
     assert "- community: Conda Community Meeting in #community, next " in out
+    assert "    items: 10 min each unless planned, a ⏱️ line at 100% of an item's time\n" in out
+    adhoc = tmp_path / "notes" / "adhoc"
+    shown = (
+        f"Ad hoc meetings: started by anyone; ended after 4 hours if left open; notes in {adhoc}"
+    )
+    assert f"{shown}\n" in out
+    text = config.read_text(encoding="utf-8")
+    text = text.replace('allowed = "anyone"', 'allowed = ["jaimergp@example.org"]')
+    config.write_text(text.replace('limit = "4 hours"', 'limit = "2 hours"'), encoding="utf-8")
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "Ad hoc meetings: started by jaimergp@example.org; ended after 2 hours if " in out
     config.write_text(config.read_text(encoding="utf-8").replace('"UTC"', '"Mars/Olympus"', 1))
     assert main(["check-config", str(config)]) == 1
     assert "meetings.community.timezone" in capsys.readouterr().err

@@ -747,6 +747,7 @@ def test_the_systemd_unit_runs_the_bot_as_the_cli_expects() -> None:
     assert str(parsed.health).startswith(state + "/")
     assert unit["Restart"] == ["on-failure"]
     assert unit["User"] != ["root"] and unit["User"]
+    assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]  # `systemctl reload`: SIGHUP
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")

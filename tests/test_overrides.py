@@ -299,7 +299,7 @@ def test_check_config_shows_the_calendar_chat_changed(
     assert main(["check-config", str(config.path), "--now", "2026-12-10T00:00Z"]) == 0
     out = capsys.readouterr().out
     community = out[out.index("- community:") : out.index("- packaging:")].splitlines()
-    assert community[1:] == [
+    assert community[2:] == [
         "    Wed 2026-12-16 17:00 UTC = Wed 2026-12-16 17:00 UTC  > 2026-12-16 Conda Community "
         "Meeting  (skipped by ana@example.org: conference)",
         "    Wed 2026-12-30 17:00 UTC = Wed 2026-12-30 17:00 UTC  > 2026-12-30 Conda Community "

@@ -19,7 +19,15 @@ from zulip_bot.chat import runner as bot_runner
 from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.process import sole_writer
 from zulip_bot.chat.shell import Chat, Shell, run, sender_for
-from zulip_bot.config import BotConfig, ConfigError, MeetingConfig, default_config_path, load_config
+from zulip_bot.config import (
+    AdhocConfig,
+    BotConfig,
+    ConfigError,
+    MeetingConfig,
+    default_config_path,
+    format_duration,
+    load_config,
+)
 from zulip_bot.demo.clock import FileClock
 from zulip_bot.demo.network_shell import network_shell
 from zulip_bot.demo.play import run_demo
@@ -146,6 +154,7 @@ def _check_config(args: argparse.Namespace) -> int:
             f"- {meeting.key}: {meeting.title} in #{meeting.stream}, next {when}, "
             f"notes {meeting.notes_path_for(upcoming.date()) if upcoming else '-'}"
         )
+        print(f"    {_item_time(meeting)}")
         calendar = calendars.of(meeting.key)
         for found in calendar.upcoming(now, 3):
             changed = overrides.describe(found, str, _local_time)
@@ -155,6 +164,7 @@ def _check_config(args: argparse.Namespace) -> int:
             )
         for change in calendar.stale:
             print(f"    ignored: chat's {change.kind} of {change.day} names no meeting any more")
+    print(_adhoc(config.adhoc))
     due = schedule.due_jobs(config.meetings, now, ())
     print(f"Jobs due at {now.isoformat()} unless the runner has done them:{'' if due else ' none'}")
     for job in due:
@@ -163,6 +173,23 @@ def _check_config(args: argparse.Namespace) -> int:
         _check_people(args.config, args.zuliprc)
         return _check_streams(config, args.zuliprc)
     return 0
+
+
+def _item_time(meeting: MeetingConfig) -> str:
+    shares = ", ".join(f"{share}%" for share in meeting.item_warn_at)
+    warned = f"a ⏱️ line at {shares} of an item's time" if shares else "no ⏱️ lines"
+    return f"items: {meeting.item_minutes} min each unless planned, {warned}"
+
+
+def _adhoc(adhoc: AdhocConfig) -> str:
+    """What `start meeting` will do, so a wrong folder or limit is seen before anyone tries."""
+    if adhoc.allowed == ():
+        return "Ad hoc meetings: off ([adhoc] allowed = [])"
+    who = "anyone" if adhoc.allowed is None else ", ".join(adhoc.allowed)
+    return (
+        f"Ad hoc meetings: started by {who}; ended after {format_duration(adhoc.limit)} if "
+        f"left open; notes in {adhoc.notes_dir}"
+    )
 
 
 def _ics(args: argparse.Namespace) -> int:

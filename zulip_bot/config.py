@@ -130,7 +130,7 @@ class Person:
     zulip_id: int | None = None
 
 
-def _fold(text: str) -> str:
+def fold_name(text: str) -> str:
     """Zulip names and roster names differ in case, accents and spacing more often than not."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -157,11 +157,11 @@ class Roster:
 
     def by_name(self, name: str) -> Person | None:
         """A first name only counts when it is unique: a wrong owner is worse than none."""
-        wanted = _fold(name)
+        wanted = fold_name(name)
         if not wanted:
             return None
-        full = [p for p in self.people if _fold(p.name) == wanted]
-        first = [p for p in self.people if _fold(p.name).split(" ")[0] == wanted]
+        full = [p for p in self.people if fold_name(p.name) == wanted]
+        first = [p for p in self.people if fold_name(p.name).split(" ")[0] == wanted]
         found = full or first
         return found[0] if len(found) == 1 else None
 

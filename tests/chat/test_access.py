@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
 import zulip
+from zulip_bots.lib import ExternalBotHandler
 
-from tests.chat.test_runner import Meeting
+from tests.chat.test_runner import DURING, Meeting
 from tests.chat.test_runner import meeting as meeting  # the fixture
+from zulip_bot.chat.handler import READERS_TTL, MeetbotHandler
 from zulip_bot.meeting.readers import members_only
 
 DAY = dt.date(2024, 11, 6)
@@ -145,3 +148,45 @@ def test_only_who_reads_the_stream_reads_the_meeting(meeting: Meeting) -> None:
     assert people.dm("GUEST", "community agenda") == agenda
     people.dm("GUEST", "community vote 1")
     assert meeting.db("SELECT voter FROM vote") == [(f"user{guest.user_id}@zulipdev.com",)]
+
+
+def test_the_zulip_run_bot_handler_asks_zulip_too(meeting: Meeting, tmp_path: Path) -> None:
+    """The zulip_bots handler, on its own client as zulip-run-bot gives it: no events, so it
+    asks again once its answer is `READERS_TTL` old."""
+    people = People(meeting)
+    people.private(True)
+    people.ok(people.client("SD").remove_subscriptions(["community"]))
+    ini = tmp_path / "meetbot.conf"
+    ini.write_text(f"[meetbot]\nconfig = {meeting.config.path}\n", encoding="utf-8")
+    client = meeting.sandbox.client(meeting.bot.delivery_email)
+    bot_handler = ExternalBotHandler(client, str(tmp_path), None, str(ini))
+    clock = [0.0]
+    handler = MeetbotHandler(now=lambda: DURING, clock=lambda: clock[0])
+    handler.initialize(bot_handler)
+    shut = members_only(meeting.config.meetings[0])
+
+    def ask(who: str, text: str) -> str:
+        """As zulip-run-bot hands the bot a direct message, and what the bot answers."""
+        me = meeting.users[who].user_id
+        people.ok(
+            people.client(who).send_message(
+                {"type": "private", "to": [meeting.bot.user_id], "content": text}
+            )
+        )
+        newest = client.get_messages(
+            {"anchor": "newest", "num_before": 1, "num_after": 0, "apply_markdown": False}
+        )
+        handler.handle_message(newest["messages"][-1], bot_handler)
+        (answer,) = [m for m in meeting.bot_dms() if me in m.dm_user_ids][-1:]
+        return answer.content
+
+    ask("DG", "community add item Zulip CEP")
+    assert "Zulip CEP" in ask("DG", "community agenda")
+    assert ask("SD", "community agenda") == shut
+    assert ask("SD", "community vote 1") == shut
+    assert meeting.db("SELECT COUNT(*) FROM vote") == [(0,)]
+    people.subscribe("SD")
+    assert ask("SD", "community agenda") == shut  # the answer is kept READERS_TTL seconds
+    clock[0] += READERS_TTL
+    assert "Zulip CEP" in ask("SD", "community agenda")
+    handler.held.close()

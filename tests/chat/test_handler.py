@@ -14,6 +14,7 @@ from zulip_bots.test_lib import BotTestCase, DefaultTests, StubBotHandler
 
 from tests.conftest import REPO
 from zulip_bot.chat import handler as handler_module
+from zulip_bot.chat.client import StartupError
 from zulip_bot.chat.handler import MeetbotHandler, handler_class
 from zulip_bot.config import ConfigError
 from zulip_bot.meeting import commands
@@ -307,3 +308,24 @@ class TestWithBotTestCase(BotTestCase, DefaultTests):
                 ("vote 1", "You already voted for item 1."),
             ]
         )
+
+
+def test_a_second_bot_on_the_same_store_quits_naming_the_first(config_path: Path) -> None:
+    """`zulip-run-bot` started beside a running bot would answer every message a second time."""
+
+    class Returning(Stub):
+        quit_message = ""
+
+        def quit(self, message: str = "") -> None:
+            self.quit_message = message
+
+    first = MeetbotHandler(now=fixed_now)
+    first.initialize(Stub(config_path))
+    stub = Returning(config_path)
+    with pytest.raises(StartupError):
+        MeetbotHandler(now=fixed_now, store_wait=0).initialize(stub)
+    assert stub.quit_message.startswith("meetbot cannot start: another meetbot (pid ")
+    first.held.close()
+    again = MeetbotHandler(now=fixed_now, store_wait=0)
+    again.initialize(Stub(config_path))  # the store is free once the first one is gone
+    assert again.service.config.meetings

@@ -215,7 +215,8 @@ def test_left_open_it_is_ended_by_the_limit_on_the_tick(started: Chat) -> None:
     say(chat, "WV", "action BZ write the changelog")
     limit = chat.config.adhoc.limit
     assert limit == dt.timedelta(hours=4)
-    assert tick(chat, NOW + limit - MIN) == []
+    (timed,) = tick(chat, NOW + limit - MIN)  # item 1 is long past its planned time
+    assert timed.content.startswith("⏱️ Item 1 (Version 1.0 blockers) has had its 10 min: 1 item")
     say(chat, "BZ", "add item Not today")
     ended = tick(chat, NOW + limit)
     assert [(s.stream, s.topic) for s in ended] == [(STREAM, TOPIC)]
@@ -231,6 +232,19 @@ def test_left_open_it_is_ended_by_the_limit_on_the_tick(started: Chat) -> None:
     later = NOW + limit + 2 * MIN
     assert say(chat, "WV", "start meeting Round two", later).startswith("**Round two** has")
     assert (chat.config.adhoc.notes_dir / NAME.replace(".md", "_2.md")).is_file()
+
+
+def test_its_open_item_is_warned_at_its_time_like_a_scheduled_one(chat: Chat) -> None:
+    say(chat, "WV", "start meeting Rattler release")
+    say(chat, "WV", "add item Version 1.0 blockers (10 min)")
+    say(chat, "WV", "next")
+    assert [s.content for s in sends(chat.service.tick(NOW + 9 * MIN))] == []
+    (warning,) = sends(chat.service.tick(NOW + 10 * MIN))
+    assert (warning.stream, warning.topic) == (STREAM, TOPIC)
+    assert warning.content == "⏱️ Item 1 (Version 1.0 blockers) has had its 10 min: no items to go."
+    assert sends(chat.service.tick(NOW + 11 * MIN)) == []
+    say(chat, "WV", "end", NOW + 12 * MIN)
+    assert sends(chat.service.tick(NOW + 30 * MIN)) == []  # ended: no more lines
 
 
 def test_one_that_cannot_be_ended_is_reported_once_to_its_chair(started: Chat) -> None:

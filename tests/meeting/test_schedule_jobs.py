@@ -250,6 +250,26 @@ def test_notes_are_published_with_git_when_the_agenda_opens_and_the_meeting_ends
     assert "- [ ] DG: Zulip CEP" in shown
 
 
+def test_a_failed_push_tells_the_organizers_without_the_server_s_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Organizers are members, not the server's operator: the log keeps the full path."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    missing = tmp_path / "gone.git"
+    origin = ["git", "-C", str(tmp_path), "remote", "add", "origin", str(missing)]
+    subprocess.run(origin, check=True)
+    chat = make_chat(tmp_path, ('publish = "none"', 'publish = "git"\npublish_remote = "origin"'))
+    effects = chat.service.tick(LEAD + dt.timedelta(minutes=1))
+    told = [e for e in effects if isinstance(e, Send) and e.to is not None]
+    assert {e.to for e in told} == set(chat.service.config.meetings[0].organizers)
+    for dm in told:
+        assert dm.content.startswith("Publishing 20241106_agenda_and_minutes.md failed")
+        assert "push by hand" in dm.content
+        assert str(tmp_path) not in dm.content
+
+
 def test_people_the_runner_resolved_are_mentioned_with_their_id(chat: Chat) -> None:
     """Zulip notifies `@**Name|id**`; the runner finds organizers' ids at start-up, before
     they have said anything to the bot."""

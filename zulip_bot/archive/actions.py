@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from zulip_bot.config import MeetingConfig, Roster, _fold
+from zulip_bot.config import MeetingConfig, Roster, fold_name
 from zulip_bot.meeting.wrapup import section_lines, unstruck
 from zulip_bot.notes import ActionItem, NotesDocument
 from zulip_bot.notes.extract import is_initials
@@ -86,7 +86,7 @@ def open_actions(
             for written in action.owners or ("",):
                 owner = owner_initials(written, roster)
                 task = action.task or action.text
-                key = (meeting.key, owner.casefold(), _fold(task))
+                key = (meeting.key, owner.casefold(), fold_name(task))
                 if done:
                     closed.add(key)
                 elif key not in found:

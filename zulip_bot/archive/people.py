@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from zulip_bot.config import Person, Roster, _fold
+from zulip_bot.config import Person, Roster, fold_name
 from zulip_bot.notes import Attendee
 from zulip_bot.notes.extract import is_initials
 
@@ -115,7 +115,7 @@ def made_initials(name: str) -> str:
 
 def _key(name: str) -> str:
     """`Cheng H. Lee` and `Cheng H Lee`, `Rodríguez` and `Rodriguez` are one name."""
-    return _fold(name.replace(".", " "))
+    return fold_name(name.replace(".", " "))
 
 
 def _usable(attendee: Attendee) -> bool:
@@ -164,7 +164,7 @@ def _spellings(mentions: list[Mention]) -> tuple[str, ...]:
     by_fold: dict[str, set[str]] = {}
     for mention in mentions:
         if is_full_name(mention.attendee.name):
-            by_fold.setdefault(_fold(mention.attendee.name), set()).add(mention.attendee.name)
+            by_fold.setdefault(fold_name(mention.attendee.name), set()).add(mention.attendee.name)
     return tuple(sorted(next((n for n in by_fold.values() if len(n) > 1), set())))
 
 
@@ -221,7 +221,7 @@ def _differences(
         ours, theirs = str(getattr(existing, field)), str(getattr(person, field))
         if not theirs or (field == "initials" and not written):
             continue
-        if ours != theirs if field == "name" else _fold(ours) != _fold(theirs):
+        if ours != theirs if field == "name" else fold_name(ours) != fold_name(theirs):
             seen = next(m for m in reversed(group) if getattr(m.attendee, field) == theirs)
             found.append(Difference(existing, field, ours, theirs, seen))
     return found

@@ -18,9 +18,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from zulip_bot.chat.client import ZulipApi
 from zulip_bot.config import MeetingConfig
 from zulip_bot.meeting.effects import Sender
 
@@ -30,6 +29,15 @@ EVENTS: Final = ["subscription", "stream", "realm_user"]
 GUEST: Final = 600
 #: How long an answer from Zulip is trusted without events to keep it current.
 TTL: Final = 300.0
+
+
+class Asks(Protocol):
+    """What is asked of Zulip: `ZulipApi` under `meetbot run`, the zulip_bots client under
+    `zulip-run-bot` (see `chat/handler.py`)."""
+
+    def call(
+        self, method: str, endpoint: str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -47,7 +55,7 @@ def _stream(sub: Mapping[str, Any]) -> _Stream:
 class StreamReaders:
     def __init__(
         self,
-        api: ZulipApi,
+        api: Asks,
         role_of: Callable[[int], int | None],
         *,
         ttl: float = TTL,

@@ -3,24 +3,39 @@
 Everything that knows what a meeting is lives in the Zulip-free service; this module only knows
 what Zulip's dicts look like, so that the service can be tested without a server and this file
 stays small enough to check against recorded Zulip 9 messages by eye.
+
+Who reads a meeting is asked of Zulip as under `meetbot run` (`chat/access.py`), through the
+zulip_bots handler's own client. zulip-run-bot hears no subscription events, so the answer is
+trusted for `READERS_TTL` seconds only; a member removed from a private stream reads its
+meeting no longer than that. When Zulip cannot be asked, the last answer stands (none yet:
+nobody reads), never everyone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+import zulip
 from zulip_bots.lib import AbstractBotHandler
 
-from zulip_bot.chat.process import settle_heap
+from zulip_bot.chat.access import StreamReaders
+from zulip_bot.chat.client import ApiError, StartupError
+from zulip_bot.chat.process import settle_heap, sole_writer
 from zulip_bot.config import ConfigError, default_config_path, load_config
 from zulip_bot.meeting import commands
 from zulip_bot.meeting.effects import Edit, Effect, Incoming, Sender
+from zulip_bot.meeting.readers import Readers, everyone
 from zulip_bot.meeting.service import MeetingService
 from zulip_bot.meeting.store import Store
+
+log = logging.getLogger(__name__)
 
 #: The section of the `--bot-config-file` ini that may name the meetbot TOML config.
 CONFIG_SECTION: Final = "meetbot"
@@ -28,6 +43,9 @@ CONFIG_SECTION: Final = "meetbot"
 #: `@**Name**` or `@**Name|id**` at the very start. zulip-run-bot strips the bot's own mention
 #: already, but only for the full name it knows; a DM or another runner may still carry one.
 _LEADING_MENTION: Final = re.compile(r"\s*@\*\*(?P<name>[^*|]*)(?:\|(?P<id>\d+))?\*\*")
+
+#: How long an answer on who reads a stream, or on someone's role, is trusted without events.
+READERS_TTL: Final = 30.0
 
 #: Cross-realm system bots (Notification Bot, Welcome Bot) post from this realm, e.g. the
 #: "moved here from" notices that arrive as ordinary messages.
@@ -38,12 +56,60 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class _Asked:
+    """The zulip_bots client, asked as `access.Asks`: a refusal raises, as `ZulipApi`'s does."""
+
+    def __init__(self, client: zulip.Client) -> None:
+        self.client = client
+
+    def call(
+        self, method: str, endpoint: str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body = self.client.call_endpoint(endpoint, method=method, request=dict(params or {}))
+        if body.get("result") != "success":
+            raise ApiError(0, str(body.get("code", "")), str(body.get("msg", "")), body)
+        return body
+
+
+class _Roles:
+    """Roles asked one person at a time and kept `ttl` seconds (guests read public streams
+    only once subscribed); unknown when Zulip cannot say, which reads as not a member."""
+
+    def __init__(self, asked: _Asked, ttl: float, clock: Callable[[], float]) -> None:
+        self.asked, self.ttl, self.clock = asked, ttl, clock
+        self.known: dict[int, tuple[int | None, float]] = {}
+
+    def __call__(self, user_id: int) -> int | None:
+        role, at = self.known.get(user_id, (None, float("-inf")))
+        if self.clock() < at + self.ttl:
+            return role
+        try:
+            role = int(self.asked.call("GET", f"users/{user_id}")["user"]["role"])
+        except (ApiError, zulip.ZulipError, OSError, KeyError, ValueError) as error:
+            log.warning("cannot look up the role of user %s (%s)", user_id, error)
+            return role
+        self.known[user_id] = (role, self.clock())
+        return role
+
+
 class MeetbotHandler:
     service: MeetingService  # built in initialize(), once the bot config is known
 
-    def __init__(self, now: Callable[[], dt.datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        now: Callable[[], dt.datetime] = _utc_now,
+        store_wait: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         #: Injectable so that tests pin the meeting a message belongs to.
         self.now = now
+        self.store_wait = store_wait
+        self.clock = clock
+        #: Zulip's answer on who reads each stream; None under a test's stub, which has no
+        #: server to ask (the zulip_bots handler always has one).
+        self.readers: StreamReaders | None = None
+        #: The store's lock, held as long as the process runs (see `sole_writer`).
+        self.held = contextlib.ExitStack()
 
     def usage(self) -> str:
         return (
@@ -57,15 +123,35 @@ class MeetbotHandler:
         path = Path(info["config"]) if info.get("config") else default_config_path()
         try:
             config = load_config(path)
-        except ConfigError as error:
+            # `zulip-run-bot` beside `meetbot run` on one store would answer everything twice.
+            self.held.enter_context(sole_writer(config.state_path, self.store_wait))
+        except (ConfigError, StartupError) as error:
             bot_handler.quit(f"meetbot cannot start: {error}")
             # quit() exits under zulip-run-bot; a handler whose quit() returns must not go on
             # without a service.
             raise
-        self.service = MeetingService(config, Store(config.state_path))
+        self.service = MeetingService(config, Store(config.state_path), self._readers(bot_handler))
         settle_heap()
 
+    def _readers(self, bot_handler: AbstractBotHandler) -> Readers:
+        client = getattr(bot_handler, "_client", None)
+        if not isinstance(client, zulip.Client):
+            return everyone
+        asked = _Asked(client)
+        roles = _Roles(asked, READERS_TTL, self.clock)
+        self.readers = StreamReaders(asked, roles, ttl=READERS_TTL, clock=self.clock)
+        return self.readers
+
+    def _fresh_readers(self) -> None:
+        if self.readers is None:
+            return
+        try:
+            self.readers.fresh()
+        except (ApiError, zulip.ZulipError, OSError) as error:
+            log.warning("cannot ask Zulip who reads the meetings' streams (%s)", error)
+
     def handle_message(self, message: dict[str, Any], bot_handler: AbstractBotHandler) -> None:
+        self._fresh_readers()
         for send in self.service.handle_message(self._incoming(message, bot_handler), self.now()):
             self._send(send, bot_handler)
 

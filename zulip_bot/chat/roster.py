@@ -12,12 +12,11 @@ matched then carries the configured email, and the service recognises them.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from zulip_bot.config import BotConfig
+from zulip_bot.config import BotConfig, fold_name
 from zulip_bot.meeting.effects import Sender
 
 #: Zulip's role codes (#008): owners and administrators run the organisation's meetings too.
@@ -75,11 +74,6 @@ def zulip_user(member: Mapping[str, Any], github_id: int | None) -> ZulipUser:
     )
 
 
-def _fold(text: str) -> str:
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(plain.casefold().split())
-
-
 @dataclass(frozen=True)
 class Wanted:
     """Someone the config names: a roster person, or an organizer known only by email."""
@@ -128,8 +122,8 @@ def match(wanted: Wanted, users: Mapping[int, ZulipUser]) -> Match:
     by_github = [u for u in active if github and u.github.casefold() == github]
     if len(by_github) == 1:
         return Match(wanted, by_github[0].user_id, "github")
-    name = _fold(wanted.name)
-    by_name = [u for u in active if name and _fold(u.full_name) == name]
+    name = fold_name(wanted.name)
+    by_name = [u for u in active if name and fold_name(u.full_name) == name]
     if len(by_name) == 1:
         return Match(wanted, by_name[0].user_id, "full name")
     if len(by_name) > 1:

@@ -53,7 +53,7 @@ from types import FrameType
 from typing import Any, Final
 
 from zulip_bot import schedule
-from zulip_bot.chat import access
+from zulip_bot.chat import access, reload
 from zulip_bot.chat.client import (
     LONGPOLL_WAIT,
     ApiError,
@@ -187,9 +187,11 @@ class Runner:
             self._backfill_live_messages, self.now,
             lambda: int(self.store.runner_value(CURSOR) or 0),
         )  # fmt: skip
+        self.reloader = reload.Reloader(self.outbox.report)
         self.queue_id: str | None = None
         self.last_event_id = -1
         self.stopping = False
+        self.reload_wanted = False  # SIGHUP: `reload` before the next wait
         self.ready = False  # start-up done: people loaded, outbox sent, queue, backfill
         self._waiting = False
         self._last_flush = float("-inf")
@@ -621,7 +623,7 @@ class Runner:
     def _interruptible(self) -> Iterator[None]:
         self._waiting = True
         try:
-            if self.stopping:
+            if self.stopping or self.reload_wanted:
                 raise _Stop
             yield
         finally:
@@ -633,11 +635,30 @@ class Runner:
         if self._waiting:
             raise _Stop
 
+    def _on_hangup(self, number: int, frame: FrameType | None) -> None:
+        log.info("SIGHUP: reloading the config after the current event")
+        self.reload_wanted = True
+        if self._waiting:
+            raise _Stop
+
     def install_signals(self) -> None:
         """Only the main thread may; a runner in a test's thread is stopped with `stop()`."""
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
+            signal.signal(signal.SIGHUP, self._on_hangup)
+
+    def reload(self) -> None:
+        """The config file and its roster read again (`chat/reload.py`): a new service on
+        the same store, then start-up again on the running queue, which matches the people to
+        Zulip users, checks the streams and does what the new schedule has due."""
+        self.reload_wanted = False
+        config = self.reloader.reread(self.config)
+        if config is None:
+            return
+        self.config = config
+        self.service = self.outbox.service = reload.service_for(config, self.service)
+        self.next_job, self._last_tick, self.ready = None, float("-inf"), False
 
     def stop(self) -> None:
         """From another thread: the loop ends after its current wait (a heartbeat at most)."""
@@ -754,10 +775,13 @@ class Runner:
             log.info("schedule: %s effect(s) due", len(effects))
 
     def run(self) -> int:
-        """Until SIGTERM or SIGINT: then the current event is finished, the outbox flushed."""
+        """Until SIGTERM or SIGINT: then the current event is finished, the outbox flushed.
+        SIGHUP reloads the config between events."""
         self.install_signals()
         while True:
             try:
+                if self.reload_wanted:
+                    self.reload()
                 if not self.ready:
                     self.start()
                 self.step()

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from zulip_bot.config import AdhocConfig, MeetingConfig, format_duration
 from zulip_bot.meeting import commands as c
-from zulip_bot.meeting import live, messages
+from zulip_bot.meeting import live, messages, timing
 from zulip_bot.meeting.context import Context, Shared, draft_context, in_topic, reply, where_notes
 from zulip_bot.meeting.effects import Effect, Incoming, Send, Sender
 from zulip_bot.meeting.mentions import silenced
@@ -204,11 +204,15 @@ def _transcript(name: str) -> str:
 def tick(shared: Shared, now: dt.datetime) -> list[Effect]:
     """Ad hoc meetings open past the limit are ended and summarized, each in its own
     transaction; one that cannot be (a draft broken by hand) is reported once and tried again
-    on later ticks."""
+    on later ticks. The others get the same ⏱️ lines on their items as scheduled meetings."""
     effects: list[Effect] = []
     limit = shared.config.adhoc.limit
+    going = [row for row in shared.store.open_adhoc() if now < _started(row) + limit]
+    with shared.store.transaction():
+        meetings = [_meeting_of(shared.config.adhoc, row) for row in going]
+        effects += timing.warnings(shared, now, meetings, open_ended=True)
     for row in shared.store.open_adhoc():
-        if now < _started(row) + limit:
+        if row in going:
             continue
         with shared.store.transaction():
             try:

@@ -281,22 +281,30 @@ def took(number: int, spent: int, planned: int) -> str:
 
 
 def time_warning(
-    number: int, text: str, planned: int, percent: int, left: int, items: int, items_minutes: int
+    number: int,
+    text: str,
+    planned: int,
+    percent: int,
+    left: int | None,
+    items: int,
+    items_minutes: int,
 ) -> str:
     """One line in the topic when the open item reaches a share of its planned time: how much
-    of the meeting and of the agenda is left."""
+    of the meeting (None: it has no set length, as an ad hoc one) and of the agenda is left."""
     item = f"⏱️ Item {number} ({text})"
     if percent < 100:
         head = f"{item} has {planned - planned * percent // 100} of its {planned} min left"
     else:
         more = f" and {percent - 100}% more" if percent > 100 else ""
         head = f"{item} has had its {planned} min{more}"
-    meeting = f"{left} min of the meeting left" if left >= 0 else f"the meeting is {-left} min over"
     to_go = (
         f"{counted(items, 'item')} to go ({items_minutes} min planned)"
         if items
         else "no items to go"
     )
+    if left is None:
+        return f"{head}: {to_go}."
+    meeting = f"{left} min of the meeting left" if left >= 0 else f"the meeting is {-left} min over"
     return f"{head}: {meeting}, {to_go}."
 
 

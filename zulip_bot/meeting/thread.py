@@ -86,7 +86,7 @@ def tick(shared: Shared, now: dt.datetime, edit_limit: dt.timedelta | None) -> l
             shared.store.job_done(str(job.key), now.isoformat())
     with shared.store.transaction():
         effects += _catch_up_stale(shared, now, edit_limit)
-        effects += timing.warnings(shared, now)
+        effects += timing.warnings(shared, now, shared.config.meetings)
     return effects
 
 
@@ -303,8 +303,11 @@ def _remind_owners(shared: Shared, meeting: MeetingConfig, start: dt.datetime) -
 
 def published(meeting: MeetingConfig, phase: str, path: Path) -> list[Effect]:
     """Commit (and push) the notes where people read them; a failure is told to the
-    organizers, and the next phase pushes what is left."""
+    organizers, and the next phase pushes what is left. Organizers are members, not the
+    server's operator: they get the problem without the server's paths, the log keeps them."""
     result = publish.publish(meeting, phase, path)
     if result is None or result.ok:
         return []
-    return [Send(result.problem, to=email) for email in meeting.organizers]
+    log.error("%s", result.problem)
+    told = without_paths(result.problem)
+    return [Send(told, to=email) for email in meeting.organizers]

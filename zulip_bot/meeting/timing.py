@@ -12,6 +12,7 @@ warns at the shares of the planned time in `item_warn_at` (each once, across res
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import replace
 
 from zulip_bot.config import MeetingConfig
@@ -150,11 +151,15 @@ def _entry(ctx: Context, number: int) -> Live:
 # --- the schedule's warnings ------------------------------------------------------------------
 
 
-def warnings(shared: Shared, now: dt.datetime) -> list[Effect]:
+def warnings(
+    shared: Shared, now: dt.datetime, meetings: Iterable[MeetingConfig], *, open_ended: bool = False
+) -> list[Effect]:
     """One line in a running meeting's topic when its open item reaches a share of its
-    planned time (`item_warn_at`); each share once per item, the highest one reached."""
+    planned time (`item_warn_at`); each share once per item, the highest one reached. The
+    meetings are the caller's: scheduled ones from the config, ad hoc ones from the store
+    (`open_ended`: their length is only a limit, so no "minutes of the meeting left")."""
     effects: list[Effect] = []
-    for meeting in shared.config.meetings:
+    for meeting in meetings:
         day = shared.store.running(meeting.key)
         if day is None or not meeting.item_warn_at:
             continue
@@ -168,7 +173,7 @@ def warnings(shared: Shared, now: dt.datetime) -> list[Effect]:
             continue
         shared.store.save_item_clock(meeting.key, day, replace(clock, warned=max(due)))
         date = dt.date.fromisoformat(day)
-        text = _warning(shared, meeting, date, clock, max(due), now)
+        text = _warning(shared, meeting, date, clock, max(due), now, open_ended)
         effects.append(Send(text, stream=meeting.stream, topic=meeting.topic_for(date)))
     return effects
 
@@ -180,9 +185,11 @@ def _warning(
     clock: ItemClock,
     percent: int,
     now: dt.datetime,
+    open_ended: bool,
 ) -> str:
     start = start_of(meeting, day)
-    left = _minutes((start + dt.timedelta(minutes=meeting.duration_minutes) - now).total_seconds())
+    end = start + dt.timedelta(minutes=meeting.duration_minutes)
+    left = None if open_ended else _minutes((end - now).total_seconds())
     try:
         ctx = draft_context(shared, meeting, start, shared.bot, shared.bot_person)
         live = entries(ctx)
