@@ -9,12 +9,20 @@ them from it for good; then the organizers and the meeting's topic are told what
 read, and what to do.
 
 When the bot loses a meeting stream (its own `subscription` `remove`, or found out at start-up)
-the last message it had handled is kept in the store, by stream id (`away:<stream_id>`). When
-the stream comes back (`subscription` `add`, or found at the next start-up, or after an expired
-queue), its messages after that point are read with the narrow and handed, in order, to the
-runner's handling. At start-up and after an expired queue, when no queue heard the bot leave
-and come back, every subscribed meeting stream is read after the runner's cursor the same way:
-a message there flagged `historical` is one the bot missed.
+the last message it had handled is kept in the store, by stream id (the runner value `away`).
+When the stream comes back (`subscription` `add`, or found at the next start-up, or after an
+expired queue), its messages after that point are read with the narrow and handed, in order,
+to the runner's handling. At start-up and after an expired queue, when no queue heard the bot
+leave and come back, every subscribed meeting stream is read after the runner's cursor the
+same way: a message there flagged `historical` is one the bot missed. That costs one
+`GET /users/me/subscriptions` and one narrowed read per meeting stream (more pages only after
+a long absence) each time; a 👍 or ballot given on the bot's messages in a stream it is out of
+waits, since nobody can be said to read that stream meanwhile, and is read off the messages
+on its return.
+
+Not caught: a private stream the bot was out of and back in while it was down with its event
+queue expired; with protected history nothing of the gap is visible to it, not even that
+there was one.
 
 The global cursor cannot tell a missed message from a handled one (a missed message's id is
 often below it), so the runner hands these messages past it and the dedup is the service's
