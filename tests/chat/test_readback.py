@@ -88,6 +88,7 @@ def test_what_was_said_while_unsubscribed_is_read_back_once_in_order(meeting: Me
     assert meeting.db("SELECT voter_id, key FROM ballot") == [
         (meeting.users["KK"].user_id, "canned,1")
     ]
+    assert "this stream from 2024-11-06 17:05 UTC to 2024-11-06 17:05 UTC" in _said(meeting)
     everything = _said(meeting) + "".join(m.content for m in meeting.bot_dms())
     assert "is for the members of its stream" not in everything  # nobody was turned away
     left = _reports(meeting, "I was unsubscribed from #**community**")
@@ -124,6 +125,7 @@ def test_out_and_back_while_the_bot_is_down_is_read_back_at_start_up(
     _applied_once(meeting)
     texts = [t for (t,) in meeting.db("SELECT text FROM item ORDER BY number")]
     assert texts == ["first", "said while it was away", "after it came back"]
+    assert "this stream until 2024-11-06 17:05 UTC (the first message I missed" in _said(meeting)
     meeting.stop()
     meeting.start()  # a restart reads nothing twice
     meeting.settle()
