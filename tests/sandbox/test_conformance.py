@@ -745,3 +745,59 @@ def test_a_renamed_stream_keeps_its_id_its_messages_and_tells_who_may_see_it(wor
     assert by_id["result"] == "success", by_id
     described = bot.call_endpoint(path, method="GET")["stream"]
     assert (described["name"], described["description"]) == ("Community calls", "Open to all")
+
+
+def test_a_streams_history_reaches_who_was_away_only_where_zulip_shares_it(world: World) -> None:
+    """GET /messages: the home view holds only what a user received; a `channel` narrow adds
+    what was sent while they were not subscribed (flagged `historical`) for a public stream
+    and a private one with shared history, never for one with protected history, which is
+    a private stream's default, made by POST /users/me/subscriptions or PATCH /streams/{id}."""
+    bot, alice = world.client(world.bot), world.client(world.alice)
+    me = [world.bot.user_id]
+
+    def away_then_back(stream: str) -> tuple[int, int]:
+        """A message sent while the bot was out of the stream, one after it came back."""
+        assert alice.remove_subscriptions([stream], principals=me)["removed"] == [stream]
+        missed = alice.send_message({"type": "stream", "to": stream, "topic": "t", "content": "x"})
+        assert alice.add_subscriptions([{"name": stream}], principals=me)["result"] == "success"
+        seen = alice.send_message({"type": "stream", "to": stream, "topic": "t", "content": "y"})
+        return int(missed["id"]), int(seen["id"])
+
+    def read(stream: str | None) -> dict[int, list[str]]:
+        narrow = [] if stream is None else [{"operator": "channel", "operand": stream}]
+        got = bot.get_messages({"anchor": 0, "num_before": 0, "num_after": 100, "narrow": narrow})
+        assert got["result"] == "success", got
+        return {int(m["id"]): m["flags"] for m in got["messages"]}
+
+    def shared(stream: str) -> bool:
+        subs = bot.get_subscriptions()["subscriptions"]
+        return bool(next(s for s in subs if s["name"] == stream)["history_public_to_subscribers"])
+
+    created = alice.add_subscriptions(
+        [{"name": "board"}], principals=[world.alice.user_id, *me], invite_only=True
+    )
+    assert created["result"] == "success", created
+    alice.add_subscriptions(
+        [{"name": "council"}],
+        principals=[world.alice.user_id, *me],
+        invite_only=True,
+        history_public_to_subscribers=True,
+    )
+    gaps = {name: away_then_back(name) for name in ("community", "board", "council")}
+    home = read(None)
+    for missed, seen in gaps.values():
+        assert missed not in home and seen in home
+    for name in ("community", "council"):  # shared history: the gap is there, marked
+        missed, seen = gaps[name]
+        narrowed = read(name)
+        assert "historical" in narrowed[missed] and "historical" not in narrowed[seen]
+    assert not shared("board") and shared("council") and shared("community")
+    missed, seen = gaps["board"]  # protected: only what the bot received
+    assert missed not in read("board") and seen in read("board")
+
+    stream_id = bot.get_stream_id("community")["stream_id"]
+    made = alice.call_endpoint(f"streams/{stream_id}", method="PATCH", request={"is_private": True})
+    assert made["result"] == "success", made
+    assert not shared("community")
+    missed, seen = away_then_back("community")
+    assert missed not in read("community") and seen in read("community")

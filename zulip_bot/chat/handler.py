@@ -28,6 +28,7 @@ from zulip_bots.lib import AbstractBotHandler
 from zulip_bot.chat.access import StreamReaders
 from zulip_bot.chat.client import ApiError, StartupError
 from zulip_bot.chat.process import settle_heap, sole_writer
+from zulip_bot.chat.roster import SYSTEM_REALM
 from zulip_bot.config import ConfigError, default_config_path, load_config
 from zulip_bot.meeting import commands
 from zulip_bot.meeting.effects import Edit, Effect, Incoming, Sender
@@ -46,10 +47,6 @@ _LEADING_MENTION: Final = re.compile(r"\s*@\*\*(?P<name>[^*|]*)(?:\|(?P<id>\d+))
 
 #: How long an answer on who reads a stream, or on someone's role, is trusted without events.
 READERS_TTL: Final = 30.0
-
-#: Cross-realm system bots (Notification Bot, Welcome Bot) post from this realm, e.g. the
-#: "moved here from" notices that arrive as ordinary messages.
-_SYSTEM_REALM: Final = "zulipinternal"
 
 
 def _utc_now() -> dt.datetime:
@@ -179,7 +176,7 @@ class MeetbotHandler:
         is_bot = (
             is_own
             or email.partition("@")[0].casefold().endswith("-bot")
-            or message.get("sender_realm_str") == _SYSTEM_REALM
+            or message.get("sender_realm_str") == SYSTEM_REALM
         )
         return Sender(email, str(message["sender_full_name"]), user_id, is_bot=is_bot)
 

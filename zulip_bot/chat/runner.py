@@ -65,6 +65,7 @@ from zulip_bot.chat.client import (
 )
 from zulip_bot.chat.outbox import Outbox
 from zulip_bot.chat.process import settle_heap, sole_writer
+from zulip_bot.chat.readback import ReadBack
 from zulip_bot.chat.roster import (
     Directory,
     Match,
@@ -184,6 +185,12 @@ class Runner:
         self.ticked_at = float("-inf")
         self.health = Health(health)
         self.outbox = Outbox(store, self.service, self.bot_id, self._organizer_ids)
+        self.readback = ReadBack(
+            api, store, lambda: self.service, self.outbox, self._read_back,
+            self._backfill_live_messages, self.now,
+            lambda: int(self.store.runner_value(CURSOR) or 0),
+            lambda stream_id, name: self.streams.configured(stream_id, name),
+        )  # fmt: skip
         self.reloader = reload.Reloader(self.outbox.report)
         self.streams = StreamFollower(config.meetings, store, self.outbox.report)
         self.outbox.routes = self.streams
@@ -316,6 +323,7 @@ class Runner:
         item and poll messages first (they were posted before), then every message after the
         cursor in order, each with the reactions and ballots it carries."""
         self._backfill_live_messages()
+        self.readback.catch_up()  # what a meeting stream said while the bot was out of it
         cursor = int(self.store.runner_value(CURSOR) or 0)
         count = 0
         while True:
@@ -440,6 +448,8 @@ class Runner:
             self._guarded("realm", event, self._realm_event, event)
         elif kind in access.EVENTS:
             self._guarded(str(kind), event, self._access_event, event)
+            if kind == "subscription":  # after the readers: the stream is readable again
+                self._guarded("subscription", event, self.readback.apply, event)
         else:
             log.info("ignored an event of type %r", kind)
 
@@ -474,9 +484,18 @@ class Runner:
         user: ZulipUser = zulip_user(body["user"], None)
         self.directory.users[user_id] = user
 
-    def _message(self, message: Mapping[str, Any], flags: list[str]) -> None:
+    def _read_back(self, message: Mapping[str, Any]) -> None:
+        """A message of a stream the bot was out of (`chat/readback.py`), past the cursor."""
+        flags = message.get("flags", [])
+        self._guarded("read-back message", message, self._message, message, flags, True)
+        self._derive(message)
+
+    def _message(
+        self, message: Mapping[str, Any], flags: list[str], read_back: bool = False
+    ) -> None:
+        """`read_back`: the service's processed mark is the only dedup, the cursor stays."""
         message_id = int(message["id"])
-        if message_id <= int(self.store.runner_value(CURSOR) or 0):
+        if not read_back and message_id <= int(self.store.runner_value(CURSOR) or 0):
             return  # read already, by the backfill
         self.readers.fresh()
         sender = self._sender(
@@ -492,7 +511,8 @@ class Runner:
         topic: str | None = None
         if message["type"] == "stream":
             stream, topic = self.streams.incoming(message), str(message["subject"])
-            addressed = leading and "mentioned" in flags
+            # a message the bot never received carries no mention flag of its own
+            addressed = leading and ("mentioned" in flags or "historical" in flags)
         else:
             others = {int(r["id"]) for r in message["display_recipient"]} - {self.bot_id}
             addressed = len(others) == 1 or (leading and "mentioned" in flags)
@@ -502,7 +522,8 @@ class Runner:
         with self.store.transaction():
             effects = self.service.handle_message(incoming, self.now())
             self._store_replies(incoming.event_id, effects, message_id, sender)
-            self.store.set_runner_value(CURSOR, str(message_id))
+            if not read_back:
+                self.store.set_runner_value(CURSOR, str(message_id))
 
     def _store_replies(
         self, event: str, effects: list[Effect], message_id: int, sender: Sender
@@ -521,7 +542,7 @@ class Runner:
     def _reaction(self, event_id: str, message_id: int, user_id: int, emoji: str, on: bool) -> None:
         if user_id == self.bot_id or emoji not in THUMBS_UP:
             return
-        if self.store.item_by_message(message_id) is None:
+        if self.store.item_by_message(message_id) is None or self.readback.holds(message_id):
             return
         self.readers.fresh()
         sender = self._sender(user_id)
@@ -546,6 +567,8 @@ class Runner:
     ) -> None:
         if sender_id == self.bot_id:
             return  # the poll's own definition
+        if self.readback.holds(message_id):
+            return
         self.readers.fresh()
         sender = self._sender(sender_id)
         self.service.handle_submessage(f"submessage:{submessage_id}", sender, message_id, content)

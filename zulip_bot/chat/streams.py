@@ -170,13 +170,17 @@ class StreamFollower:
         followed.stream_id, followed.name = None, followed.configured
         self._save()
 
-    def incoming(self, message: Mapping[str, Any]) -> str:
-        """The name the service knows a stream message's stream by."""
-        stream_id = int(message["stream_id"])
+    def configured(self, stream_id: int, name: str) -> str:
+        """The name the service knows a stream by: the configured one for a followed stream,
+        whatever Zulip calls it now; `name` for any other."""
         for followed in self.followed.values():
             if followed.stream_id == stream_id:
                 return followed.configured
-        return str(message["display_recipient"])
+        return name
+
+    def incoming(self, message: Mapping[str, Any]) -> str:
+        """The name the service knows a stream message's stream by."""
+        return self.configured(int(message["stream_id"]), str(message["display_recipient"]))
 
     def route(self, row: OutboxRow) -> OutboxRow:
         """A row as it is posted now: to the stream's current name, its links to renamed

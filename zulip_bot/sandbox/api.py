@@ -20,6 +20,7 @@ from zulip_bot.sandbox.state import (
     Outgoing,
     Realm,
     require_admin,
+    shared_history,
     truncate_topic,
 )
 
@@ -249,6 +250,7 @@ def subscribe(call: Call) -> Payload:
     wanted = call.params.json("subscriptions")
     principals = call.params.json("principals", None)
     invite_only = call.params.boolean("invite_only", False)
+    shared = call.params.json("history_public_to_subscribers", None)
     if not isinstance(wanted, list) or not all(isinstance(w, dict) and "name" in w for w in wanted):
         raise ApiError('subscriptions[0] is not a dict with a "name"')
     with realm.condition:
@@ -260,6 +262,7 @@ def subscribe(call: Call) -> Payload:
             if created:
                 found.description = str(entry.get("description", ""))
                 found.invite_only = invite_only
+                found.history_public_to_subscribers = shared_history(invite_only, shared)
             for person in people:
                 bucket = subscribed if realm.subscribe(person, found) else already
                 bucket.setdefault(realm.api_email(person), []).append(found.name)
@@ -295,16 +298,20 @@ def unsubscribe(call: Call) -> Payload:
 
 
 def update_stream(call: Call) -> Payload:
-    """PATCH /streams/{id}: `new_name`, `description` and `is_private` are kept; other changes
-    are refused, not lost. Everything is checked before anything changes."""
+    """PATCH /streams/{id}: `new_name`, `description`, `is_private` (with
+    `history_public_to_subscribers`) are kept; other changes are refused, not lost.
+    Everything is checked before anything changes."""
     params, realm = call.params, call.realm
     private = params.json("is_private", None)
+    shared = params.json("history_public_to_subscribers", None)
     new_name = params.text("new_name", None)
     description = params.text("description", None)
     if (private, new_name, description) == (None, None, None):
         raise ApiError("The sandbox changes only new_name, description and is_private of a stream")
     if private is not None and not isinstance(private, bool):
         raise ApiError("is_private is not a boolean")
+    if not isinstance(shared, bool | None):
+        raise ApiError("history_public_to_subscribers is not a boolean")
     if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
         raise ApiError(f"description is too long (limit: {MAX_DESCRIPTION_LENGTH} characters)")
     with realm.condition:
@@ -315,7 +322,7 @@ def update_stream(call: Call) -> Payload:
         if new_name is not None:
             realm.check_new_name(found, new_name)
         if private is not None:
-            realm.set_private(call.me, found, private)
+            realm.set_private(call.me, found, private, shared)
         if description is not None:
             realm.describe_stream(call.me, found, description)
         if new_name is not None:

@@ -73,6 +73,12 @@ class RealmSettings:
     realm_emoji: tuple[tuple[str, str], ...] = (("green_tick", "1"),)
 
 
+def shared_history(invite_only: bool, wanted: bool | None) -> bool:
+    """Zulip's rule for `history_public_to_subscribers`: a public stream's history is always
+    shared; a private one's is what was asked, protected when nothing was."""
+    return not invite_only or bool(wanted)
+
+
 def truncate_topic(topic: str) -> str:
     topic = topic.strip()
     return topic if len(topic) <= MAX_TOPIC_LENGTH else topic[: MAX_TOPIC_LENGTH - 3] + "..."
@@ -365,10 +371,13 @@ class Realm:
         *,
         description: str = "",
         invite_only: bool = False,
+        history_public_to_subscribers: bool | None = None,
         creator: User | None = None,
         subscribers: Iterable[User] = (),
         stream_id: int | None = None,
     ) -> Stream:
+        """`history_public_to_subscribers` left out is Zulip's default: a private stream's
+        history is protected (its subscribers read only what they received)."""
         with self.condition:
             if self.stream_by_name(name) is not None:
                 raise ValueError(f"a stream named {name!r} exists already")
@@ -378,6 +387,9 @@ class Realm:
                 recipient_id=self._next("recipient"),
                 description=description,
                 invite_only=invite_only,
+                history_public_to_subscribers=shared_history(
+                    invite_only, history_public_to_subscribers
+                ),
                 creator_id=creator.user_id if creator else None,
                 date_created=int(self.clock.now()),
             )
@@ -437,13 +449,17 @@ class Realm:
             return set(stream.subscribers) | {u.user_id for u in active if u.is_admin}
         return set(stream.subscribers) | {u.user_id for u in active if not u.is_guest}
 
-    def set_private(self, user: User, stream: Stream, private: bool) -> None:
+    def set_private(
+        self, user: User, stream: Stream, private: bool, shared: bool | None = None
+    ) -> None:
         """PATCH /streams/{id} `is_private`: administrators only. Everyone who could see the
-        stream before or after hears a `stream` `update` of `invite_only`, as Zulip sends."""
+        stream before or after hears a `stream` `update` of `invite_only`, as Zulip sends.
+        Made private without `history_public_to_subscribers`, its history becomes protected."""
         with self.condition:
             require_admin(user)
             before = self.members_visible_to(stream)
             stream.invite_only = private
+            stream.history_public_to_subscribers = shared_history(private, shared)
             extra = {
                 "history_public_to_subscribers": stream.history_public_to_subscribers,
                 "is_web_public": False,
