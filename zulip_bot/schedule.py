@@ -189,8 +189,9 @@ class JobKey:
 class Job:
     """A job and the span in which doing it still makes sense: `due <= now < until`.
 
-    The schedule cannot see the store, so "unless started (ended) by hand" is the runner's
-    check: it marks the START (END) key done when an organizer does it first."""
+    The schedule cannot see the store, so "unless started (ended) by hand" is the meeting
+    layer's check: `meeting/thread.py` does a START or END job as nothing when the
+    occurrence's status says an organizer did it first."""
 
     key: JobKey
     meeting: MeetingConfig
