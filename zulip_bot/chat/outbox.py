@@ -286,19 +286,21 @@ class Outbox:
         narrow = [{"operator": "sender", "operand": self.bot_user_id}]
         body = api.messages(mark, num_after=RECONCILE_FETCH, narrow=narrow)
         posted = [m for m in body.get("messages", []) if int(m["id"]) > mark]
+        # each row as it was posted: to its stream's current name, its links to match
+        waiting = [(row, self.routes.route(row)) for row in rows]
         for message in sorted(posted, key=lambda m: int(m["id"])):
             content = str(message.get("content", "")).strip()
-            row = next(
+            found = next(
                 (
-                    r
-                    for r in rows
-                    if self.routes.route(r).content.strip() == content
-                    and _same_place(self.routes.route(r), message)
+                    pair
+                    for pair in waiting
+                    if pair[1].content.strip() == content and _same_place(pair[1], message)
                 ),
                 None,
             )
-            if row is not None:
-                rows.remove(row)
+            if found is not None:
+                waiting.remove(found)
+                row = found[0]
                 log.info("outbox: row %s was posted before as message %s", row.id, message["id"])
                 self.confirm(row, int(message["id"]))
         self.uncertain.clear()

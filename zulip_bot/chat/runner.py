@@ -188,12 +188,11 @@ class Runner:
         self.readback = ReadBack(
             api, store, lambda: self.service, self.outbox, self._read_back,
             self._backfill_live_messages, self.now,
-            lambda: int(self.store.runner_value(CURSOR) or 0),
+            self._cursor,
             lambda stream_id, name: self.streams.configured(stream_id, name),
         )  # fmt: skip
         self.reloader = reload.Reloader(self.outbox.report)
-        self.streams = StreamFollower(config.meetings, store, self.outbox.report)
-        self.outbox.routes = self.streams
+        self.streams = self._follow(config)
         self.queue_id: str | None = None
         self.last_event_id = -1
         self.stopping = False
@@ -312,6 +311,10 @@ class Runner:
         elif event.get("op") == "update" and event.get("property") == EDIT_LIMIT_SETTING:
             self._follow_edit_limit(event["value"], "changed")
 
+    def _cursor(self) -> int:
+        """The last message id handled in order (a read-back does not move it)."""
+        return int(self.store.runner_value(CURSOR) or 0)
+
     def _save_queue(self) -> None:
         state = {"queue_id": self.queue_id, "last_event_id": self.last_event_id}
         self.store.set_runner_value(QUEUE, json.dumps(state))
@@ -324,7 +327,7 @@ class Runner:
         cursor in order, each with the reactions and ballots it carries."""
         self._backfill_live_messages()
         self.readback.catch_up()  # what a meeting stream said while the bot was out of it
-        cursor = int(self.store.runner_value(CURSOR) or 0)
+        cursor = self._cursor()
         count = 0
         while True:
             body = self.api.messages(cursor, num_after=BACKFILL_BATCH)
@@ -495,7 +498,7 @@ class Runner:
     ) -> None:
         """`read_back`: the service's processed mark is the only dedup, the cursor stays."""
         message_id = int(message["id"])
-        if not read_back and message_id <= int(self.store.runner_value(CURSOR) or 0):
+        if not read_back and message_id <= self._cursor():
             return  # read already, by the backfill
         self.readers.fresh()
         sender = self._sender(
@@ -671,10 +674,14 @@ class Runner:
             return
         self.config = config
         self.service = self.outbox.service = reload.service_for(config, self.service)
-        # a meeting added or moved to another stream is followed from the start-up on
-        self.streams = StreamFollower(config.meetings, self.store, self.outbox.report)
-        self.outbox.routes = self.streams
+        self.streams = self._follow(config)  # a meeting's new stream, from the start-up on
         self.next_job, self._last_tick, self.ready = None, float("-inf"), False
+
+    def _follow(self, config: BotConfig) -> StreamFollower:
+        """The meetings' streams followed by id, posts routed by them."""
+        streams = StreamFollower(config.meetings, self.store, self.outbox.report)
+        self.outbox.routes = streams
+        return streams
 
     def stop(self) -> None:
         """From another thread: the loop ends after its current wait (a heartbeat at most)."""
